@@ -1,0 +1,67 @@
+# Lift: every target bootstraps what it needs (uv, the locked environment) from a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export PATH := $(HOME)/.local/bin:$(PATH)
+UV := uv
+PYTEST_ARGS ?=
+
+.PHONY: help bootstrap run test unit integration e2e lint fmt typecheck bench up down package deploy new-service token clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+bootstrap: ## Install uv if missing and sync the locked workspace (run and test do this for you)
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
+	@$(UV) sync --locked --all-packages --quiet
+
+run: bootstrap ## Start the embedded estate with demo data (not yet available: issue 9)
+	@echo "make run: the embedded estate is not yet available (issue 9). Today: make token, and the tests." ; exit 2
+
+test: bootstrap ## Run every suite this machine can run (unit, integration, e2e where an estate is reachable)
+	$(UV) run pytest $(PYTEST_ARGS)
+
+unit: bootstrap ## Run unit tests only
+	$(UV) run pytest -m unit $(PYTEST_ARGS)
+
+integration: bootstrap ## Run integration tests only (embedded DynamoDB emulator, local servers)
+	$(UV) run pytest -m integration $(PYTEST_ARGS)
+
+e2e: bootstrap ## Run the cross-service journeys (not yet available: issue 9)
+	$(UV) run pytest -m e2e $(PYTEST_ARGS)
+
+lint: bootstrap ## Lint and check formatting with ruff
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+fmt: bootstrap ## Format and auto-fix with ruff
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
+
+typecheck: bootstrap ## Type-check every package with mypy (strict, pydantic plugin)
+	$(UV) run mypy libs services conftest.py .ci
+
+bench: bootstrap ## Run the benchmarks and print figures beside their baselines
+	$(UV) run python -m bench $(BENCH_ARGS)
+
+up: ## Start the compose estate (not yet available: issue 9)
+	@echo "make up: the compose estate is not yet available (issue 9)"; exit 2
+
+down: ## Stop the compose estate (not yet available: issue 9)
+	@echo "make down: the compose estate is not yet available (issue 9)"; exit 2
+
+package: ## Build a Lambda zip: SERVICE=x [ARCH=x86_64|arm64] (not yet available: issue 10)
+	@echo "make package: not yet available (issue 10)"; exit 2
+
+deploy: ## Deploy one service with SAM: SERVICE=x STAGE=y (not yet available: issue 10)
+	@echo "make deploy: not yet available (issue 10)"; exit 2
+
+new-service: ## Generate a service from the template: NAME=x (not yet available: issue 11)
+	@echo "make new-service: not yet available (issue 11)"; exit 2
+
+token: bootstrap ## Mint a dev token from the running dev issuer: TENANT=acme SUB=alice ROLES=customer
+	@$(UV) run python -m lift_core.devidentity token --tenant "$(or $(TENANT),acme)" --sub "$(or $(SUB),alice)" --roles "$(or $(ROLES),customer)"
+
+clean: ## Remove the environment, caches and build output
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache dist build .lift
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,138 @@
+"""Fixtures shared by every package's tests: the embedded DynamoDB emulator, settings, tokens.
+
+Integration tests use a real DynamoDB-compatible endpoint (moto's server, in-process), with
+a fresh table prefix per test session so parallel sessions never collide.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from lift_core.auth import JwtVerifier, StaticJwksSource
+from lift_core.config import DevIdentitySettings, Environment, LiftSettings
+from lift_core.devidentity import DevIssuer, TokenRequest
+from lift_core.logging import JsonFormatter
+from lift_core.telemetry import configure_telemetry
+
+# Fake credentials: the emulator accepts any, and nothing here may reach a real account.
+for _name, _value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}.items():
+    os.environ[_name] = _value
+
+# Telemetry is process-wide; tests read spans and metrics from these in-memory sinks.
+SPANS = InMemorySpanExporter()
+METRICS = InMemoryMetricReader()
+configure_telemetry("lift-tests", span_processors=(SimpleSpanProcessor(SPANS),), metric_readers=(METRICS,))
+
+_TEST_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint() -> Iterator[str]:
+    """An in-process moto server for the whole session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def issuer() -> DevIssuer:
+    return DevIssuer(DevIdentitySettings(environment=Environment.TEST), private_key=_TEST_KEY)
+
+
+@pytest.fixture
+def settings() -> LiftSettings:
+    """Settings for an app with no emulator (unit tests)."""
+    return LiftSettings(environment=Environment.TEST, service_name="test", access_log=True)
+
+
+@pytest.fixture
+def db_settings(dynamodb_endpoint: str) -> LiftSettings:
+    """Settings pointing at the emulator, with tables unique to this test."""
+    return LiftSettings(
+        environment=Environment.TEST,
+        service_name="test",
+        dynamodb_endpoint=dynamodb_endpoint,
+        table_prefix=f"t{uuid.uuid4().hex[:10]}-",
+        auto_create_tables=True,
+    )
+
+
+@pytest.fixture
+def verifier(issuer: DevIssuer, settings: LiftSettings) -> JwtVerifier:
+    return JwtVerifier(
+        StaticJwksSource(issuer.jwks()), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
+
+
+Mint = Callable[..., str]
+
+
+@pytest.fixture
+def mint(issuer: DevIssuer) -> Mint:
+    """Mint a bearer token: ``mint("acme", "alice", roles=["customer"])``."""
+
+    def _mint(
+        tenant: str = "acme",
+        subject: str = "alice",
+        *,
+        roles: list[str] | None = None,
+        scopes: list[str] | None = None,
+    ) -> str:
+        request = TokenRequest(
+            tenant_id=tenant, subject=subject, roles=roles or [], scopes=scopes or []
+        )
+        return issuer.mint(request).access_token
+
+    return _mint
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    SPANS.clear()
+    yield SPANS
+
+
+@pytest.fixture
+def metric_reader() -> InMemoryMetricReader:
+    return METRICS
+
+
+class _JsonCapture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(JsonFormatter("test"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def json_logs() -> Iterator[list[str]]:
+    """Every log line emitted during the test, formatted exactly as production writes it."""
+    handler = _JsonCapture()
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield handler.lines
+    root.removeHandler(handler)
+    root.setLevel(previous)

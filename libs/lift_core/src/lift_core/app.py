@@ -1,0 +1,99 @@
+"""``create_app``: the one way a Lift service is assembled.
+
+No service builds its own middleware stack; it hands its routers, its domain error table,
+its readiness checks and its settings to this factory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Callable
+
+from fastapi import APIRouter, FastAPI
+from opentelemetry import metrics
+
+from lift_core.auth import AuthMiddleware, HttpJwksSource, JwtVerifier
+from lift_core.config import LiftSettings
+from lift_core.errors import install_exception_handlers
+from lift_core.health import Check, Readiness, health_router
+from lift_core.idempotency import IdempotencyMiddleware, IdempotencyStore
+from lift_core.logging import configure_logging
+from lift_core.middleware import (
+    BodySizeLimitMiddleware,
+    LoadSheddingMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+    TimeoutMiddleware,
+)
+from lift_core.ratelimit import InMemoryRateLimiter, RateLimiter, RateLimitMiddleware
+from lift_core.telemetry import HttpServerMetrics, configure_telemetry
+
+DOCS_PATHS = ("/docs", "/redoc", "/openapi.json")
+PUBLIC_PATHS = ("/health/", *DOCS_PATHS)
+
+
+def create_app(
+    *,
+    settings: LiftSettings,
+    title: str,
+    routers: Sequence[APIRouter] = (),
+    version: str = "0.1.0",
+    description: str = "",
+    error_map: Mapping[type[Exception], tuple[int, str]] | None = None,
+    readiness_checks: Mapping[str, Check] | None = None,
+    verifier: JwtVerifier | None = None,
+    idempotency_store: IdempotencyStore | None = None,
+    rate_limiter: RateLimiter | None = None,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]] | None = None,
+) -> FastAPI:
+    """Build a service app with the standard Lift stack around ``routers``.
+
+    Explicit collaborators (verifier, stores, limiter) win over the ones built from settings,
+    so tests inject fakes instead of patching.
+    """
+    configure_logging(settings.service_name, settings.log_level)
+    configure_telemetry(settings.service_name, otlp_endpoint=settings.otlp_endpoint)
+
+    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
+    install_exception_handlers(app, error_map)
+    app.include_router(health_router(Readiness(readiness_checks or {})))
+    for router in routers:
+        app.include_router(router)
+
+    verifier = verifier or JwtVerifier(
+        HttpJwksSource(settings.jwks_url),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        leeway_seconds=settings.jwt_leeway_seconds,
+        refresh_seconds=settings.jwks_refresh_seconds,
+        min_refetch_seconds=settings.jwks_min_refetch_seconds,
+        cache_size=settings.token_cache_size,
+    )
+    limiter = rate_limiter or InMemoryRateLimiter(
+        settings.rate_limit_requests, settings.rate_limit_window_seconds
+    )
+
+    # add_middleware wraps what is already there: the last one added runs first.
+    if idempotency_store is not None:
+        app.add_middleware(
+            IdempotencyMiddleware,
+            store=idempotency_store,
+            lock_seconds=settings.request_timeout_seconds * 2,
+        )
+    app.add_middleware(
+        TimeoutMiddleware, timeout_seconds=settings.request_timeout_seconds, exempt=DOCS_PATHS
+    )
+    app.add_middleware(RateLimitMiddleware, limiter=limiter)
+    app.add_middleware(AuthMiddleware, verifier=verifier, public=PUBLIC_PATHS)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        LoadSheddingMiddleware, max_in_flight=settings.max_in_flight, exempt=("/health/live",)
+    )
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=DOCS_PATHS)
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=HttpServerMetrics.create(metrics.get_meter("lift_core")),
+        access_log=settings.access_log,
+    )
+    return app

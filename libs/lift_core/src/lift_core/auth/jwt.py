@@ -1,0 +1,171 @@
+"""Verify bearer JWTs against a JWKS with PyJWT: asymmetric algorithms only.
+
+Keys are cached by ``kid`` and refreshed periodically; an unknown ``kid`` triggers a refetch
+at most once per ``min_refetch_seconds`` (so a flood of forged kids cannot hammer the
+issuer). Verified tokens are cached until they expire, keeping auth off the hot path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Protocol
+
+import httpx
+import jwt
+from cachetools import TTLCache
+
+from lift_core.context import Principal
+from lift_core.errors import Unauthorized
+
+ALLOWED_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+
+
+class JwksSource(Protocol):
+    async def fetch(self) -> dict[str, Any]: ...
+
+
+class HttpJwksSource:
+    """Fetches the JWKS document from the issuer over HTTPS (HTTP in dev)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 3.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.transport = transport
+
+    async def fetch(self) -> dict[str, Any]:
+        async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as client:
+            response = await client.get(self.url)
+            response.raise_for_status()
+            document: dict[str, Any] = response.json()
+            return document
+
+
+class StaticJwksSource:
+    """A fixed JWKS, for tests and for issuers whose keys are configured, not fetched."""
+
+    def __init__(self, jwks: dict[str, Any]) -> None:
+        self.jwks = jwks
+        self.fetches = 0
+
+    async def fetch(self) -> dict[str, Any]:
+        self.fetches += 1
+        return self.jwks
+
+
+class JwtVerifier:
+    """Turns a bearer token into a ``Principal`` or raises ``Unauthorized``."""
+
+    def __init__(
+        self,
+        source: JwksSource,
+        *,
+        issuer: str,
+        audience: str,
+        leeway_seconds: int = 30,
+        refresh_seconds: float = 600,
+        min_refetch_seconds: float = 10,
+        cache_size: int = 10_000,
+    ) -> None:
+        self.source = source
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway = leeway_seconds
+        self.refresh_seconds = refresh_seconds
+        self.min_refetch_seconds = min_refetch_seconds
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+        # Token -> (principal, exp). Bounded; entries also age out after a minute so a
+        # revoked signing key stops being honoured promptly.
+        self._verified: TTLCache[str, tuple[Principal, float]] = TTLCache(
+            maxsize=max(cache_size, 1), ttl=60
+        )
+
+    async def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] + self.leeway > time.time():
+            return cached[0]
+        principal, exp = await self._verify_uncached(token)
+        self._verified[token] = (principal, exp)
+        return principal
+
+    async def _verify_uncached(self, token: str) -> tuple[Principal, float]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("The bearer token is malformed.") from exc
+        algorithm = header.get("alg")
+        if algorithm not in ALLOWED_ALGORITHMS:
+            raise Unauthorized("The token's signing algorithm is not accepted.")
+        key = await self._key_for(header.get("kid"))
+        try:
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=[algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("The bearer token has expired.") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("The bearer token is not valid.") from exc
+        return _principal_from(claims, token), float(claims["exp"])
+
+    async def _key_for(self, kid: Any) -> jwt.PyJWK:
+        if not isinstance(kid, str):
+            raise Unauthorized("The token names no signing key.")
+        stale = time.monotonic() - self._fetched_at > self.refresh_seconds
+        if kid not in self._keys or stale:
+            await self._refresh(force=stale)
+        key = self._keys.get(kid)
+        if key is None:
+            raise Unauthorized("The token's signing key is unknown.")
+        return key
+
+    async def _refresh(self, *, force: bool) -> None:
+        async with self._lock:
+            since = time.monotonic() - self._fetched_at
+            if since < self.min_refetch_seconds and not force:
+                return
+            try:
+                document = await self.source.fetch()
+            except (httpx.HTTPError, ValueError) as exc:
+                if self._keys:  # keep serving with the keys we have
+                    return
+                raise Unauthorized("The token issuer's keys are unavailable.") from exc
+            finally:
+                self._fetched_at = time.monotonic()
+            keys: dict[str, jwt.PyJWK] = {}
+            for jwk in document.get("keys", []):
+                if jwk.get("kid") and jwk.get("kty") in ("RSA", "EC", "OKP"):
+                    keys[jwk["kid"]] = jwt.PyJWK(jwk)
+            self._keys = keys
+
+
+def _principal_from(claims: dict[str, Any], token: str) -> Principal:
+    tenant = claims.get("tenant_id")
+    if not isinstance(tenant, str) or not tenant:
+        raise Unauthorized("The token carries no tenant.")
+    roles = claims.get("roles", [])
+    scopes = claims.get("scope", "")
+    if not isinstance(roles, list) or not isinstance(scopes, str):
+        raise Unauthorized("The token's roles or scopes are malformed.")
+    return Principal(
+        subject=str(claims["sub"]),
+        tenant_id=tenant,
+        roles=frozenset(str(r) for r in roles),
+        scopes=frozenset(scopes.split()),
+        token=token,
+    )

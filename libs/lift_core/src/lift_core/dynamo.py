@@ -1,0 +1,62 @@
+"""One place that points PynamoDB models at the configured endpoint, region and tables.
+
+Models shared by every service (idempotency, rate limits, audit) are built per service by
+``bind_model`` so each service owns its own tables, even when several run in one process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TypeVar
+
+from pynamodb.attributes import TTLAttribute
+from pynamodb.models import Model
+
+from lift_core.config import LiftSettings
+
+M = TypeVar("M", bound=type[Model])
+_log = logging.getLogger("lift.dynamo")
+
+
+class TableCreationRefused(RuntimeError):
+    """ensure_tables() was called outside dev/test."""
+
+
+def bind_model(model: M, settings: LiftSettings, table: str) -> M:
+    """A subclass of ``model`` bound to ``<table_prefix><table>`` at the configured endpoint."""
+    meta_attrs: dict[str, object] = {
+        "table_name": f"{settings.table_prefix}{table}",
+        "region": settings.aws_region,
+        "billing_mode": "PAY_PER_REQUEST",
+        "max_retry_attempts": 3,
+        "connect_timeout_seconds": 2,
+        "read_timeout_seconds": 5,
+    }
+    if settings.dynamodb_endpoint:
+        meta_attrs["host"] = settings.dynamodb_endpoint
+    meta = type("Meta", (), meta_attrs)
+    bound = type(model.__name__, (model,), {"Meta": meta, "__module__": model.__module__})
+    return bound  # type: ignore[return-value]
+
+
+def ensure_tables(models: Iterable[type[Model]], settings: LiftSettings) -> None:
+    """Create missing tables, their indexes and TTL. Idempotent; dev/test only."""
+    if not settings.is_dev:
+        raise TableCreationRefused(
+            "tables are created by the infrastructure templates outside dev/test"
+        )
+    for model in models:
+        if not model.exists():
+            _log.info("creating table %s", model.Meta.table_name)
+            model.create_table(wait=True)
+        if any(isinstance(a, TTLAttribute) for a in model.get_attributes().values()):
+            model.update_ttl(ignore_update_ttl_errors=True)
+
+
+async def table_check(models: Iterable[type[Model]]) -> None:
+    """Readiness check: every table answers DescribeTable."""
+    import anyio.to_thread  # noqa: PLC0415
+
+    for model in models:
+        await anyio.to_thread.run_sync(model.describe_table)

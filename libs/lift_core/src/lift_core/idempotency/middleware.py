@@ -1,0 +1,157 @@
+"""Replays the stored response of a repeated unsafe request instead of doing it twice.
+
+Keys are scoped by tenant, method and path. The same key with the same payload replays the
+status, headers and body (``Idempotent-Replayed: true``); a different payload is 422; a
+duplicate while the first is still running is 409 with ``Retry-After``; a 5xx or a crash
+releases the key so the client may retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lift_core import context
+from lift_core.errors import send_problem
+from lift_core.idempotency.store import (
+    Begun,
+    IdempotencyStore,
+    InProgress,
+    Mismatch,
+    Replay,
+    StoredResponse,
+)
+
+IDEMPOTENCY_HEADER = "idempotency-key"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_REPLAYED_HEADERS = frozenset({"content-type", "location", "etag", "retry-after"})
+_log = logging.getLogger("lift.idempotency")
+
+
+def fingerprint(body: bytes) -> str:
+    """SHA-256 over canonical JSON, so whitespace and key order do not matter."""
+    try:
+        canonical = json.dumps(
+            json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+    except (ValueError, UnicodeDecodeError):
+        canonical = body
+    return hashlib.sha256(canonical).hexdigest()
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp, *, store: IdempotencyStore, lock_seconds: float) -> None:
+        self.app = app
+        self.store = store
+        self.lock_seconds = lock_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        principal = context.current_principal()
+        key = Headers(scope=scope).get(IDEMPOTENCY_HEADER) if scope["type"] == "http" else None
+        if key is None or principal is None or scope["method"] not in UNSAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        if not 1 <= len(key) <= 255:
+            await send_problem(
+                send, 400, slug="bad-idempotency-key", detail="Idempotency-Key must be 1-255 chars."
+            )
+            return
+        body = await _read_body(receive)
+        digest = fingerprint(body)
+        scoped = f"{principal.tenant_id}|{scope['method']} {scope['path']}|{key}"
+        outcome = await self.store.begin(scoped, digest, self.lock_seconds)
+        if isinstance(outcome, Mismatch):
+            await send_problem(
+                send,
+                422,
+                slug="idempotency-key-reused",
+                detail="This Idempotency-Key was used with a different request payload.",
+            )
+            return
+        if isinstance(outcome, InProgress):
+            await send_problem(
+                send,
+                409,
+                slug="idempotency-in-progress",
+                detail="A request with this Idempotency-Key is still being processed.",
+                headers={"Retry-After": str(outcome.retry_after_seconds)},
+            )
+            return
+        if isinstance(outcome, Replay):
+            await _send_stored(send, outcome.response, replayed=True)
+            return
+        assert isinstance(outcome, Begun)
+        await self._execute(scope, body, send, scoped, digest)
+
+    async def _execute(
+        self, scope: Scope, body: bytes, send: Send, scoped: str, digest: str
+    ) -> None:
+        sent_body = False
+
+        async def replay_receive() -> Message:
+            nonlocal sent_body
+            if sent_body:
+                return {"type": "http.disconnect"}
+            sent_body = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        status = 500
+        headers: list[tuple[bytes, bytes]] = []
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status, headers
+            if message["type"] == "http.response.start":
+                status, headers = message["status"], list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        try:
+            await self.app(scope, replay_receive, capture)
+        except BaseException:
+            await self.store.release(scoped)
+            raise
+        response = StoredResponse(
+            status,
+            [
+                (k.decode("latin-1"), v.decode("latin-1"))
+                for k, v in headers
+                if k.decode("latin-1").lower() in _REPLAYED_HEADERS
+            ],
+            b"".join(chunks),
+        )
+        # Stored before it is sent: a response the client saw is always replayable.
+        if status >= 500:
+            await self.store.release(scoped)
+        else:
+            try:
+                await self.store.complete(scoped, digest, response)
+            except Exception:
+                _log.exception("could not store the idempotent response; the key stays locked")
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+
+async def _read_body(receive: Receive) -> bytes:
+    parts: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(parts)
+
+
+async def _send_stored(send: Send, response: StoredResponse, *, replayed: bool) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    headers.append((b"content-length", str(len(response.body)).encode()))
+    if replayed:
+        headers.append((b"idempotent-replayed", b"true"))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})

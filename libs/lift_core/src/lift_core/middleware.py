@@ -1,0 +1,303 @@
+"""Pure ASGI middleware that sits on every request (no ``BaseHTTPMiddleware``).
+
+Order, outermost first: context (ids, server span, access log, metrics, last-resort 500),
+security headers, load shedding, body size limit, auth, rate limit, timeout, idempotency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterable
+
+from opentelemetry import trace
+from opentelemetry.propagate import extract
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lift_core import context
+from lift_core.errors import PayloadTooLarge, send_problem
+from lift_core.telemetry import HttpServerMetrics
+
+DEADLINE_HEADER = "x-lift-deadline-ms"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_access = logging.getLogger("lift.access")
+_log = logging.getLogger("lift.errors")
+
+
+class _HeaderCarrier:
+    """Lets the OTel propagator read W3C headers straight from the ASGI scope."""
+
+    @staticmethod
+    def get(carrier: Headers, key: str) -> list[str] | None:
+        value = carrier.get(key)
+        return [value] if value is not None else None
+
+    @staticmethod
+    def keys(carrier: Headers) -> list[str]:
+        return list(carrier.keys())
+
+
+def _safe_id(value: str | None) -> str | None:
+    return value if value and _SAFE_ID.match(value) else None
+
+
+class RequestContextMiddleware:
+    """Creates the request context and server span, writes the access log and metrics.
+
+    It is also the last resort for unexpected exceptions: they are logged with their stack
+    and the request id, and answered with a 500 problem that carries no internals.
+    """
+
+    def __init__(self, app: ASGIApp, *, metrics: HttpServerMetrics, access_log: bool) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.access_log = access_log
+        self.tracer = trace.get_tracer("lift_core")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = Headers(scope=scope)
+        request_id = _safe_id(headers.get("x-request-id")) or uuid.uuid4().hex
+        client = scope.get("client")
+        ctx = context.RequestContext(
+            request_id=request_id,
+            correlation_id=_safe_id(headers.get("x-correlation-id")) or request_id,
+            method=scope["method"],
+            path=scope["path"],
+            client_ip=client[0] if client else None,
+        )
+        invocation = context.lambda_invocation.get()
+        if invocation is not None:
+            ctx.lambda_request_id, ctx.cold_start = invocation
+        token = context.set_current(ctx)
+        status = 500
+        response_started = False
+
+        async def send_with_ids(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                MutableHeaders(scope=message).append("x-request-id", request_id)
+            await send(message)
+
+        span_cm = self.tracer.start_as_current_span(
+            f"{scope['method']} {scope['path']}",
+            context=extract(headers, getter=_HeaderCarrier),
+            kind=SpanKind.SERVER,
+        )
+        with span_cm as span:
+            span_ctx = span.get_span_context()
+            ctx.trace_id = format(span_ctx.trace_id, "032x")
+            ctx.span_id = format(span_ctx.span_id, "016x")
+            try:
+                await self.app(scope, receive, send_with_ids)
+            except Exception:
+                _log.exception("unhandled error while serving the request")
+                span.set_status(Status(StatusCode.ERROR))
+                if not response_started:
+                    await send_problem(send_with_ids, 500, slug="internal")
+            finally:
+                route_obj = scope.get("route")
+                ctx.route = getattr(route_obj, "path", "") or "unmatched"
+                span.update_name(f"{ctx.method} {ctx.route}")
+                span.set_attribute("http.route", ctx.route)
+                span.set_attribute("http.response.status_code", status)
+                if ctx.principal is not None:
+                    span.set_attribute("lift.tenant_id", ctx.principal.tenant_id)
+                self._observe(ctx, status, time.perf_counter() - started)
+                context.reset(token)
+
+    def _observe(self, ctx: context.RequestContext, status: int, elapsed: float) -> None:
+        attrs = {
+            "http.request.method": ctx.method,
+            "http.route": ctx.route,
+            "http.response.status_code": status,
+        }
+        self.metrics.requests.add(1, attrs)
+        self.metrics.duration.record(elapsed, attrs)
+        if status >= 500:
+            self.metrics.errors.add(1, attrs)
+        if self.access_log:
+            _access.info(
+                "%s %s %s",
+                ctx.method,
+                ctx.route,
+                status,
+                extra={
+                    "http": {
+                        "method": ctx.method,
+                        "route": ctx.route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 3),
+                        "client_ip": ctx.client_ip,
+                    }
+                },
+            )
+
+
+_API_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"cache-control", b"no-store"),
+]
+# The interactive docs load Swagger UI's script and styles, so they get a looser policy.
+_DOCS_SECURITY_HEADERS = [*_API_SECURITY_HEADERS[:4], (b"cache-control", b"no-store")]
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, *, docs_paths: Iterable[str]) -> None:
+        self.app = app
+        self.docs_paths = tuple(docs_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = (
+            _DOCS_SECURITY_HEADERS
+            if scope["path"].startswith(self.docs_paths)
+            else _API_SECURITY_HEADERS
+        )
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class LoadSheddingMiddleware:
+    """Answers 503 with ``Retry-After`` once too many requests are in flight."""
+
+    def __init__(self, app: ASGIApp, *, max_in_flight: int, exempt: Iterable[str]) -> None:
+        self.app = app
+        self.max_in_flight = max_in_flight
+        self.exempt = tuple(exempt)
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.exempt):
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.max_in_flight:
+            await send_problem(
+                send,
+                503,
+                slug="overloaded",
+                detail="The service is at capacity; retry shortly.",
+                headers={"Retry-After": "1"},
+            )
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
+class BodySizeLimitMiddleware:
+    """413 for bodies over the limit, whether declared by Content-Length or streamed."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                await send_problem(send, 400, slug="bad-request", detail="Bad Content-Length.")
+                return
+            if int(declared) > self.max_bytes:
+                await self._too_large(send)
+                return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise PayloadTooLarge(self._detail())
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    def _detail(self) -> str:
+        return f"The request body exceeds {self.max_bytes} bytes."
+
+    async def _too_large(self, send: Send) -> None:
+        await send_problem(send, 413, slug="payload-too-large", detail=self._detail())
+
+
+class TimeoutMiddleware:
+    """504 when a request outlives its budget: the service's own, or the caller's deadline.
+
+    lift_mesh sends the caller's remaining budget in ``X-Lift-Deadline-Ms``; work the caller
+    has already abandoned is cancelled instead of finished.
+    """
+
+    def __init__(self, app: ASGIApp, *, timeout_seconds: float, exempt: Iterable[str]) -> None:
+        self.app = app
+        self.timeout_seconds = timeout_seconds
+        self.exempt = tuple(exempt)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.exempt):
+            await self.app(scope, receive, send)
+            return
+        budget = self.timeout_seconds
+        raw = Headers(scope=scope).get(DEADLINE_HEADER)
+        if raw is not None:
+            try:
+                budget = min(budget, int(raw) / 1000)
+            except ValueError:
+                await send_problem(send, 400, slug="bad-request", detail="Bad deadline header.")
+                return
+        ctx = context.current()
+        if ctx is not None:
+            ctx.deadline = time.monotonic() + budget
+        if budget <= 0:
+            await self._timed_out(send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            async with asyncio.timeout(budget) as deadline:
+                await self.app(scope, receive, tracking_send)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            if started:
+                _log.warning("request timed out after the response started")
+                return
+            await self._timed_out(send)
+
+    @staticmethod
+    async def _timed_out(send: Send) -> None:
+        await send_problem(
+            send, 504, slug="timeout", detail="The request did not finish within its deadline."
+        )

@@ -1,0 +1,138 @@
+"""Per-tenant rate limiting: fixed windows, in memory or shared through DynamoDB.
+
+Every response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset``;
+a request over the limit gets 429 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, datetime
+from dataclasses import dataclass
+from typing import Protocol
+
+import anyio.to_thread
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.exceptions import UpdateError
+from pynamodb.models import Model
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lift_core import context
+from lift_core.errors import send_problem
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: int
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str) -> Decision: ...
+
+
+class InMemoryRateLimiter:
+    """Fixed windows in this process only: right for one instance or a Lambda container."""
+
+    def __init__(self, limit: int, window_seconds: int) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self._counts: dict[str, tuple[int, int]] = {}
+
+    async def hit(self, key: str) -> Decision:
+        now = time.time()
+        window = int(now // self.window)
+        start, count = self._counts.get(key, (window, 0))
+        if start != window:
+            count = 0
+            if len(self._counts) > 100_000:  # drop old windows instead of growing forever
+                self._counts = {k: v for k, v in self._counts.items() if v[0] == window}
+        reset = math.ceil((window + 1) * self.window - now)
+        if count >= self.limit:
+            return Decision(False, self.limit, 0, reset)
+        self._counts[key] = (window, count + 1)
+        return Decision(True, self.limit, self.limit - count - 1, reset)
+
+
+class RateLimitCounter(Model):
+    """One item per key and window; expires by TTL shortly after the window ends."""
+
+    class Meta:
+        table_name = "ratelimit"
+
+    key = UnicodeAttribute(hash_key=True)
+    count = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+
+
+class DynamoRateLimiter:
+    """Fixed windows shared by every instance: an atomic conditional ADD per request."""
+
+    def __init__(self, model: type[RateLimitCounter], limit: int, window_seconds: int) -> None:
+        self.model = model
+        self.limit = limit
+        self.window = window_seconds
+
+    async def hit(self, key: str) -> Decision:
+        now = time.time()
+        window = int(now // self.window)
+        reset = math.ceil((window + 1) * self.window - now)
+        item = self.model(f"{key}#{window}")
+        try:
+            await anyio.to_thread.run_sync(self._increment, item, window)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return Decision(False, self.limit, 0, reset)
+            raise
+        return Decision(True, self.limit, max(self.limit - int(item.count), 0), reset)
+
+    def _increment(self, item: RateLimitCounter, window: int) -> None:
+        model = self.model
+        item.update(
+            actions=[
+                model.count.add(1),
+                model.expires_at.set(datetime.fromtimestamp((window + 2) * self.window, UTC)),
+            ],
+            condition=model.count.does_not_exist() | (model.count < self.limit),
+        )
+
+
+class RateLimitMiddleware:
+    """Limits each tenant (from the verified token) to N requests per window."""
+
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter) -> None:
+        self.app = app
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        principal = context.current_principal()
+        if scope["type"] != "http" or principal is None:
+            await self.app(scope, receive, send)
+            return
+        decision = await self.limiter.hit(principal.tenant_id)
+        headers = {
+            "RateLimit-Limit": str(decision.limit),
+            "RateLimit-Remaining": str(decision.remaining),
+            "RateLimit-Reset": str(decision.reset_seconds),
+        }
+        if not decision.allowed:
+            headers["Retry-After"] = str(decision.reset_seconds)
+            await send_problem(
+                send,
+                429,
+                slug="rate-limited",
+                detail="The tenant's request rate limit is exhausted.",
+                headers=headers,
+            )
+            return
+        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *raw]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

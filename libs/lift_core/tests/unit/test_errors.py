@@ -1,0 +1,82 @@
+"""Bad input never yields a 500; every error is an RFC 9457 problem."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from collections.abc import Callable
+
+Mint = Callable[..., str]
+
+pytestmark = pytest.mark.unit
+
+
+def _auth(mint: Mint) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint()}"}
+
+
+def _assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, object] = response.json()
+    assert body["status"] == status
+    assert str(body["type"]).startswith("urn:lift:problem:")
+    assert body["title"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
+async def test_wrong_types_are_422_with_field_errors_that_do_not_echo_input(
+    client: httpx.AsyncClient, mint: Mint
+) -> None:
+    response = await client.post(
+        "/api/v1/payments",
+        json={"amount": "4111 1111 1111 1111", "currency": "usd"},
+        headers=_auth(mint),
+    )
+    body = _assert_problem(response, 422)
+    fields = {e["field"] for e in body["errors"]}  # type: ignore[attr-defined]
+    assert fields == {"body.amount", "body.currency"}
+    assert "4111" not in response.text
+    assert body["instance"] == "/api/v1/payments"
+
+
+async def test_malformed_json_is_400(client: httpx.AsyncClient, mint: Mint) -> None:
+    response = await client.post(
+        "/api/v1/payments",
+        content=b'{"amount": 5,',
+        headers={**_auth(mint), "content-type": "application/json"},
+    )
+    body = _assert_problem(response, 400)
+    assert body["type"] == "urn:lift:problem:malformed-json"
+
+
+async def test_unknown_route_is_a_404_problem(client: httpx.AsyncClient, mint: Mint) -> None:
+    _assert_problem(await client.get("/api/v1/nope", headers=_auth(mint)), 404)
+
+
+async def test_wrong_method_is_a_405_problem(client: httpx.AsyncClient, mint: Mint) -> None:
+    _assert_problem(await client.delete("/api/v1/whoami", headers=_auth(mint)), 405)
+
+
+async def test_domain_error_maps_through_the_service_table(
+    client: httpx.AsyncClient, mint: Mint
+) -> None:
+    body = _assert_problem(await client.post("/api/v1/overdraw", headers=_auth(mint)), 409)
+    assert body["type"] == "urn:lift:problem:insufficient-funds"
+    assert body["detail"] == "balance too low"
+
+
+async def test_unexpected_error_is_500_without_internals_and_logged_with_stack(
+    client: httpx.AsyncClient, mint: Mint, json_logs: list[str]
+) -> None:
+    response = await client.get("/api/v1/boom", headers=_auth(mint))
+    body = _assert_problem(response, 500)
+    assert "secret" not in response.text
+    assert "RuntimeError" not in response.text
+    [line] = [json.loads(x) for x in json_logs if '"lift.errors"' in x]
+    assert "RuntimeError: internal detail" in line["exception"]
+    assert line["request_id"] == body["request_id"]
