@@ -35,7 +35,9 @@ for _name, _value in {
 # Telemetry is process-wide; tests read spans and metrics from these in-memory sinks.
 SPANS = InMemorySpanExporter()
 METRICS = InMemoryMetricReader()
-configure_telemetry("lift-tests", span_processors=(SimpleSpanProcessor(SPANS),), metric_readers=(METRICS,))
+configure_telemetry(
+    "lift-tests", span_processors=(SimpleSpanProcessor(SPANS),), metric_readers=(METRICS,)
+)
 
 _TEST_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
@@ -105,9 +107,9 @@ def mint(issuer: DevIssuer) -> Mint:
 
 
 @pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
+def spans() -> InMemorySpanExporter:
     SPANS.clear()
-    yield SPANS
+    return SPANS
 
 
 @pytest.fixture

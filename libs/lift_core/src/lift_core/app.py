@@ -6,12 +6,11 @@ its readiness checks and its settings to this factory.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Callable
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from opentelemetry import metrics
 
 from lift_core.auth import AuthMiddleware, HttpJwksSource, JwtVerifier
 from lift_core.config import LiftSettings
@@ -27,7 +26,7 @@ from lift_core.middleware import (
     TimeoutMiddleware,
 )
 from lift_core.ratelimit import InMemoryRateLimiter, RateLimiter, RateLimitMiddleware
-from lift_core.telemetry import HttpServerMetrics, configure_telemetry
+from lift_core.telemetry import FASTAPI_TELEMETRY, configure_telemetry
 
 DOCS_PATHS = ("/docs", "/redoc", "/openapi.json")
 PUBLIC_PATHS = ("/health/", *DOCS_PATHS)
@@ -55,7 +54,13 @@ def create_app(
     configure_logging(settings.service_name, settings.log_level)
     configure_telemetry(settings.service_name, otlp_endpoint=settings.otlp_endpoint)
 
-    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        version=version,
+        description=description,
+        lifespan=lifespan,
+        telemetry=FASTAPI_TELEMETRY,
+    )
     install_exception_handlers(app, error_map)
     app.include_router(health_router(Readiness(readiness_checks or {})))
     for router in routers:
@@ -91,9 +96,5 @@ def create_app(
         LoadSheddingMiddleware, max_in_flight=settings.max_in_flight, exempt=("/health/live",)
     )
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=DOCS_PATHS)
-    app.add_middleware(
-        RequestContextMiddleware,
-        metrics=HttpServerMetrics.create(metrics.get_meter("lift_core")),
-        access_log=settings.access_log,
-    )
+    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     return app

@@ -29,7 +29,9 @@ class UnsafeSettingsError(ValueError):
 class LiftSettings(BaseSettings):
     """Settings every service shares. Explicit keyword arguments beat environment variables."""
 
-    model_config = SettingsConfigDict(env_prefix="LIFT_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="LIFT_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     service_name: str = "lift"
     environment: Environment = Environment.DEV
@@ -101,7 +103,9 @@ class LiftSettings(BaseSettings):
 class DevIdentitySettings(BaseSettings):
     """The local token issuer (``LIFT_IDENTITY_*``). It refuses to run outside dev/test."""
 
-    model_config = SettingsConfigDict(env_prefix="LIFT_IDENTITY_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="LIFT_IDENTITY_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     environment: Environment = Field(
         default=Environment.DEV,

@@ -37,7 +37,7 @@ class TokenRequest(BaseModel):
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int
 
 
@@ -79,8 +79,8 @@ class DevIssuer:
 
 
 def _thumbprint(jwk: dict[str, Any]) -> str:
-    import base64  # noqa: PLC0415
-    import hashlib  # noqa: PLC0415
+    import base64
+    import hashlib
 
     canonical = json.dumps({k: jwk[k] for k in ("e", "kty", "n")}, separators=(",", ":"))
     digest = hashlib.sha256(canonical.encode()).digest()
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = DevIdentitySettings()
     if args.command == "serve":
-        import uvicorn  # noqa: PLC0415
+        import uvicorn
 
         uvicorn.run(
             create_identity_app(DevIssuer(settings)),

@@ -56,7 +56,7 @@ def ensure_tables(models: Iterable[type[Model]], settings: LiftSettings) -> None
 
 async def table_check(models: Iterable[type[Model]]) -> None:
     """Readiness check: every table answers DescribeTable."""
-    import anyio.to_thread  # noqa: PLC0415
+    import anyio.to_thread
 
     for model in models:
         await anyio.to_thread.run_sync(model.describe_table)

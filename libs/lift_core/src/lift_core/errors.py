@@ -181,7 +181,9 @@ def install_exception_handlers(
         assert isinstance(exc, RequestValidationError)
         errors = _field_errors(exc)
         if any(e["code"] == "json_invalid" for e in errors):
-            return problem_response(400, slug="malformed-json", detail="The body is not valid JSON.")
+            return problem_response(
+                400, slug="malformed-json", detail="The body is not valid JSON."
+            )
         return problem_response(
             422, slug="validation-error", detail="The request is not valid.", errors=errors
         )

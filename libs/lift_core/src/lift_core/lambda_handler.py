@@ -23,7 +23,7 @@ def lambda_handler(app_factory: Callable[[], FastAPI]) -> LambdaHandler:
     def handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
         cold = "mangum" not in state
         if cold:
-            from mangum import Mangum  # noqa: PLC0415 - deferred: not needed to import
+            from mangum import Mangum
 
             state["mangum"] = Mangum(app_factory(), lifespan="off")
         request_id = str(getattr(lambda_context, "aws_request_id", "") or "")

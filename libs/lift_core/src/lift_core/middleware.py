@@ -7,6 +7,7 @@ security headers, load shedding, body size limit, auth, rate limit, timeout, ide
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -14,14 +15,11 @@ import uuid
 from collections.abc import Iterable
 
 from opentelemetry import trace
-from opentelemetry.propagate import extract
-from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lift_core import context
 from lift_core.errors import PayloadTooLarge, send_problem
-from lift_core.telemetry import HttpServerMetrics
 
 DEADLINE_HEADER = "x-lift-deadline-ms"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -29,35 +27,23 @@ _access = logging.getLogger("lift.access")
 _log = logging.getLogger("lift.errors")
 
 
-class _HeaderCarrier:
-    """Lets the OTel propagator read W3C headers straight from the ASGI scope."""
-
-    @staticmethod
-    def get(carrier: Headers, key: str) -> list[str] | None:
-        value = carrier.get(key)
-        return [value] if value is not None else None
-
-    @staticmethod
-    def keys(carrier: Headers) -> list[str]:
-        return list(carrier.keys())
-
-
 def _safe_id(value: str | None) -> str | None:
     return value if value and _SAFE_ID.match(value) else None
 
 
 class RequestContextMiddleware:
-    """Creates the request context and server span, writes the access log and metrics.
+    """Creates the request context and writes one access-log line per request.
 
-    It is also the last resort for unexpected exceptions: they are logged with their stack
-    and the request id, and answered with a 500 problem that carries no internals.
+    The server span (continuing an incoming ``traceparent``) and the per-route request
+    metrics come from FastAPI's native OpenTelemetry support, which wraps this middleware;
+    the context copies its trace and span ids. This middleware is also the last resort for
+    unexpected exceptions: logged with their stack and the request id, answered with a 500
+    problem that carries no internals.
     """
 
-    def __init__(self, app: ASGIApp, *, metrics: HttpServerMetrics, access_log: bool) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: bool) -> None:
         self.app = app
-        self.metrics = metrics
         self.access_log = access_log
-        self.tracer = trace.get_tracer("lift_core")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,9 +53,13 @@ class RequestContextMiddleware:
         headers = Headers(scope=scope)
         request_id = _safe_id(headers.get("x-request-id")) or uuid.uuid4().hex
         client = scope.get("client")
+        span = trace.get_current_span()
+        span_ctx = span.get_span_context()
         ctx = context.RequestContext(
             request_id=request_id,
             correlation_id=_safe_id(headers.get("x-correlation-id")) or request_id,
+            trace_id=format(span_ctx.trace_id, "032x") if span_ctx.is_valid else "",
+            span_id=format(span_ctx.span_id, "016x") if span_ctx.is_valid else "",
             method=scope["method"],
             path=scope["path"],
             client_ip=client[0] if client else None,
@@ -89,59 +79,36 @@ class RequestContextMiddleware:
                 MutableHeaders(scope=message).append("x-request-id", request_id)
             await send(message)
 
-        span_cm = self.tracer.start_as_current_span(
-            f"{scope['method']} {scope['path']}",
-            context=extract(headers, getter=_HeaderCarrier),
-            kind=SpanKind.SERVER,
-        )
-        with span_cm as span:
-            span_ctx = span.get_span_context()
-            ctx.trace_id = format(span_ctx.trace_id, "032x")
-            ctx.span_id = format(span_ctx.span_id, "016x")
-            try:
-                await self.app(scope, receive, send_with_ids)
-            except Exception:
-                _log.exception("unhandled error while serving the request")
-                span.set_status(Status(StatusCode.ERROR))
-                if not response_started:
-                    await send_problem(send_with_ids, 500, slug="internal")
-            finally:
-                route_obj = scope.get("route")
-                ctx.route = getattr(route_obj, "path", "") or "unmatched"
-                span.update_name(f"{ctx.method} {ctx.route}")
-                span.set_attribute("http.route", ctx.route)
-                span.set_attribute("http.response.status_code", status)
-                if ctx.principal is not None:
-                    span.set_attribute("lift.tenant_id", ctx.principal.tenant_id)
-                self._observe(ctx, status, time.perf_counter() - started)
-                context.reset(token)
+        try:
+            await self.app(scope, receive, send_with_ids)
+        except Exception:
+            _log.exception("unhandled error while serving the request")
+            if not response_started:
+                await send_problem(send_with_ids, 500, slug="internal")
+        finally:
+            route_obj = scope.get("route")
+            ctx.route = getattr(route_obj, "path", "") or "unmatched"
+            if self.access_log:
+                self._access_log(ctx, status, time.perf_counter() - started)
+            context.reset(token)
 
-    def _observe(self, ctx: context.RequestContext, status: int, elapsed: float) -> None:
-        attrs = {
-            "http.request.method": ctx.method,
-            "http.route": ctx.route,
-            "http.response.status_code": status,
-        }
-        self.metrics.requests.add(1, attrs)
-        self.metrics.duration.record(elapsed, attrs)
-        if status >= 500:
-            self.metrics.errors.add(1, attrs)
-        if self.access_log:
-            _access.info(
-                "%s %s %s",
-                ctx.method,
-                ctx.route,
-                status,
-                extra={
-                    "http": {
-                        "method": ctx.method,
-                        "route": ctx.route,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 3),
-                        "client_ip": ctx.client_ip,
-                    }
-                },
-            )
+    @staticmethod
+    def _access_log(ctx: context.RequestContext, status: int, elapsed: float) -> None:
+        _access.info(
+            "%s %s %s",
+            ctx.method,
+            ctx.route,
+            status,
+            extra={
+                "http": {
+                    "method": ctx.method,
+                    "route": ctx.route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 3),
+                    "client_ip": ctx.client_ip,
+                }
+            },
+        )
 
 
 _API_SECURITY_HEADERS = [
@@ -228,17 +195,32 @@ class BodySizeLimitMiddleware:
                 await self._too_large(send)
                 return
         received = 0
+        exceeded = False
+        started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    exceeded = True
                     raise PayloadTooLarge(self._detail())
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def guarded_send(message: Message) -> None:
+            # Once the limit is crossed, whatever the app makes of the aborted read (FastAPI
+            # turns it into a 400) is dropped in favour of our 413.
+            nonlocal started
+            if exceeded:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        with contextlib.suppress(PayloadTooLarge):
+            await self.app(scope, counting_receive, guarded_send)
+        if exceeded and not started:
+            await self._too_large(send)
 
     def _detail(self) -> str:
         return f"The request body exceeds {self.max_bytes} bytes."

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import UTC, datetime
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 import anyio.to_thread
@@ -64,7 +64,7 @@ class RateLimitCounter(Model):
         table_name = "ratelimit"
 
     key = UnicodeAttribute(hash_key=True)
-    count = NumberAttribute(default=0)
+    hits = NumberAttribute(default=0)
     expires_at = TTLAttribute()
 
 
@@ -87,16 +87,16 @@ class DynamoRateLimiter:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return Decision(False, self.limit, 0, reset)
             raise
-        return Decision(True, self.limit, max(self.limit - int(item.count), 0), reset)
+        return Decision(True, self.limit, max(self.limit - int(item.hits), 0), reset)
 
     def _increment(self, item: RateLimitCounter, window: int) -> None:
         model = self.model
         item.update(
             actions=[
-                model.count.add(1),
+                model.hits.add(1),
                 model.expires_at.set(datetime.fromtimestamp((window + 2) * self.window, UTC)),
             ],
-            condition=model.count.does_not_exist() | (model.count < self.limit),
+            condition=model.hits.does_not_exist() | (model.hits < self.limit),
         )
 
 

@@ -1,45 +1,34 @@
 """OpenTelemetry set-up: traces and metrics from the standard ``OTEL_*`` variables.
 
 OTLP over HTTP when an endpoint is configured, nothing exported otherwise; tests attach
-in-memory exporters to the same providers. Server spans are opened by the context
-middleware; httpx and botocore (DynamoDB) client spans come from their instrumentations.
+in-memory exporters to the same providers. Server spans and HTTP server metrics
+(``http.server.request.duration`` per route and status, ``http.server.active_requests``)
+come from FastAPI's native OpenTelemetry support (see ``FASTAPI_TELEMETRY``); httpx and
+botocore (DynamoDB) client spans come from their instrumentations.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import metrics, trace
-from opentelemetry.metrics import Counter, Histogram, Meter
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+# FastAPI's own telemetry: spans and metrics on, its exception log records off (they carry
+# exception messages unredacted; lift_core's JSON logging records them, redacted), and no
+# per-dependency spans on the hot path.
+FASTAPI_TELEMETRY: TelemetryConfig = {
+    "tracing": True,
+    "metrics": True,
+    "logs": False,
+    "operation_spans": False,
+}
+
 _tracer_provider: TracerProvider | None = None
 _meter_provider: MeterProvider | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class HttpServerMetrics:
-    requests: Counter
-    errors: Counter
-    duration: Histogram
-
-    @classmethod
-    def create(cls, meter: Meter) -> HttpServerMetrics:
-        return cls(
-            requests=meter.create_counter(
-                "lift.http.server.requests", unit="{request}", description="Requests served"
-            ),
-            errors=meter.create_counter(
-                "lift.http.server.errors", unit="{request}", description="Requests answered 5xx"
-            ),
-            duration=meter.create_histogram(
-                "http.server.request.duration", unit="s", description="Server request duration"
-            ),
-        )
 
 
 def configure_telemetry(
@@ -60,10 +49,10 @@ def configure_telemetry(
         readers: list[MetricReader] = list(metric_readers)
         _tracer_provider = TracerProvider(resource=resource)
         if otlp_endpoint:
-            from opentelemetry.exporter.otlp.proto.http.metric_exporter import (  # noqa: PLC0415
+            from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
                 OTLPMetricExporter,
             )
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
                 OTLPSpanExporter,
             )
 
@@ -82,8 +71,8 @@ def configure_telemetry(
 
 def _instrument_clients() -> None:
     """Client spans for httpx (mesh calls) and botocore (DynamoDB through PynamoDB)."""
-    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor  # noqa: PLC0415
-    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor  # noqa: PLC0415
+    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
     HTTPXClientInstrumentor().instrument()
-    BotocoreInstrumentor().instrument()
+    BotocoreInstrumentor().instrument()  # type: ignore[no-untyped-call]

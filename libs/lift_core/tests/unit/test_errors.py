@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import httpx
 import pytest
-
-from collections.abc import Callable
 
 Mint = Callable[..., str]
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import anyio.to_thread
-from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute, TTLAttribute
+from pynamodb.attributes import BinaryAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.models import Model
 
@@ -159,7 +159,7 @@ class DynamoIdempotencyStore:
             if existing.status_code is not None:
                 response = StoredResponse(
                     int(existing.status_code),
-                    [tuple(h) for h in json.loads(existing.headers or "[]")],  # type: ignore[misc]
+                    [(k, v) for k, v in json.loads(existing.headers or "[]")],
                     existing.body or b"",
                 )
             return _judge(existing.fingerprint, response, existing.locked_until, fingerprint, now)

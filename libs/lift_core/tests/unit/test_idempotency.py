@@ -1,0 +1,133 @@
+"""Idempotency-Key semantics through the full stack, with the in-memory store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from lift_core.idempotency import InMemoryIdempotencyStore, fingerprint
+
+pytestmark = pytest.mark.unit
+Mint = Callable[..., str]
+
+
+def _client(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://t"
+    )
+
+
+def _headers(mint: Mint, key: str, tenant: str = "acme") -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint(tenant)}", "Idempotency-Key": key}
+
+
+def test_fingerprint_ignores_whitespace_and_key_order() -> None:
+    assert fingerprint(b'{"a": 1, "b": [1, 2]}') == fingerprint(b'{"b":[1,2],"a":1}')
+    assert fingerprint(b'{"a": 1}') != fingerprint(b'{"a": 2}')
+    assert fingerprint(b"not json") == fingerprint(b"not json")
+
+
+async def test_same_key_and_payload_replays_without_doing_the_work_twice(
+    client: httpx.AsyncClient, mint: Mint, probe: Any
+) -> None:
+    first = await client.post(
+        "/api/v1/payments",
+        content=b'{"amount": 5, "currency": "USD"}',
+        headers={**_headers(mint, "k1"), "content-type": "application/json"},
+    )
+    again = await client.post(
+        "/api/v1/payments",
+        content=b'{"currency":"USD","amount":5}',
+        headers={**_headers(mint, "k1"), "content-type": "application/json"},
+    )
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() == {"n": 1, "amount": 5, "tenant": "acme"}
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert again.headers["content-type"] == "application/json"
+    assert probe.executions == 1
+
+
+async def test_same_key_with_a_different_payload_is_422(
+    client: httpx.AsyncClient, mint: Mint, probe: Any
+) -> None:
+    await client.post(
+        "/api/v1/payments", json={"amount": 5, "currency": "USD"}, headers=_headers(mint, "k2")
+    )
+    other = await client.post(
+        "/api/v1/payments", json={"amount": 6, "currency": "USD"}, headers=_headers(mint, "k2")
+    )
+    assert other.status_code == 422
+    assert other.json()["type"] == "urn:lift:problem:idempotency-key-reused"
+    assert probe.executions == 1
+
+
+async def test_keys_are_scoped_by_tenant_and_route(
+    client: httpx.AsyncClient, mint: Mint, probe: Any
+) -> None:
+    body = {"amount": 5, "currency": "USD"}
+    a = await client.post("/api/v1/payments", json=body, headers=_headers(mint, "k3", "acme"))
+    b = await client.post("/api/v1/payments", json=body, headers=_headers(mint, "k3", "globex"))
+    c = await client.post("/api/v1/flaky", json=body, headers=_headers(mint, "k3", "acme"))
+    assert a.json()["tenant"] == "acme"
+    assert b.json()["tenant"] == "globex"
+    assert "idempotent-replayed" not in b.headers
+    assert c.status_code == 200  # a different route: executed, not replayed
+    assert "idempotent-replayed" not in c.headers
+    assert probe.executions == 3
+
+
+async def test_concurrent_duplicate_is_409_with_retry_after(
+    make_app: Any, mint: Mint, probe: Any
+) -> None:
+    async with _client(make_app()) as c:
+        first = asyncio.create_task(c.post("/api/v1/wait", headers=_headers(mint, "k4")))
+        while probe.executions < 1:
+            await asyncio.sleep(0.001)
+        duplicate = await c.post("/api/v1/wait", headers=_headers(mint, "k4"))
+        probe.release.set()
+        assert (await first).status_code == 200
+    assert duplicate.status_code == 409
+    assert int(duplicate.headers["retry-after"]) >= 1
+    assert probe.executions == 1
+
+
+async def test_a_5xx_releases_the_key_so_the_client_may_retry(
+    client: httpx.AsyncClient, mint: Mint, probe: Any
+) -> None:
+    failed = await client.post("/api/v1/flaky", json={}, headers=_headers(mint, "k5"))
+    retried = await client.post("/api/v1/flaky", json={}, headers=_headers(mint, "k5"))
+    assert failed.status_code == 500
+    assert retried.status_code == 200
+    assert retried.json() == {"n": 2}
+    assert "idempotent-replayed" not in retried.headers
+
+
+async def test_a_4xx_is_stored_and_replayed(
+    client: httpx.AsyncClient, mint: Mint, probe: Any
+) -> None:
+    first = await client.post("/api/v1/overdraw", json={}, headers=_headers(mint, "k6"))
+    again = await client.post("/api/v1/overdraw", json={}, headers=_headers(mint, "k6"))
+    assert first.status_code == again.status_code == 409
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["content-type"] == "application/problem+json"
+
+
+async def test_oversized_key_is_400(client: httpx.AsyncClient, mint: Mint) -> None:
+    response = await client.post(
+        "/api/v1/payments", json={"amount": 1, "currency": "USD"}, headers=_headers(mint, "k" * 256)
+    )
+    assert response.status_code == 400
+
+
+async def test_cancelled_request_releases_the_key(make_app: Any, mint: Mint, probe: Any) -> None:
+    store = InMemoryIdempotencyStore()
+    app = make_app(settings_overrides={"request_timeout_seconds": 0.05}, store=store)
+    async with _client(app) as c:
+        timed_out = await c.post("/api/v1/wait", headers=_headers(mint, "k7"))
+    assert timed_out.status_code == 504
+    assert store.entries == {}

@@ -1,0 +1,115 @@
+"""Server spans continue the caller's trace; metrics per route; readiness checks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from lift_core.health import Readiness
+
+pytestmark = pytest.mark.unit
+Mint = Callable[..., str]
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+async def test_server_span_continues_the_incoming_traceparent(
+    client: httpx.AsyncClient, mint: Mint, spans: InMemorySpanExporter
+) -> None:
+    headers = {
+        "Authorization": f"Bearer {mint()}",
+        "traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01",
+    }
+    assert (await client.get("/api/v1/whoami", headers=headers)).status_code == 200
+    [span] = [s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER]
+    assert [s for s in spans.get_finished_spans() if s.kind == SpanKind.INTERNAL] == []
+    assert format(span.context.trace_id, "032x") == TRACE_ID
+    assert span.parent is not None
+    assert format(span.parent.span_id, "016x") == "00f067aa0ba902b7"
+    assert span.name == "GET /api/v1/whoami"
+    assert span.attributes is not None
+    assert span.attributes["lift.tenant_id"] == "acme"
+    assert span.attributes["http.response.status_code"] == 200
+
+
+def _points(reader: InMemoryMetricReader, name: str, route: str) -> list[Any]:
+    data = reader.get_metrics_data()
+    assert data is not None
+    return [
+        point
+        for rm in data.resource_metrics
+        for sm in rm.scope_metrics
+        for metric in sm.metrics
+        if metric.name == name
+        for point in metric.data.data_points
+        if (point.attributes or {}).get("http.route") == route
+    ]
+
+
+async def test_requests_errors_and_durations_are_recorded_per_route_and_status(
+    client: httpx.AsyncClient, mint: Mint, metric_reader: InMemoryMetricReader
+) -> None:
+    def count(route: str, status: int) -> int:
+        return sum(
+            p.count
+            for p in _points(metric_reader, "http.server.request.duration", route)
+            if (p.attributes or {}).get("http.response.status_code") == status
+        )
+
+    before_ok, before_err = count("/api/v1/whoami", 200), count("/api/v1/boom", 500)
+    auth = {"Authorization": f"Bearer {mint()}"}
+    for _ in range(3):
+        await client.get("/api/v1/whoami", headers=auth)
+    await client.get("/api/v1/boom", headers=auth)
+    assert count("/api/v1/whoami", 200) == before_ok + 3
+    assert count("/api/v1/boom", 500) == before_err + 1
+
+
+async def test_readiness_reports_each_check_and_answers_503_when_one_fails() -> None:
+    async def ok() -> None:
+        return None
+
+    async def down() -> None:
+        raise ConnectionError("refused")
+
+    async def hangs() -> None:
+        await asyncio.sleep(10)
+
+    healthy, detail = await Readiness({"table": ok}).run()
+    assert healthy
+    assert detail["table"]["status"] == "pass"
+    healthy, detail = await Readiness({"table": ok, "kms": down, "slow": hangs}, timeout=0.05).run()
+    assert not healthy
+    assert detail["kms"] == {"status": "fail", "error": "ConnectionError"}
+    assert "timed out" in detail["slow"]["error"]
+    assert detail["table"]["status"] == "pass"
+
+
+async def test_readiness_caches_its_verdict_briefly() -> None:
+    calls = 0
+
+    async def counted() -> None:
+        nonlocal calls
+        calls += 1
+
+    readiness = Readiness({"c": counted}, cache_seconds=60)
+    await readiness.run()
+    await readiness.run()
+    assert calls == 1
+
+
+async def test_ready_route_answers_503_with_detail(make_app: Any) -> None:
+    async def down() -> None:
+        raise TimeoutError
+
+    app = make_app(readiness_checks={"dynamodb": down})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        response = await c.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["dynamodb"]["status"] == "fail"
