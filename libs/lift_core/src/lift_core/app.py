@@ -26,7 +26,11 @@ from lift_core.middleware import (
     TimeoutMiddleware,
 )
 from lift_core.ratelimit import InMemoryRateLimiter, RateLimiter, RateLimitMiddleware
-from lift_core.telemetry import FASTAPI_TELEMETRY, configure_telemetry
+from lift_core.telemetry import (
+    FASTAPI_TELEMETRY_OFF,
+    configure_telemetry,
+    http_server_metrics,
+)
 
 DOCS_PATHS = ("/docs", "/redoc", "/openapi.json")
 PUBLIC_PATHS = ("/health/", *DOCS_PATHS)
@@ -59,9 +63,10 @@ def create_app(
         version=version,
         description=description,
         lifespan=lifespan,
-        telemetry=FASTAPI_TELEMETRY,
+        telemetry=FASTAPI_TELEMETRY_OFF,
     )
     install_exception_handlers(app, error_map)
+    _declare_bearer_auth(app)
     app.include_router(health_router(Readiness(readiness_checks or {})))
     for router in routers:
         app.include_router(router)
@@ -96,5 +101,34 @@ def create_app(
         LoadSheddingMiddleware, max_in_flight=settings.max_in_flight, exempt=("/health/live",)
     )
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=DOCS_PATHS)
-    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
+    app.add_middleware(
+        RequestContextMiddleware,
+        access_log=settings.access_log,
+        metrics=http_server_metrics(),
+    )
     return app
+
+
+def _declare_bearer_auth(app: FastAPI) -> None:
+    """Every operation outside the public paths requires the bearer JWT, as the middleware
+    enforces; say so in the OpenAPI document so the docs and clients know."""
+    build_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build_schema()
+            components = schema.setdefault("components", {})
+            components.setdefault("securitySchemes", {})["bearerAuth"] = {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "JWT from the identity issuer; its tenant_id claim scopes all data.",
+            }
+            for path, operations in schema.get("paths", {}).items():
+                if not path.startswith(PUBLIC_PATHS):
+                    for operation in operations.values():
+                        operation["security"] = [{"bearerAuth": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

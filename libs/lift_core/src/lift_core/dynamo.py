@@ -14,6 +14,7 @@ from pynamodb.attributes import TTLAttribute
 from pynamodb.models import Model
 
 from lift_core.config import LiftSettings
+from lift_core.telemetry import instrument_botocore
 
 M = TypeVar("M", bound=type[Model])
 _log = logging.getLogger("lift.dynamo")
@@ -25,6 +26,7 @@ class TableCreationRefused(RuntimeError):
 
 def bind_model(model: M, settings: LiftSettings, table: str) -> M:
     """A subclass of ``model`` bound to ``<table_prefix><table>`` at the configured endpoint."""
+    instrument_botocore()
     meta_attrs: dict[str, object] = {
         "table_name": f"{settings.table_prefix}{table}",
         "region": settings.aws_region,

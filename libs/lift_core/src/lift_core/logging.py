@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from lift_core import context
-from lift_core.redaction import redact
+from lift_core.redaction import redact, redact_text
 
 # Attributes every LogRecord has; anything else passed through ``extra=`` is a field.
 _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -23,13 +23,15 @@ class JsonFormatter(logging.Formatter):
         self.service = service
 
     def format(self, record: logging.LogRecord) -> str:
+        # Context fields are ids lift_core made; the message, extra fields and stack traces
+        # may carry anything, so those are redacted.
         line: dict[str, Any] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "service": self.service,
-            "message": record.getMessage(),
+            "message": redact_text(record.getMessage()),
         }
         ctx = context.current()
         if ctx is not None:
@@ -40,16 +42,16 @@ class JsonFormatter(logging.Formatter):
                 line["span_id"] = ctx.span_id
             if ctx.principal is not None:
                 line["tenant_id"] = ctx.principal.tenant_id
-                line["subject"] = ctx.principal.subject
+                line["subject"] = redact_text(ctx.principal.subject)  # may be an e-mail
             if ctx.lambda_request_id:
                 line["lambda_request_id"] = ctx.lambda_request_id
                 line["cold_start"] = ctx.cold_start
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
-                line[key] = value
+                line[key] = redact(value, key)
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(redact(line), default=str, separators=(",", ":"))
+            line["exception"] = redact_text(self.formatException(record.exc_info))
+        return json.dumps(line, default=str, separators=(",", ":"))
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:

@@ -14,12 +14,17 @@ import time
 import uuid
 from collections.abc import Iterable
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.propagate import extract
+from opentelemetry.propagators.textmap import Getter
+from opentelemetry.trace import SpanKind, StatusCode
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lift_core import context
 from lift_core.errors import PayloadTooLarge, send_problem
+from lift_core.telemetry import HttpServerMetrics
 
 DEADLINE_HEADER = "x-lift-deadline-ms"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -31,19 +36,37 @@ def _safe_id(value: str | None) -> str | None:
     return value if value and _SAFE_ID.match(value) else None
 
 
-class RequestContextMiddleware:
-    """Creates the request context and writes one access-log line per request.
+class _HeaderGetter(Getter[Headers]):
+    """Lets the OTel propagator read W3C headers from Starlette's header view."""
 
-    The server span (continuing an incoming ``traceparent``) and the per-route request
-    metrics come from FastAPI's native OpenTelemetry support, which wraps this middleware;
-    the context copies its trace and span ids. This middleware is also the last resort for
-    unexpected exceptions: logged with their stack and the request id, answered with a 500
-    problem that carries no internals.
+    def get(self, carrier: Headers, key: str) -> list[str] | None:
+        value = carrier.get(key)
+        return [value] if value is not None else None
+
+    def keys(self, carrier: Headers) -> list[str]:
+        return list(carrier.keys())
+
+
+_HEADER_GETTER = _HeaderGetter()
+
+
+class RequestContextMiddleware:
+    """Request context, server span, per-route metrics and one access-log line per request.
+
+    The span continues an incoming ``traceparent``; when nothing exports spans it is
+    non-recording and costs little, but its trace and span ids still reach the context, the
+    logs and outgoing calls. This middleware is also the last resort for unexpected
+    exceptions: logged with their stack and request id, answered with a 500 problem that
+    carries no internals.
     """
 
-    def __init__(self, app: ASGIApp, *, access_log: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, *, access_log: bool, metrics: HttpServerMetrics | None
+    ) -> None:
         self.app = app
         self.access_log = access_log
+        self.metrics = metrics
+        self.tracer = trace.get_tracer("lift_core")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,15 +74,19 @@ class RequestContextMiddleware:
             return
         started = time.perf_counter()
         headers = Headers(scope=scope)
+        parent = extract(headers, getter=_HEADER_GETTER) if "traceparent" in headers else None
+        span = self.tracer.start_span(
+            f"{scope['method']} {scope['path']}", context=parent, kind=SpanKind.SERVER
+        )
+        otel_token = otel_context.attach(trace.set_span_in_context(span, parent))
+        span_ctx = span.get_span_context()
         request_id = _safe_id(headers.get("x-request-id")) or uuid.uuid4().hex
         client = scope.get("client")
-        span = trace.get_current_span()
-        span_ctx = span.get_span_context()
         ctx = context.RequestContext(
             request_id=request_id,
             correlation_id=_safe_id(headers.get("x-correlation-id")) or request_id,
-            trace_id=format(span_ctx.trace_id, "032x") if span_ctx.is_valid else "",
-            span_id=format(span_ctx.span_id, "016x") if span_ctx.is_valid else "",
+            trace_id=format(span_ctx.trace_id, "032x"),
+            span_id=format(span_ctx.span_id, "016x"),
             method=scope["method"],
             path=scope["path"],
             client_ip=client[0] if client else None,
@@ -88,9 +115,27 @@ class RequestContextMiddleware:
         finally:
             route_obj = scope.get("route")
             ctx.route = getattr(route_obj, "path", "") or "unmatched"
+            elapsed = time.perf_counter() - started
+            self._finish_span(span, ctx, status)
+            otel_context.detach(otel_token)
+            if self.metrics is not None:
+                self.metrics.record(ctx, status, elapsed)
             if self.access_log:
-                self._access_log(ctx, status, time.perf_counter() - started)
+                self._access_log(ctx, status, elapsed)
             context.reset(token)
+
+    @staticmethod
+    def _finish_span(span: trace.Span, ctx: context.RequestContext, status: int) -> None:
+        if span.is_recording():
+            span.update_name(f"{ctx.method} {ctx.route}")
+            span.set_attribute("http.request.method", ctx.method)
+            span.set_attribute("http.route", ctx.route)
+            span.set_attribute("http.response.status_code", status)
+            if ctx.principal is not None:
+                span.set_attribute("lift.tenant_id", ctx.principal.tenant_id)
+            if status >= 500:
+                span.set_status(StatusCode.ERROR)
+        span.end()
 
     @staticmethod
     def _access_log(ctx: context.RequestContext, status: int, elapsed: float) -> None:

@@ -33,8 +33,9 @@ _CARD_CANDIDATE = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
 _SSN = re.compile(r"(?<!\d)\d{3}[- ]\d{2}[- ]\d{4}(?!\d)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
-# Cheap pre-check: most log strings contain none of these, and skip all regex work.
-_MAYBE = re.compile(r"\d{3}|@|(?i:bearer|basic)")
+# Cheap pre-check: a card or SSN needs at least nine digits with separators, an e-mail an @,
+# a credential its scheme. Most log strings (status codes, ids) skip all regex work.
+_MAYBE = re.compile(r"\d[\d -]{7,}\d|@|(?i:bearer|basic)")
 
 
 def register_sensitive_fields(names: Iterable[str]) -> None:

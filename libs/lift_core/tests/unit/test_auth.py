@@ -54,7 +54,9 @@ async def test_health_and_docs_are_open(client: httpx.AsyncClient) -> None:
 
 async def test_openapi_declares_the_bearer_scheme(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/openapi.json")).json()
-    assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert schema["paths"]["/api/v1/whoami"]["get"]["security"] == [{"bearerAuth": []}]
+    assert "security" not in schema["paths"]["/health/live"]["get"]
 
 
 @pytest.mark.parametrize(

@@ -6,19 +6,15 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from lift_core import context
 from lift_core.context import Principal
 from lift_core.errors import Forbidden, Unauthorized
 
-# Declares the bearer scheme in OpenAPI; the middleware has already verified the token.
-_bearer = HTTPBearer(auto_error=False, description="JWT from the identity issuer")
 
-
-async def get_principal(
-    _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+async def get_principal() -> Principal:
+    """The principal the auth middleware verified (the bearer scheme is declared in OpenAPI
+    by ``create_app``, not by a per-request security dependency)."""
     principal = context.current_principal()
     if principal is None:
         raise Unauthorized()

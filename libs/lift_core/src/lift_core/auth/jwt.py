@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
 import jwt
 from cachetools import TTLCache
 
 from lift_core.context import Principal
 from lift_core.errors import Unauthorized
+
+if TYPE_CHECKING:
+    import httpx
 
 ALLOWED_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
@@ -42,6 +44,11 @@ class HttpJwksSource:
         self.transport = transport
 
     async def fetch(self) -> dict[str, Any]:
+        import httpx  # deferred: only a JWKS fetch needs it
+
+        from lift_core.telemetry import instrument_httpx
+
+        instrument_httpx()
         async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as client:
             response = await client.get(self.url)
             response.raise_for_status()
@@ -141,8 +148,8 @@ class JwtVerifier:
                 return
             try:
                 document = await self.source.fetch()
-            except (httpx.HTTPError, ValueError) as exc:
-                if self._keys:  # keep serving with the keys we have
+            except Exception as exc:  # network, HTTP status or JSON: keep the keys we have
+                if self._keys:
                     return
                 raise Unauthorized("The token issuer's keys are unavailable.") from exc
             finally:

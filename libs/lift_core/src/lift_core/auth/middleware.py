@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from opentelemetry import trace
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -50,5 +49,4 @@ class AuthMiddleware:
         ctx = context.current()
         if ctx is not None:
             ctx.principal = principal
-        trace.get_current_span().set_attribute("lift.tenant_id", principal.tenant_id)
         await self.app(scope, receive, send)

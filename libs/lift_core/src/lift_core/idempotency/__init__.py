@@ -1,10 +1,12 @@
-"""Idempotency for unsafe methods through the ``Idempotency-Key`` header."""
+"""Idempotency for unsafe methods through the ``Idempotency-Key`` header.
+
+The DynamoDB store lives in ``lift_core.idempotency.dynamo`` so that importing the
+middleware does not import PynamoDB.
+"""
 
 from lift_core.idempotency.middleware import IdempotencyMiddleware, fingerprint
 from lift_core.idempotency.store import (
     Begun,
-    DynamoIdempotencyStore,
-    IdempotencyRecord,
     IdempotencyStore,
     InMemoryIdempotencyStore,
     InProgress,
@@ -15,9 +17,7 @@ from lift_core.idempotency.store import (
 
 __all__ = [
     "Begun",
-    "DynamoIdempotencyStore",
     "IdempotencyMiddleware",
-    "IdempotencyRecord",
     "IdempotencyStore",
     "InMemoryIdempotencyStore",
     "InProgress",

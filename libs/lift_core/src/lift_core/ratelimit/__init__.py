@@ -1,4 +1,5 @@
-"""Per-tenant rate limiting: fixed windows, in memory or shared through DynamoDB.
+"""Per-tenant rate limiting: fixed windows, in memory or shared through DynamoDB
+(``lift_core.ratelimit.dynamo``).
 
 Every response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset``;
 a request over the limit gets 429 with ``Retry-After``.
@@ -9,13 +10,8 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Protocol
 
-import anyio.to_thread
-from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.exceptions import UpdateError
-from pynamodb.models import Model
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lift_core import context
@@ -55,49 +51,6 @@ class InMemoryRateLimiter:
             return Decision(False, self.limit, 0, reset)
         self._counts[key] = (window, count + 1)
         return Decision(True, self.limit, self.limit - count - 1, reset)
-
-
-class RateLimitCounter(Model):
-    """One item per key and window; expires by TTL shortly after the window ends."""
-
-    class Meta:
-        table_name = "ratelimit"
-
-    key = UnicodeAttribute(hash_key=True)
-    hits = NumberAttribute(default=0)
-    expires_at = TTLAttribute()
-
-
-class DynamoRateLimiter:
-    """Fixed windows shared by every instance: an atomic conditional ADD per request."""
-
-    def __init__(self, model: type[RateLimitCounter], limit: int, window_seconds: int) -> None:
-        self.model = model
-        self.limit = limit
-        self.window = window_seconds
-
-    async def hit(self, key: str) -> Decision:
-        now = time.time()
-        window = int(now // self.window)
-        reset = math.ceil((window + 1) * self.window - now)
-        item = self.model(f"{key}#{window}")
-        try:
-            await anyio.to_thread.run_sync(self._increment, item, window)
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return Decision(False, self.limit, 0, reset)
-            raise
-        return Decision(True, self.limit, max(self.limit - int(item.hits), 0), reset)
-
-    def _increment(self, item: RateLimitCounter, window: int) -> None:
-        model = self.model
-        item.update(
-            actions=[
-                model.hits.add(1),
-                model.expires_at.set(datetime.fromtimestamp((window + 2) * self.window, UTC)),
-            ],
-            condition=model.hits.does_not_exist() | (model.hits < self.limit),
-        )
 
 
 class RateLimitMiddleware:

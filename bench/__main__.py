@@ -1,0 +1,21 @@
+"""``make bench``: run every benchmark and print each figure beside its baseline."""
+
+from __future__ import annotations
+
+import argparse
+
+from bench import cold_start, lift_core_overhead
+
+SUITES = {"lift_core_overhead": lift_core_overhead.run, "cold_start": cold_start.run}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("suites", nargs="*", choices=[*SUITES, []], help="default: all")
+    args = parser.parse_args()
+    for name in args.suites or SUITES:
+        SUITES[name]()
+
+
+if __name__ == "__main__":
+    main()

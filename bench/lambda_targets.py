@@ -1,0 +1,20 @@
+"""Lambda handlers for the cold-start benchmark; each is imported in a fresh process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def bare_handler() -> Any:
+    from mangum import Mangum
+
+    from bench.bare import bare_app
+
+    return Mangum(bare_app(), lifespan="off")
+
+
+def lift_handler() -> Any:
+    from bench.apps import lift_app
+    from lift_core.lambda_handler import lambda_handler
+
+    return lambda_handler(lift_app)

@@ -1,0 +1,125 @@
+"""DynamoDB-backed idempotency, rate limits, table creation and readiness, on the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from pynamodb.exceptions import TableDoesNotExist
+
+from lift_core import LiftSettings
+from lift_core.config import Environment
+from lift_core.dynamo import TableCreationRefused, bind_model, ensure_tables, table_check
+from lift_core.idempotency import (
+    Begun,
+    InProgress,
+    Mismatch,
+    Replay,
+    StoredResponse,
+)
+from lift_core.idempotency.dynamo import DynamoIdempotencyStore, IdempotencyRecord
+from lift_core.ratelimit.dynamo import DynamoRateLimiter, RateLimitCounter
+
+pytestmark = pytest.mark.integration
+Mint = Callable[..., str]
+
+
+@pytest.fixture
+def idempotency_model(db_settings: LiftSettings) -> type[IdempotencyRecord]:
+    model = bind_model(IdempotencyRecord, db_settings, "idempotency")
+    ensure_tables([model], db_settings)
+    return model
+
+
+async def test_concurrent_claims_of_one_key_let_exactly_one_through(
+    idempotency_model: type[IdempotencyRecord],
+) -> None:
+    store = DynamoIdempotencyStore(idempotency_model)
+    outcomes = await asyncio.gather(*(store.begin("acme|POST /x|k", "fp", 30) for _ in range(20)))
+    assert sum(isinstance(o, Begun) for o in outcomes) == 1
+    assert all(isinstance(o, Begun | InProgress) for o in outcomes)
+
+
+async def test_completed_key_replays_and_rejects_another_payload(
+    idempotency_model: type[IdempotencyRecord],
+) -> None:
+    store = DynamoIdempotencyStore(idempotency_model)
+    assert isinstance(await store.begin("k", "fp", 30), Begun)
+    stored = StoredResponse(201, [("content-type", "application/json")], b'{"id":"t1"}')
+    await store.complete("k", "fp", stored)
+    assert await store.begin("k", "fp", 30) == Replay(stored)
+    assert isinstance(await store.begin("k", "other", 30), Mismatch)
+
+
+async def test_released_or_abandoned_keys_can_be_claimed_again(
+    idempotency_model: type[IdempotencyRecord],
+) -> None:
+    store = DynamoIdempotencyStore(idempotency_model)
+    assert isinstance(await store.begin("r", "fp", 30), Begun)
+    await store.release("r")
+    assert isinstance(await store.begin("r", "fp", 30), Begun)
+    # A crashed worker's lock expires; the same payload may then take the key over.
+    assert isinstance(await store.begin("a", "fp", -1), Begun)
+    assert isinstance(await store.begin("a", "fp", 30), Begun)
+    assert isinstance(await store.begin("a", "other", 30), Mismatch)
+
+
+async def test_rate_limit_window_is_shared_by_every_instance(db_settings: LiftSettings) -> None:
+    model = bind_model(RateLimitCounter, db_settings, "ratelimit")
+    ensure_tables([model], db_settings)
+    instances = [DynamoRateLimiter(model, limit=5, window_seconds=60) for _ in range(3)]
+    decisions = await asyncio.gather(*(instances[i % 3].hit("acme") for i in range(12)))
+    assert sum(d.allowed for d in decisions) == 5
+    assert (await instances[0].hit("globex")).allowed
+
+
+def test_ensure_tables_is_idempotent_and_refused_outside_dev(db_settings: LiftSettings) -> None:
+    model = bind_model(IdempotencyRecord, db_settings, "again")
+    ensure_tables([model], db_settings)
+    ensure_tables([model], db_settings)
+    assert model.exists()
+    ttl = model._get_connection().connection._make_api_call(  # the TTL really is on
+        "DescribeTimeToLive", {"TableName": model.Meta.table_name}
+    )
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires_at"
+    prod = LiftSettings(
+        environment=Environment.PROD,
+        jwt_issuer="https://id.example.com",
+        jwks_url="https://id.example.com/jwks",
+    )
+    with pytest.raises(TableCreationRefused):
+        ensure_tables([model], prod)
+
+
+async def test_table_readiness_check_passes_and_fails(db_settings: LiftSettings) -> None:
+    present = bind_model(IdempotencyRecord, db_settings, "present")
+    ensure_tables([present], db_settings)
+    await table_check([present])
+    missing = bind_model(IdempotencyRecord, db_settings, "missing")
+    with pytest.raises(TableDoesNotExist):
+        await table_check([missing])
+
+
+async def test_full_stack_app_applies_a_keyed_post_once_across_instances(
+    make_app: Any, idempotency_model: type[IdempotencyRecord], mint: Mint, probe: Any
+) -> None:
+    """Two app instances (two processes in production) share one idempotency table."""
+    store = DynamoIdempotencyStore(idempotency_model)
+    apps = [make_app(store=store), make_app(store=store)]
+    headers = {"Authorization": f"Bearer {mint()}", "Idempotency-Key": "pay-1"}
+    responses = []
+    for app in apps:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            responses.append(
+                await c.post(
+                    "/api/v1/payments", json={"amount": 7, "currency": "EUR"}, headers=headers
+                )
+            )
+    assert [r.status_code for r in responses] == [201, 201]
+    assert responses[0].json() == responses[1].json()
+    assert responses[1].headers["idempotent-replayed"] == "true"
+    assert probe.executions == 1
