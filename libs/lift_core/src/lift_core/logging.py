@@ -56,6 +56,12 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Route the root logger to stdout as JSON lines. Safe to call more than once."""
+    # The logging HOWTO's "Optimization" switches: the JSON lines carry none of these fields,
+    # and looking up the caller walks the whole ASGI stack on every access-log line.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     root = logging.getLogger()
     for handler in root.handlers:
         if isinstance(handler.formatter, JsonFormatter):

@@ -231,7 +231,8 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length")
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length")
         if declared is not None:
             if not declared.isdigit():
                 await send_problem(send, 400, slug="bad-request", detail="Bad Content-Length.")
@@ -239,6 +240,9 @@ class BodySizeLimitMiddleware:
             if int(declared) > self.max_bytes:
                 await self._too_large(send)
                 return
+        if declared in (None, "0") and "transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # no body: nothing to count
+            return
         received = 0
         exceeded = False
         started = False
