@@ -80,9 +80,7 @@ def create_app(
         min_refetch_seconds=settings.jwks_min_refetch_seconds,
         cache_size=settings.token_cache_size,
     )
-    limiter = rate_limiter or InMemoryRateLimiter(
-        settings.rate_limit_requests, settings.rate_limit_window_seconds
-    )
+    limiter = rate_limiter or _rate_limiter_from(settings)
 
     # add_middleware wraps what is already there: the last one added runs first.
     if idempotency_store is not None:
@@ -132,3 +130,19 @@ def _declare_bearer_auth(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _rate_limiter_from(settings: LiftSettings) -> RateLimiter:
+    """In memory by default; ``LIFT_RATE_LIMIT_BACKEND=dynamodb`` shares the windows of every
+    instance through the service's ``<prefix><service>-ratelimit`` table."""
+    if settings.rate_limit_backend == "memory":
+        return InMemoryRateLimiter(settings.rate_limit_requests, settings.rate_limit_window_seconds)
+    from lift_core.dynamo import bind_model, ensure_tables
+    from lift_core.ratelimit.dynamo import DynamoRateLimiter, RateLimitCounter
+
+    model = bind_model(RateLimitCounter, settings, f"{settings.service_name}-ratelimit")
+    if settings.auto_create_tables:
+        ensure_tables([model], settings)
+    return DynamoRateLimiter(
+        model, settings.rate_limit_requests, settings.rate_limit_window_seconds
+    )

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from opentelemetry.trace import SpanKind
 from pynamodb.exceptions import TableDoesNotExist
 
 from lift_core import LiftSettings
@@ -123,3 +124,41 @@ async def test_full_stack_app_applies_a_keyed_post_once_across_instances(
     assert responses[0].json() == responses[1].json()
     assert responses[1].headers["idempotent-replayed"] == "true"
     assert probe.executions == 1
+
+
+async def test_rate_limit_backend_setting_builds_a_shared_dynamodb_limiter(
+    make_app: Any, db_settings: LiftSettings, mint: Mint
+) -> None:
+    overrides = {
+        "rate_limit_backend": "dynamodb",
+        "rate_limit_requests": 2,
+        "dynamodb_endpoint": db_settings.dynamodb_endpoint,
+        "table_prefix": db_settings.table_prefix,
+        "auto_create_tables": True,
+    }
+    apps = [make_app(settings_overrides=overrides) for _ in range(2)]
+    statuses = []
+    for app in (*apps, apps[0]):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as c:
+            response = await c.get("/api/v1/whoami", headers={"Authorization": f"Bearer {mint()}"})
+            statuses.append(response.status_code)
+    assert statuses == [200, 200, 429]
+
+
+async def test_dynamodb_calls_are_traced_as_client_spans_of_the_request(
+    make_app: Any, idempotency_model: type[IdempotencyRecord], mint: Mint, spans: Any
+) -> None:
+    app = make_app(store=DynamoIdempotencyStore(idempotency_model))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        await c.post(
+            "/api/v1/payments",
+            json={"amount": 1, "currency": "EUR"},
+            headers={"Authorization": f"Bearer {mint()}", "Idempotency-Key": "traced"},
+        )
+    finished = spans.get_finished_spans()
+    [server] = [s for s in finished if s.kind == SpanKind.SERVER]
+    dynamo = [s for s in finished if s.kind == SpanKind.CLIENT and s.name.startswith("DynamoDB")]
+    assert {s.name for s in dynamo} >= {"DynamoDB.PutItem"}
+    assert all(s.context.trace_id == server.context.trace_id for s in dynamo)
