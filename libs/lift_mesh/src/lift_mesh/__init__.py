@@ -1,1 +1,53 @@
-"""Resilient service-to-service calls for Lift services."""
+"""Resilient service-to-service calls: one ``ServiceClient`` every cross-service call uses."""
+
+from lift_mesh.client import ServiceClient, TargetStats
+from lift_mesh.config import MeshSettings
+from lift_mesh.errors import (
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    MeshError,
+    MeshTimeoutError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    UnauthorizedError,
+    UnavailableError,
+    ValidationError,
+)
+from lift_mesh.faults import FaultInjector, Faults
+from lift_mesh.registry import (
+    CachedRegistry,
+    CloudMapRegistry,
+    DynamoRegistry,
+    Instance,
+    Registry,
+    RegistryEntry,
+    StaticRegistry,
+)
+
+__all__ = [
+    "BadRequestError",
+    "CachedRegistry",
+    "CloudMapRegistry",
+    "ConflictError",
+    "DynamoRegistry",
+    "FaultInjector",
+    "Faults",
+    "ForbiddenError",
+    "Instance",
+    "MeshError",
+    "MeshSettings",
+    "MeshTimeoutError",
+    "NotFoundError",
+    "RateLimitedError",
+    "Registry",
+    "RegistryEntry",
+    "ServerError",
+    "ServiceClient",
+    "StaticRegistry",
+    "TargetStats",
+    "UnauthorizedError",
+    "UnavailableError",
+    "ValidationError",
+]

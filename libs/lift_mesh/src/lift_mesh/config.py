@@ -1,0 +1,39 @@
+"""Mesh settings (``LIFT_MESH_*``). Explicit keyword arguments beat environment variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class MeshSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIFT_MESH_", extra="ignore", frozen=True)
+
+    # Static registry: {"banking": ["http://localhost:8001"]} (JSON in the environment).
+    services: dict[str, list[str]] = Field(default_factory=dict)
+    registry_cache_seconds: float = Field(default=10.0, ge=0)
+
+    attempt_timeout_seconds: float = Field(default=2.0, gt=0)
+    total_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    backoff_base_seconds: float = Field(default=0.05, gt=0)
+    backoff_cap_seconds: float = Field(default=1.0, gt=0)
+    retry_budget_ratio: float = Field(default=0.2, ge=0, le=1)
+    retry_budget_min_per_second: float = Field(default=5.0, ge=0)
+    retry_budget_window_seconds: float = Field(default=10.0, gt=0)
+
+    breaker_fail_max: int = Field(default=5, ge=1)
+    breaker_reset_seconds: float = Field(default=10.0, gt=0)
+    breaker_half_open_probes: int = Field(default=1, ge=1)
+
+    bulkhead_max_concurrent: int = Field(default=64, ge=1)
+    bulkhead_max_wait_seconds: float = Field(default=0.1, ge=0)
+
+    balancer: Literal["round_robin", "least_outstanding", "power_of_two"] = "power_of_two"
+    outlier_consecutive_failures: int = Field(default=5, ge=1)
+    outlier_base_ejection_seconds: float = Field(default=5.0, gt=0)
+    outlier_max_ejection_seconds: float = Field(default=120.0, gt=0)
+    outlier_max_ejection_percent: int = Field(default=50, ge=0, le=100)

@@ -1,0 +1,302 @@
+"""ServiceClient against real local HTTP servers: breaking, retrying, balancing, limits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from opentelemetry import trace
+from pydantic import BaseModel
+
+from lift_core import context
+from lift_mesh import (
+    ConflictError,
+    FaultInjector,
+    Faults,
+    MeshSettings,
+    MeshTimeoutError,
+    NotFoundError,
+    ServerError,
+    ServiceClient,
+    UnavailableError,
+    ValidationError,
+)
+from lift_mesh.faults import FaultInjectionDisabled
+
+pytestmark = pytest.mark.integration
+Servers = Callable[[int], list[tuple[str, Any]]]
+MeshFactory = Callable[..., MeshSettings]
+
+
+class Charge(BaseModel):
+    instance: str
+    amount: int
+
+
+async def test_response_model_and_typed_errors_from_problem_json(
+    servers: Servers, mesh: MeshFactory
+) -> None:
+    [(url, b)] = servers(1)
+    async with ServiceClient("banking", settings=mesh([url])) as client:
+        charge = await client.get("/payments/1", response_model=Charge)
+        assert charge == Charge(instance="i0", amount=5)
+        for status, error in ((404, NotFoundError), (409, ConflictError), (422, ValidationError)):
+            b.status = status
+            with pytest.raises(error) as caught:
+                await client.get("/payments/1")
+            assert caught.value.status == status
+            assert caught.value.problem["detail"] == f"i0 says {status}"
+        assert caught.value.problem["errors"][0]["field"] == "body.amount"
+
+
+async def test_breaker_trips_on_async_failures_fails_fast_and_recovers_through_half_open(
+    servers: Servers, mesh: MeshFactory
+) -> None:
+    [(url, b)] = servers(1)
+    settings = mesh([url], max_attempts=1, breaker_fail_max=3, breaker_reset_seconds=0.3)
+    async with ServiceClient("banking", settings=settings) as client:
+        b.status = 500
+        for _ in range(3):
+            with pytest.raises(ServerError):
+                await client.get("/x")
+        assert client.breaker(url).state == "open"
+        before = b.requests
+        started = time.perf_counter()
+        with pytest.raises(UnavailableError):
+            await client.get("/x")
+        fail_fast = time.perf_counter() - started
+        assert b.requests == before  # no network call while open
+        assert fail_fast < 0.01
+        await asyncio.sleep(0.35)
+        b.status = 200
+        assert (await client.get("/x"))["instance"] == "i0"  # the half-open probe
+        assert client.breaker(url).state == "closed"
+    states = [(old, new) for _, old, new in client.stats.transitions]
+    assert states == [("closed", "open"), ("open", "half-open"), ("half-open", "closed")]
+
+
+async def test_client_errors_do_not_count_against_the_breaker(
+    servers: Servers, mesh: MeshFactory
+) -> None:
+    [(url, b)] = servers(1)
+    b.status = 404
+    async with ServiceClient("banking", settings=mesh([url], breaker_fail_max=2)) as client:
+        for _ in range(5):
+            with pytest.raises(NotFoundError):
+                await client.get("/x")
+        assert client.breaker(url).state == "closed"
+
+
+async def test_half_open_admits_a_bounded_number_of_probes(
+    servers: Servers, mesh: MeshFactory
+) -> None:
+    [(url, b)] = servers(1)
+    settings = mesh(
+        [url],
+        max_attempts=1,
+        breaker_fail_max=1,
+        breaker_reset_seconds=0.1,
+        breaker_half_open_probes=2,
+    )
+    async with ServiceClient("banking", settings=settings) as client:
+        b.status = 500
+        with pytest.raises(ServerError):
+            await client.get("/x")
+        await asyncio.sleep(0.15)
+        b.status, b.delay = 200, 0.2
+        before = b.requests
+        results = await asyncio.gather(
+            *(client.get("/x") for _ in range(6)), return_exceptions=True
+        )
+    assert b.requests - before == 2
+    assert sum(isinstance(r, UnavailableError) for r in results) == 4
+
+
+async def test_fifty_concurrent_slow_calls_through_one_breaker_are_not_serialized(
+    servers: Servers, mesh: MeshFactory
+) -> None:
+    [(url, b)] = servers(1)
+    b.delay = 0.2
+    async with ServiceClient("banking", settings=mesh([url])) as client:
+        started = time.perf_counter()
+        results = await asyncio.gather(*(client.get("/slow") for _ in range(50)))
+        elapsed = time.perf_counter() - started
+    assert len(results) == 50
+    assert b.requests == 50
+    assert elapsed < 1.0, f"50 calls of 0.2 s took {elapsed:.2f} s"  # serialized: 10 s
+
+
+async def test_post_without_idempotency_key_is_never_retried(
+    servers: Servers, mesh: MeshFactory
+) -> None:
+    [(url, b)] = servers(1)
+    async with ServiceClient("banking", settings=mesh([url], max_attempts=3)) as client:
+        b.fail_first = 10
+        with pytest.raises(ServerError):
+            await client.post("/payments", json={"amount": 5})
+        assert b.requests == 1
+        b.fail_first, b.requests = 2, 0
+        result = await client.post("/payments", json={"amount": 5}, idempotency_key="pay-1")
+    assert result["instance"] == "i0"
+    assert b.requests == 3
+    assert {h["idempotency-key"] for h in b.headers[-3:]} == {"pay-1"}
+
+
+async def test_retry_after_is_honoured(servers: Servers, mesh: MeshFactory) -> None:
+    [(url, b)] = servers(1)
+    b.fail_first, b.retry_after = 1, "1"
+    settings = mesh([url], backoff_cap_seconds=2.0)
+    async with ServiceClient("banking", settings=settings) as client:
+        started = time.perf_counter()
+        await client.get("/x")
+    assert time.perf_counter() - started >= 0.95
+
+
+async def test_retries_stay_within_budget_during_a_total_outage(
+    servers: Servers, mesh: MeshFactory
+) -> None:
+    [(url, b)] = servers(1)
+    b.status = 503
+    settings = mesh(
+        [url],
+        max_attempts=3,
+        retry_budget_ratio=0.2,
+        retry_budget_min_per_second=0.5,
+        retry_budget_window_seconds=10,
+        breaker_fail_max=10_000,
+        outlier_max_ejection_percent=0,
+    )
+    async with ServiceClient("banking", settings=settings) as client:
+        for _ in range(100):
+            with pytest.raises(ServerError):
+                await client.get("/x")
+    # Without a budget: 300 requests. With it: 100 + at most 20% + the 5-retry floor.
+    assert b.requests <= 100 + 20 + 5
+    assert client.stats.retries == b.requests - 100
+    assert client.stats.rejections["retry_budget"] >= 70
+
+
+async def test_outlier_is_ejected_and_never_more_than_the_set_share(
+    servers: Servers, mesh: MeshFactory, dead_url: str
+) -> None:
+    [(good, b)] = servers(1)
+    settings = mesh(
+        [good, dead_url],
+        max_attempts=2,
+        outlier_consecutive_failures=2,
+        outlier_base_ejection_seconds=30,
+        outlier_max_ejection_percent=50,
+        breaker_fail_max=1000,
+    )
+    async with ServiceClient("banking", settings=settings) as client:
+        for _ in range(20):
+            assert (await client.get("/x"))["instance"] == "i0"
+        ejected = [
+            i for i, s in client._instance_stats.items() if s.ejected_until > time.monotonic()
+        ]
+        assert ejected == [dead_url]
+        # A second bad instance may not be ejected too: that would leave too little capacity.
+        b.status = 500
+        for _ in range(6):
+            with pytest.raises(ServerError):
+                await client.get("/x")
+        still_in = [
+            i for i, s in client._instance_stats.items() if s.ejected_until <= time.monotonic()
+        ]
+        assert still_in == [good]
+
+
+async def test_bulkhead_bounds_concurrency_and_rejects_when_full(
+    servers: Servers, mesh: MeshFactory
+) -> None:
+    [(url, b)] = servers(1)
+    b.delay = 0.3
+    settings = mesh([url], bulkhead_max_concurrent=2, bulkhead_max_wait_seconds=0.05)
+    async with ServiceClient("banking", settings=settings) as client:
+        results = await asyncio.gather(
+            *(client.get("/x") for _ in range(5)), return_exceptions=True
+        )
+    assert sum(isinstance(r, dict) for r in results) == 2
+    assert sum(isinstance(r, UnavailableError) for r in results) == 3
+    assert client.stats.rejections["bulkhead"] == 3
+    assert b.requests == 2
+
+
+async def test_total_timeout_raises_a_typed_timeout(servers: Servers, mesh: MeshFactory) -> None:
+    [(url, b)] = servers(1)
+    b.delay = 1.0
+    settings = mesh([url], total_timeout_seconds=0.2, attempt_timeout_seconds=0.15)
+    async with ServiceClient("banking", settings=settings) as client:
+        started = time.perf_counter()
+        with pytest.raises(MeshTimeoutError):
+            await client.get("/x")
+    assert time.perf_counter() - started < 0.5
+
+
+async def test_balancers_spread_load(servers: Servers, mesh: MeshFactory) -> None:
+    started = servers(3)
+    urls = [u for u, _ in started]
+    for balancer in ("round_robin", "least_outstanding", "power_of_two"):
+        for _, b in started:
+            b.requests = 0
+        async with ServiceClient("banking", settings=mesh(urls, balancer=balancer)) as client:
+            if balancer == "round_robin":
+                for _ in range(30):
+                    await client.get("/x")
+                assert [b.requests for _, b in started] == [10, 10, 10]
+            else:
+                started[0][1].delay = 0.3  # one slow instance collects outstanding calls
+                tasks = []
+                for _ in range(30):  # staggered: fast instances finish between launches
+                    tasks.append(asyncio.create_task(client.get("/x")))
+                    await asyncio.sleep(0.01)
+                await asyncio.gather(*tasks)
+                started[0][1].delay = 0.0
+                slow, *fast = [b.requests for _, b in started]
+                assert slow <= 5, (balancer, slow, fast)  # blind round robin would give 10
+
+
+async def test_context_credentials_and_trace_travel_with_the_call(
+    servers: Servers, mesh: MeshFactory
+) -> None:
+    [(url, b)] = servers(1)
+    ctx = context.RequestContext(request_id="req-9", correlation_id="corr-9")
+    ctx.principal = context.Principal(subject="alice", tenant_id="acme", token="user-token")
+    ctx.deadline = time.monotonic() + 2.5
+    token = context.set_current(ctx)
+    try:
+        with trace.get_tracer("test").start_as_current_span("caller") as span:
+            async with ServiceClient("banking", settings=mesh([url])) as client:
+                await client.get("/x")
+    finally:
+        context.reset(token)
+    sent = b.headers[-1]
+    assert sent["authorization"] == "Bearer user-token"
+    assert sent["x-request-id"] == "req-9"
+    assert sent["x-correlation-id"] == "corr-9"
+    assert 0 < int(sent["x-lift-deadline-ms"]) <= 2500
+    assert sent["traceparent"].split("-")[1] == format(span.get_span_context().trace_id, "032x")
+
+
+async def test_fault_injection_only_when_enabled(servers: Servers, mesh: MeshFactory) -> None:
+    [(url, b)] = servers(1)
+    with pytest.raises(FaultInjectionDisabled):
+        FaultInjector(enabled=False).set("banking", Faults(error_rate=1.0))
+    faults = FaultInjector(enabled=True)
+    faults.set("banking", Faults(error_rate=1.0))
+    async with ServiceClient(
+        "banking", settings=mesh([url], max_attempts=1), faults=faults
+    ) as client:
+        with pytest.raises(ServerError):
+            await client.get("/x")
+        faults.set("banking", Faults(abort_rate=1.0))
+        with pytest.raises(UnavailableError):
+            await client.get("/x")
+        faults.set("banking", Faults(latency_seconds=0.3))
+        started = time.perf_counter()
+        await client.get("/x")
+        assert time.perf_counter() - started >= 0.3
+    assert b.requests == 1  # injected errors and aborts never reached the server
