@@ -92,6 +92,12 @@ def serve(app: Any) -> Iterator[str]:
         sock.close()
 
 
+@pytest.fixture(name="serve")
+def serve_fixture() -> Callable[[Any], contextlib.AbstractContextManager[str]]:
+    """``with serve(app) as url:`` runs any ASGI app on a real local port."""
+    return serve
+
+
 Servers = Callable[[int], list[tuple[str, Behaviour]]]
 
 

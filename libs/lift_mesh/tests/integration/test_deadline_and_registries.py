@@ -1,0 +1,125 @@
+"""Deadlines stop downstream work; Cloud Map and DynamoDB registries against the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from fastapi import APIRouter
+
+from lift_core import LiftSettings, create_app
+from lift_core.auth import JwtVerifier
+from lift_core.dynamo import bind_model, ensure_tables
+from lift_mesh import (
+    CachedRegistry,
+    CloudMapRegistry,
+    DynamoRegistry,
+    Instance,
+    MeshSettings,
+    MeshTimeoutError,
+    RegistryEntry,
+    ServiceClient,
+    StaticRegistry,
+)
+
+pytestmark = pytest.mark.integration
+MeshFactory = Callable[..., MeshSettings]
+
+
+async def test_deadline_propagation_cancels_work_the_caller_abandoned(
+    settings: LiftSettings,
+    verifier: JwtVerifier,
+    mint: Callable[..., str],
+    mesh: MeshFactory,
+    serve: Callable[[Any], Any],
+) -> None:
+    seen: dict[str, Any] = {"cancelled": False, "finished": False}
+    router = APIRouter()
+
+    @router.post("/work")
+    async def work() -> dict[str, bool]:
+        try:
+            await asyncio.sleep(2)
+        except asyncio.CancelledError:
+            seen["cancelled"] = True
+            raise
+        seen["finished"] = True
+        return {"done": True}
+
+    callee = create_app(settings=settings, title="callee", routers=[router], verifier=verifier)
+    token = mint()
+    with serve(callee) as url:
+        client = ServiceClient(
+            "banking",
+            settings=mesh([url], total_timeout_seconds=0.3, attempt_timeout_seconds=5),
+            credentials=lambda: token,
+        )
+        async with client:
+            with pytest.raises(MeshTimeoutError):
+                await client.post("/work", idempotency_key="k")
+        deadline = time.monotonic() + 2
+        while not seen["cancelled"] and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+    assert seen == {"cancelled": True, "finished": False}
+
+
+async def test_static_registry_and_cache() -> None:
+    calls = 0
+
+    class Counting(StaticRegistry):
+        async def instances(self, service: str) -> list[Instance]:
+            nonlocal calls
+            calls += 1
+            return await super().instances(service)
+
+    cached = CachedRegistry(Counting({"banking": ["http://a/", "http://b"]}), ttl_seconds=60)
+    found = await asyncio.gather(*(cached.instances("banking") for _ in range(10)))
+    assert [i.url for i in found[0]] == ["http://a", "http://b"]
+    assert calls == 1
+    assert await cached.instances("nobody") == []
+
+
+async def test_dynamodb_registry_heartbeat_ttl_and_health(db_settings: LiftSettings) -> None:
+    model = bind_model(RegistryEntry, db_settings, "registry")
+    ensure_tables([model], db_settings)
+    registry = DynamoRegistry(model, ttl_seconds=30)
+    await registry.register("banking", "b-1", "http://10.0.0.1:8001/")
+    await registry.register("banking", "b-2", "http://10.0.0.2:8001", status="draining")
+    await registry.register("healthcare", "h-1", "http://10.0.0.3:8002")
+    found = {i.id: i for i in await registry.instances("banking")}
+    assert found["b-1"] == Instance("b-1", "http://10.0.0.1:8001", healthy=True)
+    assert found["b-2"].healthy is False
+    stale = DynamoRegistry(model, ttl_seconds=-1)  # every heartbeat counts as missed
+    assert await stale.instances("banking") == []
+    await registry.deregister("banking", "b-1")
+    assert [i.id for i in await registry.instances("banking")] == ["b-2"]
+
+
+async def test_cloud_map_registry_discovers_instances(dynamodb_endpoint: str) -> None:
+    # DiscoverInstances goes to a "data-" host prefix on AWS; the emulator has one host.
+    client = boto3.client(
+        "servicediscovery",
+        endpoint_url=dynamodb_endpoint,
+        region_name="us-east-1",
+        config=Config(inject_host_prefix=False),
+    )
+    namespace = f"lift-{uuid.uuid4().hex[:8]}.local"
+    operation = client.create_http_namespace(Name=namespace)["OperationId"]
+    namespace_id = client.get_operation(OperationId=operation)["Operation"]["Targets"]["NAMESPACE"]
+    service_id = client.create_service(Name="banking", NamespaceId=namespace_id)["Service"]["Id"]
+    client.register_instance(
+        ServiceId=service_id, InstanceId="b-1", Attributes={"url": "http://10.0.0.1:8001"}
+    )
+    client.register_instance(
+        ServiceId=service_id,
+        InstanceId="b-2",
+        Attributes={"AWS_INSTANCE_IPV4": "10.0.0.2", "AWS_INSTANCE_PORT": "8001"},
+    )
+    found = await CloudMapRegistry(namespace, client=client).instances("banking")
+    assert sorted(i.url for i in found) == ["http://10.0.0.1:8001", "http://10.0.0.2:8001"]
