@@ -8,6 +8,7 @@ baseline is not taxed by the httpx instrumentation ServiceClient switches on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import statistics
 import subprocess
@@ -15,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from bench.harness import ROOT, median, print_table, save, uvicorn_server
+from bench.harness import ROOT, free_port, median, print_table, save, uvicorn_server
 
 CALLS = 2000
 
@@ -59,10 +60,8 @@ async def _fail_fast(url: str) -> list[float]:
 
     settings = MeshSettings(services={"bench": [url]}, breaker_fail_max=1, max_attempts=1)
     async with ServiceClient("bench", settings=settings) as client:
-        try:
+        with contextlib.suppress(UnavailableError):
             await client.get("/")  # nothing listens: trips the breaker
-        except UnavailableError:
-            pass
         assert client.breaker(url).state == "open"
 
         async def call() -> None:
@@ -103,11 +102,9 @@ def run(*, rounds: int = 5) -> dict[str, Any]:
     in_memory: dict[str, list[float]] = {"raw": [], "mesh": []}
     with uvicorn_server("bench.bare:bare_app", {}) as url:
         for _ in range(rounds):
-            for kind in p50:
-                p50[kind].append(statistics.median(_child(kind, url)))
+            for kind, samples in p50.items():
+                samples.append(statistics.median(_child(kind, url)))
                 in_memory[kind].append(statistics.median(_child(kind, "mock:http://bench")))
-    from bench.harness import free_port
-
     fail_fast = _child("fail_fast", f"http://127.0.0.1:{free_port()}")
     raw, mesh = median(p50["raw"]), median(p50["mesh"])
     overhead = mesh - raw
