@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 from lift_core.auth import AuthMiddleware, HttpJwksSource, JwtVerifier
 from lift_core.config import LiftSettings
 from lift_core.errors import install_exception_handlers
+from lift_core.faults import FaultInjectionMiddleware, FaultSwitch, faults_router
 from lift_core.health import Check, Readiness, health_router
 from lift_core.idempotency import IdempotencyMiddleware, IdempotencyStore
 from lift_core.logging import configure_logging
@@ -70,6 +71,9 @@ def create_app(
     app.include_router(health_router(Readiness(readiness_checks or {})))
     for router in routers:
         app.include_router(router)
+    fault_switch = FaultSwitch() if settings.fault_injection_enabled else None
+    if fault_switch is not None:
+        app.include_router(faults_router(fault_switch))
 
     verifier = verifier or JwtVerifier(
         HttpJwksSource(settings.jwks_url),
@@ -89,6 +93,8 @@ def create_app(
             store=idempotency_store,
             lock_seconds=settings.request_timeout_seconds * 2,
         )
+    if fault_switch is not None:
+        app.add_middleware(FaultInjectionMiddleware, switch=fault_switch, exempt=PUBLIC_PATHS)
     app.add_middleware(
         TimeoutMiddleware, timeout_seconds=settings.request_timeout_seconds, exempt=DOCS_PATHS
     )

@@ -1,0 +1,64 @@
+"""Server-side fault injection for chaos tests: a switch a test flips at run time.
+
+Mounted by ``create_app`` only when ``LIFT_FAULT_INJECTION_ENABLED`` is on (dev/test only):
+``PUT /internal/faults`` sets latency and an error rate for every API request,
+``DELETE /internal/faults`` clears them. Health, docs and the switch itself are exempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Iterable
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from lift_core.auth import require_roles
+from lift_core.errors import send_problem
+
+FAULTS_PATH = "/internal/faults"
+
+
+class ServerFaults(BaseModel):
+    latency_ms: int = Field(default=0, ge=0, le=60_000)
+    error_rate: float = Field(default=0.0, ge=0, le=1)
+
+
+class FaultSwitch:
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self.faults = ServerFaults()
+        self.rng = rng or random.Random()  # noqa: S311 - chaos, not security
+
+
+class FaultInjectionMiddleware:
+    def __init__(self, app: ASGIApp, *, switch: FaultSwitch, exempt: Iterable[str]) -> None:
+        self.app = app
+        self.switch = switch
+        self.exempt = (*exempt, FAULTS_PATH)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        faults = self.switch.faults
+        if scope["type"] == "http" and not scope["path"].startswith(self.exempt):
+            if faults.latency_ms:
+                await asyncio.sleep(faults.latency_ms / 1000)
+            if faults.error_rate and self.switch.rng.random() < faults.error_rate:
+                await send_problem(send, 503, slug="injected-fault", detail="Injected fault.")
+                return
+        await self.app(scope, receive, send)
+
+
+def faults_router(switch: FaultSwitch) -> APIRouter:
+    router = APIRouter(tags=["chaos"], dependencies=[Depends(require_roles("admin"))])
+
+    @router.put(FAULTS_PATH, summary="Inject latency and errors into this service (dev/test)")
+    async def set_faults(faults: ServerFaults) -> ServerFaults:
+        switch.faults = faults
+        return faults
+
+    @router.delete(FAULTS_PATH, status_code=204, summary="Stop injecting faults")
+    async def clear_faults() -> None:
+        switch.faults = ServerFaults()
+
+    return router
