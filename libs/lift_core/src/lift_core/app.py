@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from lift_core.audit import AuditRecorder, compliance_router
 from lift_core.auth import AuthMiddleware, HttpJwksSource, JwtVerifier
 from lift_core.config import LiftSettings
 from lift_core.errors import install_exception_handlers
@@ -49,12 +50,14 @@ def create_app(
     verifier: JwtVerifier | None = None,
     idempotency_store: IdempotencyStore | None = None,
     rate_limiter: RateLimiter | None = None,
+    audit: AuditRecorder | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]] | None = None,
 ) -> FastAPI:
     """Build a service app with the standard Lift stack around ``routers``.
 
     Explicit collaborators (verifier, stores, limiter) win over the ones built from settings,
-    so tests inject fakes instead of patching.
+    so tests inject fakes instead of patching. With an ``audit`` recorder the compliance
+    routes are mounted and refused authentications are recorded.
     """
     configure_logging(settings.service_name, settings.log_level)
     configure_telemetry(settings.service_name, otlp_endpoint=settings.otlp_endpoint)
@@ -71,6 +74,8 @@ def create_app(
     app.include_router(health_router(Readiness(readiness_checks or {})))
     for router in routers:
         app.include_router(router)
+    if audit is not None:
+        app.include_router(compliance_router(audit))
     fault_switch = FaultSwitch() if settings.fault_injection_enabled else None
     if fault_switch is not None:
         app.include_router(faults_router(fault_switch))
@@ -99,7 +104,7 @@ def create_app(
         TimeoutMiddleware, timeout_seconds=settings.request_timeout_seconds, exempt=DOCS_PATHS
     )
     app.add_middleware(RateLimitMiddleware, limiter=limiter)
-    app.add_middleware(AuthMiddleware, verifier=verifier, public=PUBLIC_PATHS)
+    app.add_middleware(AuthMiddleware, verifier=verifier, public=PUBLIC_PATHS, audit=audit)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         LoadSheddingMiddleware, max_in_flight=settings.max_in_flight, exempt=("/health/live",)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_ISSUER = "http://localhost:8000"
+DEV_BLIND_INDEX_KEY = "bGlmdC1kZXYtYmxpbmQtaW5kZXgta2V5LW5vdC1mb3ItcHJvZHVjdGlvbg=="
 
 
 class Environment(StrEnum):
@@ -64,6 +65,12 @@ class LiftSettings(BaseSettings):
     rate_limit_backend: Literal["memory", "dynamodb"] = "memory"
     idempotency_ttl_seconds: int = Field(default=86_400, ge=60)
 
+    # Data protection: the KMS key that wraps per-subject data keys, and the HMAC key of
+    # blind indexes (base64, at least 32 bytes; the dev default is refused outside dev/test).
+    kms_key_id: str | None = None
+    blind_index_key: SecretStr = SecretStr(DEV_BLIND_INDEX_KEY)
+    data_key_cache_size: int = Field(default=1024, ge=1)
+
     # Chaos switches (lift_mesh client side, lift_core server side)
     fault_injection_enabled: bool = False
 
@@ -90,6 +97,8 @@ class LiftSettings(BaseSettings):
             unsafe.append("LIFT_AUTO_CREATE_TABLES")
         if self.fault_injection_enabled:
             unsafe.append("LIFT_FAULT_INJECTION_ENABLED")
+        if self.blind_index_key.get_secret_value() == DEV_BLIND_INDEX_KEY:
+            unsafe.append("the dev LIFT_BLIND_INDEX_KEY")
         if self.dynamodb_endpoint:
             unsafe.append("LIFT_DYNAMODB_ENDPOINT (an emulator endpoint)")
         if unsafe:

@@ -7,7 +7,11 @@ and read by logging, audit, auth dependencies and outgoing mesh calls.
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,11 @@ def set_current(ctx: RequestContext | None) -> contextvars.Token[RequestContext 
 
 def reset(token: contextvars.Token[RequestContext | None]) -> None:
     _current.reset(token)
+
+
+def copy_context_run(call: Callable[[], T]) -> T:
+    """Run ``call`` in a copy of the current context (for work handed to a thread)."""
+    return contextvars.copy_context().run(call)
 
 
 def current_principal() -> Principal | None:

@@ -90,6 +90,7 @@ def test_ensure_tables_is_idempotent_and_refused_outside_dev(db_settings: LiftSe
         environment=Environment.PROD,
         jwt_issuer="https://id.example.com",
         jwks_url="https://id.example.com/jwks",
+        blind_index_key="cHJvZHVjdGlvbi1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMhIQ==",
     )
     with pytest.raises(TableCreationRefused):
         ensure_tables([model], prod)

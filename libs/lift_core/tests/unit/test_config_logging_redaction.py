@@ -8,12 +8,22 @@ import logging
 import pytest
 
 from lift_core import context
-from lift_core.config import DevIdentitySettings, Environment, LiftSettings, UnsafeSettingsError
+from lift_core.config import (
+    DEV_BLIND_INDEX_KEY,
+    DevIdentitySettings,
+    Environment,
+    LiftSettings,
+    UnsafeSettingsError,
+)
 from lift_core.devidentity import DevIssuer
 from lift_core.redaction import luhn_valid, redact, redact_text, register_sensitive_fields
 
 pytestmark = pytest.mark.unit
-PROD_AUTH = {"jwt_issuer": "https://id.example.com", "jwks_url": "https://id.example.com/jwks"}
+PROD_AUTH = {
+    "jwt_issuer": "https://id.example.com",
+    "jwks_url": "https://id.example.com/jwks",
+    "blind_index_key": "cHJvZHVjdGlvbi1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMhIQ==",
+}
 
 
 def test_dev_defaults_are_accepted_in_dev_and_test() -> None:
@@ -25,6 +35,7 @@ def test_dev_defaults_are_accepted_in_dev_and_test() -> None:
     ("overrides", "named"),
     [
         ({}, "dev identity issuer"),
+        ({**PROD_AUTH, "blind_index_key": DEV_BLIND_INDEX_KEY}, "LIFT_BLIND_INDEX_KEY"),
         ({**PROD_AUTH, "auto_create_tables": True}, "LIFT_AUTO_CREATE_TABLES"),
         ({**PROD_AUTH, "fault_injection_enabled": True}, "LIFT_FAULT_INJECTION_ENABLED"),
         ({**PROD_AUTH, "dynamodb_endpoint": "http://localhost:4566"}, "emulator"),

@@ -3,20 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lift_core import context
 from lift_core.auth.jwt import JwtVerifier
+
+if TYPE_CHECKING:
+    from lift_core.audit.recorder import AuditRecorder
 from lift_core.errors import ProblemError, send_problem
 
 
 class AuthMiddleware:
-    def __init__(self, app: ASGIApp, *, verifier: JwtVerifier, public: Iterable[str]) -> None:
+    """Refusals are audited when a recorder is given: a bad token as ``auth.failed`` in the
+    anonymous stream (its tenant cannot be trusted), a tenant mismatch as ``auth.denied``
+    in the token's tenant."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        verifier: JwtVerifier,
+        public: Iterable[str],
+        audit: AuditRecorder | None = None,
+    ) -> None:
         self.app = app
         self.verifier = verifier
         self.public = tuple(public)
+        self.audit = audit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(self.public):
@@ -33,12 +49,25 @@ class AuthMiddleware:
                 )
             principal = await self.verifier.verify(token.strip())
         except ProblemError as exc:
+            if self.audit is not None:
+                await self.audit.arecord(
+                    "auth.failed", scope["path"], "denied", {"reason": exc.detail}
+                )
             await send_problem(
                 send, 401, slug="unauthorized", detail=exc.detail, headers=exc.headers
             )
             return
         claimed_tenant = headers.get("x-tenant-id")
         if claimed_tenant is not None and claimed_tenant != principal.tenant_id:
+            if self.audit is not None:
+                await self.audit.arecord(
+                    "auth.denied",
+                    scope["path"],
+                    "denied",
+                    {"reason": "tenant mismatch"},
+                    actor=principal.subject,
+                    tenant=principal.tenant_id,
+                )
             await send_problem(
                 send,
                 403,

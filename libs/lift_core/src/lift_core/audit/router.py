@@ -1,0 +1,231 @@
+"""The compliance routes every service mounts, for the auditor and compliance roles only."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from lift_core.audit.chain import AuditEvent
+from lift_core.audit.policy import FRAMEWORKS
+from lift_core.audit.recorder import ANONYMOUS_TENANT, AuditRecorder
+from lift_core.audit.verify import Digest, Verification, prove, verify_events
+from lift_core.auth import CurrentPrincipal, require_roles
+from lift_core.errors import BadRequest, NotFound
+
+AUDIT_ROLES = ("auditor", "compliance")
+
+
+class AuditEventOut(BaseModel):
+    stream: str
+    seq: int
+    ts: str
+    actor: str
+    action: str
+    resource: str
+    outcome: str
+    controls: list[str]
+    details: dict[str, Any]
+    request_id: str | None
+    trace_id: str | None
+    source_ip: str | None
+    sensitive: bool
+    emergency: bool
+    hash: str
+    prev_hash: str
+
+
+class AuditFilter(BaseModel):
+    start: datetime | None = None
+    end: datetime | None = None
+    actor: str | None = None
+    resource: str | None = None
+    action: str | None = None
+    cursor: str | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+class VerificationOut(BaseModel):
+    ok: bool
+    streams: list[dict[str, Any]]
+
+
+class DigestOut(BaseModel):
+    stream: str
+    seq: int
+    hash: str
+    taken_at: str
+
+
+def _out(e: AuditEvent) -> AuditEventOut:
+    return AuditEventOut(
+        stream=e.stream,
+        seq=e.seq,
+        ts=e.ts,
+        actor=e.actor,
+        action=e.action,
+        resource=e.resource,
+        outcome=e.outcome,
+        controls=list(e.controls),
+        details=e.details,
+        request_id=e.request_id,
+        trace_id=e.trace_id,
+        source_ip=e.source_ip,
+        sensitive=e.sensitive,
+        emergency=e.emergency,
+        hash=e.hash,
+        prev_hash=e.prev_hash,
+    )
+
+
+def _verification(v: Verification) -> dict[str, Any]:
+    return {
+        "stream": v.stream,
+        "ok": v.ok,
+        "checked": v.checked,
+        "head_seq": v.head_seq,
+        "first_broken_seq": v.first_broken_seq,
+        "reason": v.reason,
+        "detail": v.detail,
+    }
+
+
+def compliance_router(recorder: AuditRecorder) -> APIRouter:
+    router = APIRouter(
+        prefix="/api/v1/compliance",
+        tags=["compliance"],
+        dependencies=[Depends(require_roles(*AUDIT_ROLES))],
+    )
+    store = recorder.store
+
+    @router.get("/audit-trail", summary="The tenant's audit events, newest first")
+    def audit_trail(principal: CurrentPrincipal, f: Annotated[AuditFilter, Query()]) -> AuditPage:
+        streams = recorder.streams(principal.tenant_id)
+        index, after = _decode_cursor(f.cursor, len(streams))
+        limit = f.limit
+        model = store.model
+        condition = None
+        for clause in (
+            model.ts >= _utc_iso(f.start) if f.start else None,
+            model.ts <= _utc_iso(f.end) if f.end else None,
+            model.actor == f.actor if f.actor else None,
+            model.resource == f.resource if f.resource else None,
+            model.action == f.action if f.action else None,
+        ):
+            if clause is not None:
+                condition = clause if condition is None else condition & clause
+        items: list[AuditEvent] = []
+        next_cursor = None
+        while index < len(streams) and len(items) < limit:
+            events, last = store.page(
+                streams[index],
+                filter_condition=condition,
+                limit=limit - len(items),
+                start_after=after,
+            )
+            items.extend(events)
+            if last is not None:
+                next_cursor = _encode_cursor(index, last)
+                break
+            index, after = index + 1, None
+            next_cursor = _encode_cursor(index, None) if index < len(streams) else None
+        recorder.record("audit.read", "audit-trail", "success", {"returned": len(items)})
+        return AuditPage(items=[_out(e) for e in items], next_cursor=next_cursor)
+
+    @router.get("/audit-trail/verify", summary="Recompute every chain of the tenant")
+    def verify(principal: CurrentPrincipal) -> VerificationOut:
+        results = [verify_events(s, store.read(s)) for s in recorder.streams(principal.tenant_id)]
+        return VerificationOut(
+            ok=all(r.ok for r in results), streams=[_verification(r) for r in results]
+        )
+
+    @router.get("/audit-trail/digest", summary="Head sequence and hash of every chain; keep it")
+    def digest(principal: CurrentPrincipal) -> list[DigestOut]:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        out = []
+        for stream in recorder.streams(principal.tenant_id):
+            seq, head_hash, _ = store.head(stream)
+            out.append(DigestOut(stream=stream, seq=seq, hash=head_hash, taken_at=now))
+        return out
+
+    @router.post("/audit-trail/digest/verify", summary="Prove history against an earlier digest")
+    def prove_digest(principal: CurrentPrincipal, body: DigestOut) -> VerificationOut:
+        if body.stream not in recorder.streams(principal.tenant_id):
+            raise NotFound("No such audit stream for this tenant.")
+        result = prove(
+            Digest(body.stream, body.seq, body.hash, body.taken_at), store.read(body.stream)
+        )
+        return VerificationOut(ok=result.ok, streams=[_verification(result)])
+
+    @router.get("/reports/{framework}", summary="Compliance report: pci-dss, hipaa, soc2, gdpr")
+    def report(principal: CurrentPrincipal, framework: str) -> dict[str, Any]:
+        control = FRAMEWORKS.get(framework)
+        if control is None:
+            raise NotFound(f"Unknown framework; one of: {', '.join(sorted(FRAMEWORKS))}.")
+        streams = recorder.streams(principal.tenant_id)
+        events = [e for s in streams for e in store.read(s)]
+        tagged = [e for e in events if control in e.controls]
+        anonymous = [
+            e
+            for s in recorder.streams(ANONYMOUS_TENANT)
+            for e in store.read(s)
+            if e.action.startswith("auth.")
+        ]
+        integrity = [verify_events(s, store.read(s)) for s in streams]
+        return {
+            "framework": control,
+            "tenant": principal.tenant_id,
+            "events": len(tagged),
+            "by_action_and_outcome": {
+                f"{a}:{o}": n
+                for (a, o), n in sorted(Counter((e.action, e.outcome) for e in tagged).items())
+            },
+            "sensitive_access": sum(e.sensitive for e in tagged),
+            "failed_authentications": sum(
+                e.action.startswith("auth.") and e.outcome == "denied" for e in events
+            ),
+            "unattributed_failed_authentications": len(anonymous),
+            "emergency_access": [_out(e).model_dump() for e in tagged if e.emergency],
+            "integrity": {
+                "ok": all(v.ok for v in integrity),
+                "streams": [_verification(v) for v in integrity],
+            },
+        }
+
+    return router
+
+
+def _utc_iso(moment: datetime) -> str:
+    """Stored timestamps are UTC ISO strings; a naive filter value is taken as UTC."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _encode_cursor(index: int, after: int | None) -> str:
+    return base64.urlsafe_b64encode(json.dumps([index, after]).encode()).decode()
+
+
+def _decode_cursor(cursor: str | None, streams: int) -> tuple[int, int | None]:
+    if cursor is None:
+        return 0, None
+    try:
+        index, after = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError as exc:
+        raise BadRequest("The cursor is not one this API issued.") from exc
+    if (
+        not isinstance(index, int)
+        or not 0 <= index < streams
+        or not (after is None or isinstance(after, int))
+    ):
+        raise BadRequest("The cursor is not one this API issued.")
+    return index, after

@@ -1,0 +1,191 @@
+"""The append-only audit table: one hash chain per stream, appended with conditional writes.
+
+An append claims ``(stream, seq)`` with ``attribute_not_exists``; a writer that loses the
+race re-reads the head and tries again, so concurrent writers never fork a chain or lose
+an event. Writers in one process also take a per-stream lock, so they rarely race at all.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.exceptions import PutError
+from pynamodb.models import Model
+
+from lift_core.audit.chain import GENESIS_HASH, AuditEvent
+
+
+class AuditRecord(Model):
+    class Meta:
+        table_name = "audit"
+
+    stream = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    hash = UnicodeAttribute()
+    prev_hash = UnicodeAttribute()
+    prev_ts = UnicodeAttribute(null=True)
+    ts = UnicodeAttribute()
+    tenant = UnicodeAttribute()
+    service = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    action = UnicodeAttribute()
+    resource = UnicodeAttribute()
+    outcome = UnicodeAttribute()
+    retain_days = NumberAttribute()
+    controls = UnicodeAttribute()  # JSON list
+    details = UnicodeAttribute()  # JSON object
+    request_id = UnicodeAttribute(null=True)
+    trace_id = UnicodeAttribute(null=True)
+    source_ip = UnicodeAttribute(null=True)
+    sensitive = BooleanAttribute(default=False)
+    emergency = BooleanAttribute(default=False)
+    expires_at = TTLAttribute()
+
+
+class AppendConflict(RuntimeError):
+    """A stream stayed contended past every retry."""
+
+
+_Head = tuple[int, str, str | None]  # seq, hash, ts
+
+
+class DynamoAuditStore:
+    def __init__(self, model: type[AuditRecord], *, max_attempts: int = 500) -> None:
+        self.model = model
+        self.max_attempts = max_attempts
+        self._heads: dict[str, _Head] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def append(
+        self, stream: str, build: Callable[[int, str, str | None], AuditEvent]
+    ) -> AuditEvent:
+        """Append the event ``build(seq, prev_hash, prev_ts)`` at the head of ``stream``."""
+        with self._guard:
+            lock = self._locks.setdefault(stream, threading.Lock())
+        with lock:
+            head = self._heads.get(stream) or self.head(stream)
+            for attempt in range(self.max_attempts):
+                event = build(head[0] + 1, head[1], head[2])
+                try:
+                    self._to_record(event).save(condition=self.model.seq.does_not_exist())
+                except PutError as exc:
+                    if exc.cause_response_code != "ConditionalCheckFailedException":
+                        raise
+                    # Another instance appended first: re-read the head, back off a little.
+                    time.sleep(random.uniform(0, 0.001 * min(attempt + 1, 20)))  # noqa: S311
+                    head = self.head(stream)
+                    continue
+                self._heads[stream] = (event.seq, event.hash, event.ts)
+                return event
+        raise AppendConflict(f"could not append to {stream} after {self.max_attempts} attempts")
+
+    def head(self, stream: str) -> _Head:
+        for record in self.model.query(
+            stream, scan_index_forward=False, limit=1, consistent_read=True
+        ):
+            return int(record.seq), record.hash, record.ts
+        return 0, GENESIS_HASH, None
+
+    def read(self, stream: str, from_seq: int = 1, to_seq: int | None = None) -> list[AuditEvent]:
+        condition = (
+            self.model.seq.between(from_seq, to_seq)
+            if to_seq is not None
+            else self.model.seq >= from_seq
+        )
+        return [
+            self.to_event(r)
+            for r in self.model.query(stream, range_key_condition=condition, consistent_read=True)
+        ]
+
+    def page(
+        self,
+        stream: str,
+        *,
+        filter_condition: Any = None,
+        limit: int,
+        start_after: int | None,
+    ) -> tuple[list[AuditEvent], int | None]:
+        """Newest first; returns the events and the last sequence read (for the cursor)."""
+        condition = self.model.seq < start_after if start_after is not None else None
+        events: list[AuditEvent] = []
+        last_seen: int | None = None
+        results: Iterator[AuditRecord] = self.model.query(
+            stream,
+            range_key_condition=condition,
+            filter_condition=filter_condition,
+            scan_index_forward=False,
+            page_size=max(limit, 25),
+        )
+        for record in results:
+            events.append(self.to_event(record))
+            last_seen = int(record.seq)
+            if len(events) >= limit:
+                return events, last_seen
+        return events, None
+
+    def _to_record(self, e: AuditEvent) -> AuditRecord:
+        return self.model(
+            e.stream,
+            e.seq,
+            hash=e.hash,
+            prev_hash=e.prev_hash,
+            prev_ts=e.prev_ts,
+            ts=e.ts,
+            tenant=e.tenant,
+            service=e.service,
+            actor=e.actor,
+            action=e.action,
+            resource=e.resource,
+            outcome=e.outcome,
+            retain_days=e.retain_days,
+            controls=json.dumps(list(e.controls)),
+            details=json.dumps(e.details, sort_keys=True),
+            request_id=e.request_id,
+            trace_id=e.trace_id,
+            source_ip=e.source_ip,
+            sensitive=e.sensitive,
+            emergency=e.emergency,
+            expires_at=datetime.fromisoformat(e.ts) + timedelta(days=e.retain_days),
+        )
+
+    @staticmethod
+    def to_event(r: AuditRecord) -> AuditEvent:
+        return AuditEvent(
+            stream=r.stream,
+            seq=int(r.seq),
+            ts=r.ts,
+            tenant=r.tenant,
+            service=r.service,
+            actor=r.actor,
+            action=r.action,
+            resource=r.resource,
+            outcome=r.outcome,
+            retain_days=int(r.retain_days),
+            controls=tuple(json.loads(r.controls)),
+            details=json.loads(r.details),
+            request_id=r.request_id,
+            trace_id=r.trace_id,
+            source_ip=r.source_ip,
+            sensitive=bool(r.sensitive),
+            emergency=bool(r.emergency),
+            prev_hash=r.prev_hash,
+            prev_ts=r.prev_ts,
+            hash=r.hash,
+        )
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")

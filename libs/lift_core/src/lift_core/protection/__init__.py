@@ -1,0 +1,29 @@
+"""Data protection: field classification, masking, envelope encryption, blind indexes."""
+
+from lift_core.protection.blind_index import BlindIndex
+from lift_core.protection.classification import (
+    Classification,
+    Classified,
+    classified_fields,
+    register_classified,
+)
+from lift_core.protection.envelope import (
+    DataKeyRecord,
+    EnvelopeCipher,
+    SubjectErased,
+)
+from lift_core.protection.masking import mask_email, mask_full, mask_last_four
+
+__all__ = [
+    "BlindIndex",
+    "Classification",
+    "Classified",
+    "DataKeyRecord",
+    "EnvelopeCipher",
+    "SubjectErased",
+    "classified_fields",
+    "mask_email",
+    "mask_full",
+    "mask_last_four",
+    "register_classified",
+]

@@ -1,0 +1,130 @@
+"""Envelope encryption: a KMS data key per subject, AES-256-GCM per field.
+
+Each (tenant, subject) gets its own 256-bit data key from KMS ``GenerateDataKey`` with the
+encryption context ``{tenant, subject}``; only the wrapped (KMS-encrypted) copy is stored,
+in the service's key table. Every field is sealed with AES-GCM under that key, with the
+encryption context ``tenant|subject|field`` as associated data, so a ciphertext moved to
+another subject or field does not decrypt. Unwrapped keys live in a bounded cache.
+Deleting a subject's key crypto-shreds every field ever encrypted for it.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+from typing import Any
+
+from cachetools import TTLCache
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pynamodb.attributes import BinaryAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.models import Model
+
+_VERSION = "v1"
+
+
+class SubjectErased(Exception):
+    """The subject's key was deleted (crypto-shredded): its data cannot be read."""
+
+
+class TamperedCiphertext(Exception):
+    """The ciphertext does not authenticate for this tenant, subject and field."""
+
+
+class DataKeyRecord(Model):
+    class Meta:
+        table_name = "keys"
+
+    key_id = UnicodeAttribute(hash_key=True)  # "<tenant>#<subject>"
+    wrapped = BinaryAttribute(legacy_encoding=False)
+    kms_key_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class EnvelopeCipher:
+    """Encrypts and decrypts fields of one service's subjects (patients, customers...)."""
+
+    def __init__(
+        self,
+        model: type[DataKeyRecord],
+        *,
+        kms_client: Any,
+        kms_key_id: str,
+        cache_size: int = 1024,
+        cache_seconds: float = 300,
+    ) -> None:
+        self.model = model
+        self.kms = kms_client  # a boto3 "kms" client, injected
+        self.kms_key_id = kms_key_id
+        self._keys: TTLCache[str, bytes] = TTLCache(maxsize=cache_size, ttl=cache_seconds)
+        self._lock = threading.Lock()
+
+    def encrypt(self, tenant: str, subject: str, field: str, plaintext: str) -> str:
+        key = self._data_key(tenant, subject, create=True)
+        nonce = os.urandom(12)
+        sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), _aad(tenant, subject, field))
+        return f"{_VERSION}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def decrypt(self, tenant: str, subject: str, field: str, token: str) -> str:
+        version, _, payload = token.partition(":")
+        if version != _VERSION:
+            raise TamperedCiphertext(f"unknown ciphertext version {version!r}")
+        raw = base64.b64decode(payload)
+        key = self._data_key(tenant, subject, create=False)
+        try:
+            plain = AESGCM(key).decrypt(raw[:12], raw[12:], _aad(tenant, subject, field))
+        except InvalidTag as exc:
+            raise TamperedCiphertext(f"{field} does not authenticate") from exc
+        return plain.decode()
+
+    def shred(self, tenant: str, subject: str) -> None:
+        """Delete the subject's key: every field encrypted for it becomes unreadable."""
+        key_id = f"{tenant}#{subject}"
+        self.model(key_id).delete()
+        with self._lock:
+            self._keys.pop(key_id, None)
+
+    def _data_key(self, tenant: str, subject: str, *, create: bool) -> bytes:
+        key_id = f"{tenant}#{subject}"
+        cached = self._keys.get(key_id)
+        if cached is not None:
+            return cached
+        context = {"tenant": tenant, "subject": subject}
+        try:
+            record = self.model.get(key_id, consistent_read=True)
+        except DoesNotExist:
+            if not create:
+                raise SubjectErased(f"no key for subject {subject!r}") from None
+            record = self._create(key_id, context)
+        plaintext = self.kms.decrypt(
+            CiphertextBlob=record.wrapped, EncryptionContext=context, KeyId=record.kms_key_id
+        )["Plaintext"]
+        with self._lock:
+            self._keys[key_id] = plaintext
+        return bytes(plaintext)
+
+    def _create(self, key_id: str, context: dict[str, str]) -> DataKeyRecord:
+        from datetime import UTC, datetime
+
+        generated = self.kms.generate_data_key(
+            KeyId=self.kms_key_id, KeySpec="AES_256", EncryptionContext=context
+        )
+        record = self.model(
+            key_id,
+            wrapped=generated["CiphertextBlob"],
+            kms_key_id=self.kms_key_id,
+            created_at=datetime.now(UTC),
+        )
+        try:
+            record.save(condition=self.model.key_id.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return self.model.get(key_id, consistent_read=True)  # another writer won the race
+        return record
+
+
+def _aad(tenant: str, subject: str, field: str) -> bytes:
+    return f"{tenant}|{subject}|{field}".encode()
