@@ -21,6 +21,7 @@ from lift_core.auth import JwtVerifier, StaticJwksSource
 from lift_core.config import DevIdentitySettings, Environment, LiftSettings
 from lift_core.devidentity import DevIssuer, TokenRequest
 from lift_core.logging import JsonFormatter
+from lift_core.redaction import find_sensitive
 from lift_core.telemetry import configure_telemetry
 
 # Fake credentials: the emulator accepts any, and nothing here may reach a real account.
@@ -44,14 +45,72 @@ _TEST_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 @pytest.fixture(scope="session")
 def dynamodb_endpoint() -> Iterator[str]:
-    """An in-process moto server for the whole session."""
+    """An in-process moto server for the whole session.
+
+    Before it stops, every audit table the suite wrote is scanned: no audit item may hold
+    a raw card number or SSN.
+    """
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    endpoint = f"http://{host}:{port}"
+    yield endpoint
+    try:
+        leaks = _audit_leaks(endpoint)
+    finally:
+        server.stop()
+    assert not leaks, f"audit items hold protected values: {leaks[:5]}"
+
+
+_AUDIT_CONTENT = ("details", "resource", "actor", "action", "outcome", "source_ip")
+
+
+def _audit_leaks(endpoint: str) -> list[str]:
+    import boto3
+
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    leaks = []
+    for table in client.list_tables()["TableNames"]:
+        if not table.endswith("-audit"):
+            continue
+        for page in client.get_paginator("scan").paginate(TableName=table):
+            for item in page["Items"]:
+                # Content fields only: hex hashes hold digit runs that pass Luhn by chance.
+                content = " | ".join(
+                    str(item[f]["S"]) for f in _AUDIT_CONTENT if f in item and "S" in item[f]
+                )
+                kinds = {k for k in find_sensitive(content) if k in ("pan", "ssn")}
+                if kinds:
+                    leaks.append(f"{table}: {sorted(kinds)}")
+    return leaks
+
+
+class _SuiteLog(logging.Handler):
+    """Every log line of the session, formatted exactly as production writes it."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(JsonFormatter("suite"))
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record)
+        kinds = [k for k in find_sensitive(line) if k in ("pan", "ssn", "credential")]
+        if kinds:
+            self.leaks.append(f"{kinds}: {line[:200]}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_protected_values_in_logs() -> Iterator[None]:
+    """Fails the session if any log line of any test carried a card number, SSN or token."""
+    handler = _SuiteLog()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield
+    root.removeHandler(handler)
+    assert not handler.leaks, f"log lines leaked protected values: {handler.leaks[:5]}"
 
 
 @pytest.fixture(scope="session")

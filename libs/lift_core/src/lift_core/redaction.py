@@ -75,6 +75,20 @@ def redact_text(text: str) -> str:
     return _EMAIL.sub("[REDACTED:EMAIL]", text)
 
 
+def find_sensitive(text: str) -> list[str]:
+    """The kinds of protected value present in ``text`` ("pan", "ssn", "email", "credential")."""
+    found = []
+    if any(_mask_card(m) != m.group(0) for m in _CARD_CANDIDATE.finditer(text)):
+        found.append("pan")
+    if _SSN.search(text):
+        found.append("ssn")
+    if _EMAIL.search(text):
+        found.append("email")
+    if _BEARER.search(text.replace("Bearer [REDACTED]", "")):
+        found.append("credential")
+    return found
+
+
 def redact(value: Any, key: str | None = None) -> Any:
     """Return a copy of ``value`` with sensitive content masked, recursing into containers."""
     if key is not None and key.lower() in _SENSITIVE_KEYS:

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from opentelemetry.trace import SpanKind
+from pydantic import SecretStr
 from pynamodb.exceptions import TableDoesNotExist
 
 from lift_core import LiftSettings
@@ -71,7 +72,10 @@ async def test_released_or_abandoned_keys_can_be_claimed_again(
 async def test_rate_limit_window_is_shared_by_every_instance(db_settings: LiftSettings) -> None:
     model = bind_model(RateLimitCounter, db_settings, "ratelimit")
     ensure_tables([model], db_settings)
-    instances = [DynamoRateLimiter(model, limit=5, window_seconds=60) for _ in range(3)]
+    frozen = 1_800_000_030.0  # mid-window: the test cannot straddle a window boundary
+    instances = [
+        DynamoRateLimiter(model, limit=5, window_seconds=60, clock=lambda: frozen) for _ in range(3)
+    ]
     decisions = await asyncio.gather(*(instances[i % 3].hit("acme") for i in range(12)))
     assert sum(d.allowed for d in decisions) == 5
     assert (await instances[0].hit("globex")).allowed
@@ -90,7 +94,7 @@ def test_ensure_tables_is_idempotent_and_refused_outside_dev(db_settings: LiftSe
         environment=Environment.PROD,
         jwt_issuer="https://id.example.com",
         jwks_url="https://id.example.com/jwks",
-        blind_index_key="cHJvZHVjdGlvbi1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMhIQ==",
+        blind_index_key=SecretStr("cHJvZHVjdGlvbi1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMhIQ=="),
     )
     with pytest.raises(TableCreationRefused):
         ensure_tables([model], prod)
@@ -133,6 +137,10 @@ async def test_rate_limit_backend_setting_builds_a_shared_dynamodb_limiter(
     overrides = {
         "rate_limit_backend": "dynamodb",
         "rate_limit_requests": 2,
+        # Built from settings with the wall clock: a day-long window keeps the three
+        # requests (milliseconds apart) inside one window except within a millisecond of
+        # midnight UTC.
+        "rate_limit_window_seconds": 86_400,
         "dynamodb_endpoint": db_settings.dynamodb_endpoint,
         "table_prefix": db_settings.table_prefix,
         "auto_create_tables": True,

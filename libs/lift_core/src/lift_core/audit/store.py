@@ -62,9 +62,12 @@ _Head = tuple[int, str, str | None]  # seq, hash, ts
 
 
 class DynamoAuditStore:
-    def __init__(self, model: type[AuditRecord], *, max_attempts: int = 500) -> None:
+    def __init__(
+        self, model: type[AuditRecord], *, give_up_after: float = 30.0, max_backoff: float = 0.02
+    ) -> None:
         self.model = model
-        self.max_attempts = max_attempts
+        self.give_up_after = give_up_after
+        self.max_backoff = max_backoff
         self._heads: dict[str, _Head] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -77,20 +80,25 @@ class DynamoAuditStore:
             lock = self._locks.setdefault(stream, threading.Lock())
         with lock:
             head = self._heads.get(stream) or self.head(stream)
-            for attempt in range(self.max_attempts):
+            deadline = time.monotonic() + self.give_up_after
+            attempt = 0
+            while time.monotonic() < deadline:
+                attempt += 1
                 event = build(head[0] + 1, head[1], head[2])
                 try:
                     self._to_record(event).save(condition=self.model.seq.does_not_exist())
                 except PutError as exc:
                     if exc.cause_response_code != "ConditionalCheckFailedException":
                         raise
-                    # Another instance appended first: re-read the head, back off a little.
-                    time.sleep(random.uniform(0, 0.001 * min(attempt + 1, 20)))  # noqa: S311
+                    # Another instance appended first: back off (exponential, full jitter, so
+                    # contenders spread out instead of colliding again), then re-read the head.
+                    ceiling = min(self.max_backoff, 0.001 * 2**attempt)
+                    time.sleep(random.uniform(0, ceiling))  # noqa: S311 - jitter
                     head = self.head(stream)
                     continue
                 self._heads[stream] = (event.seq, event.hash, event.ts)
                 return event
-        raise AppendConflict(f"could not append to {stream} after {self.max_attempts} attempts")
+        raise AppendConflict(f"could not append to {stream} within {self.give_up_after}s")
 
     def head(self, stream: str) -> _Head:
         for record in self.model.query(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,13 +34,16 @@ class RateLimiter(Protocol):
 class InMemoryRateLimiter:
     """Fixed windows in this process only: right for one instance or a Lambda container."""
 
-    def __init__(self, limit: int, window_seconds: int) -> None:
+    def __init__(
+        self, limit: int, window_seconds: int, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.limit = limit
         self.window = window_seconds
+        self.clock = clock
         self._counts: dict[str, tuple[int, int]] = {}
 
     async def hit(self, key: str) -> Decision:
-        now = time.time()
+        now = self.clock()
         window = int(now // self.window)
         start, count = self._counts.get(key, (window, 0))
         if start != window:

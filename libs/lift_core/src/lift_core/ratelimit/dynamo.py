@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import anyio.to_thread
@@ -28,13 +29,21 @@ class RateLimitCounter(Model):
 class DynamoRateLimiter:
     """Fixed windows shared by every instance: an atomic conditional ADD per request."""
 
-    def __init__(self, model: type[RateLimitCounter], limit: int, window_seconds: int) -> None:
+    def __init__(
+        self,
+        model: type[RateLimitCounter],
+        limit: int,
+        window_seconds: int,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.model = model
         self.limit = limit
         self.window = window_seconds
+        self.clock = clock
 
     async def hit(self, key: str) -> Decision:
-        now = time.time()
+        now = self.clock()
         window = int(now // self.window)
         reset = math.ceil((window + 1) * self.window - now)
         item = self.model(f"{key}#{window}")
