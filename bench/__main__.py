@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from bench import cold_start, lift_core_overhead, mesh_overhead
+from bench import audit_protection, cold_start, lift_core_overhead, mesh_overhead
 
 SUITES = {
     "lift_core_overhead": lift_core_overhead.run,
     "cold_start": cold_start.run,
     "mesh_overhead": mesh_overhead.run,
+    "audit_protection": audit_protection.run,
 }
 
 
