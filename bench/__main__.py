@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import Any
 
 from bench import audit_protection, cold_start, lift_core_overhead, mesh_overhead
 
-SUITES = {
+SUITES: dict[str, Callable[[], dict[str, Any]]] = {
     "lift_core_overhead": lift_core_overhead.run,
     "cold_start": cold_start.run,
     "mesh_overhead": mesh_overhead.run,
