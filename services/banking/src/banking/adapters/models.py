@@ -1,0 +1,82 @@
+"""Banking's DynamoDB tables (PynamoDB models never leave ``adapters/``)."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+class OwnerIndex(GlobalSecondaryIndex["AccountModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "owner-index"
+        projection = AllProjection()
+
+    tenant_owner = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute(range_key=True)
+
+
+class AccountModel(Model):
+    class Meta:
+        table_name = "accounts"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute(range_key=True)
+    tenant_owner = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    type = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    status = UnicodeAttribute()
+    balance = NumberAttribute(default=0)
+    debit_day = UnicodeAttribute(default="")
+    debited_today = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    owner_index = OwnerIndex()
+
+
+class LedgerModel(Model):
+    """One entry per balance change; newest first by ``entry_id`` (time-ordered)."""
+
+    class Meta:
+        table_name = "ledger"
+
+    account_key = UnicodeAttribute(hash_key=True)  # "<tenant>#<account id>"
+    entry_id = UnicodeAttribute(range_key=True)
+    amount = NumberAttribute()  # signed minor units
+    currency = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    reference = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class PayerIndex(GlobalSecondaryIndex["OperationModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "payer-index"
+        projection = AllProjection()
+
+    payer_key = UnicodeAttribute(hash_key=True)  # "<tenant>#<payer account>"
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class OperationModel(Model):
+    """Transfers, payments and refunds. The id derives from the tenant and the
+    Idempotency-Key, so a second submission collides with the first in the same write."""
+
+    class Meta:
+        table_name = "operations"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    op_id = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()  # transfer, payment, refund
+    fingerprint = UnicodeAttribute()
+    payer_key = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    amount = NumberAttribute()
+    refunded = NumberAttribute(default=0)
+    status = UnicodeAttribute()
+    body = JSONAttribute()
+    payer_index = PayerIndex()

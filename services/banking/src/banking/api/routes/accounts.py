@@ -1,0 +1,126 @@
+"""Accounts, balances, deposits and withdrawals, and the ledger."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from banking.api.deps import AccountsService
+from banking.api.schemas import (
+    AccountOut,
+    AccountPage,
+    BalanceOut,
+    LedgerEntryOut,
+    LedgerPage,
+    OpenAccount,
+    PostTransaction,
+    TransactionOut,
+)
+from banking.domain.accounts import Account
+from banking.domain.money import Money
+from lift_core.auth import CurrentPrincipal
+
+router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+
+def _out(a: Account) -> AccountOut:
+    return AccountOut(
+        id=a.id,
+        owner=a.owner,
+        type=a.type,
+        currency=a.currency,
+        status=a.status,
+        balance=a.balance,
+        created_at=a.created_at,
+    )
+
+
+@router.post("", status_code=201, summary="Open an account (for yourself; staff for anyone)")
+def open_account(
+    body: OpenAccount, principal: CurrentPrincipal, accounts: AccountsService
+) -> AccountOut:
+    return _out(accounts.open(principal, body.type, body.currency, body.owner))
+
+
+@router.get("", summary="Your own accounts")
+def list_accounts(
+    principal: CurrentPrincipal,
+    accounts: AccountsService,
+    limit: Limit = 20,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> AccountPage:
+    items, next_cursor = accounts.list_own(principal, limit=limit, after=cursor)
+    return AccountPage(items=[_out(a) for a in items], next_cursor=next_cursor)
+
+
+@router.get("/{account_id}", summary="One account")
+def get_account(
+    account_id: str, principal: CurrentPrincipal, accounts: AccountsService
+) -> AccountOut:
+    return _out(accounts.get(principal, account_id))
+
+
+@router.get("/{account_id}/balance", summary="An account's balance")
+def get_balance(
+    account_id: str, principal: CurrentPrincipal, accounts: AccountsService
+) -> BalanceOut:
+    account = accounts.get(principal, account_id)
+    return BalanceOut(account_id=account.id, balance=account.balance, currency=account.currency)
+
+
+@router.post("/{account_id}/freeze", summary="Freeze an account (teller, admin)")
+def freeze(account_id: str, principal: CurrentPrincipal, accounts: AccountsService) -> AccountOut:
+    return _out(accounts.set_frozen(principal, account_id, frozen=True))
+
+
+@router.post("/{account_id}/unfreeze", summary="Unfreeze an account (teller, admin)")
+def unfreeze(account_id: str, principal: CurrentPrincipal, accounts: AccountsService) -> AccountOut:
+    return _out(accounts.set_frozen(principal, account_id, frozen=False))
+
+
+@router.post("/{account_id}/transactions", status_code=201, summary="Deposit or withdraw")
+def post_transaction(
+    account_id: str, body: PostTransaction, principal: CurrentPrincipal, accounts: AccountsService
+) -> TransactionOut:
+    account, entry = accounts.post(
+        principal, account_id, body.kind, Money(body.amount, body.currency), body.reference
+    )
+    return TransactionOut(
+        account=_out(account),
+        entry=LedgerEntryOut(
+            entry_id=entry.entry_id,
+            amount=entry.amount,
+            currency=entry.currency,
+            kind=entry.kind,
+            reference=entry.reference,
+            created_at=entry.created_at,
+            balance_after=entry.balance_after,
+        ),
+    )
+
+
+@router.get("/{account_id}/transactions", summary="The ledger, newest first")
+def ledger(
+    account_id: str,
+    principal: CurrentPrincipal,
+    accounts: AccountsService,
+    limit: Limit = 20,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> LedgerPage:
+    entries, next_cursor = accounts.ledger(principal, account_id, limit=limit, before=cursor)
+    return LedgerPage(
+        items=[
+            LedgerEntryOut(
+                entry_id=e.entry_id,
+                amount=e.amount,
+                currency=e.currency,
+                kind=e.kind,
+                reference=e.reference,
+                created_at=e.created_at,
+            )
+            for e in entries
+        ],
+        next_cursor=next_cursor,
+    )

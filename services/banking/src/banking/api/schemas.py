@@ -1,0 +1,136 @@
+"""Request and response bodies. Amounts are strict integers of minor units."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from banking.domain.accounts import AccountStatus, AccountType
+from banking.domain.fraud import PaymentMethod
+
+Amount = Annotated[StrictInt, Field(gt=0, le=10**12, description="minor units, e.g. cents")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217", examples=["EUR"])]
+Reference = Annotated[str, Field(default="", max_length=140)]
+AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OpenAccount(Strict):
+    type: AccountType
+    currency: Currency
+    owner: str | None = Field(default=None, max_length=128, description="tellers and admins only")
+
+
+class AccountOut(BaseModel):
+    id: str
+    owner: str
+    type: AccountType
+    currency: str
+    status: AccountStatus
+    balance: int
+    created_at: str
+
+
+class BalanceOut(BaseModel):
+    account_id: str
+    balance: int
+    currency: str
+
+
+class AccountPage(BaseModel):
+    items: list[AccountOut]
+    next_cursor: str | None
+
+
+class PostTransaction(Strict):
+    kind: Literal["deposit", "withdrawal"]
+    amount: Amount
+    currency: Currency
+    reference: Reference = ""
+
+
+class LedgerEntryOut(BaseModel):
+    entry_id: str
+    amount: int
+    currency: str
+    kind: str
+    reference: str
+    created_at: str
+    balance_after: int | None = None
+
+
+class TransactionOut(BaseModel):
+    account: AccountOut
+    entry: LedgerEntryOut
+
+
+class LedgerPage(BaseModel):
+    items: list[LedgerEntryOut]
+    next_cursor: str | None
+
+
+class CreateTransfer(Strict):
+    source_account_id: AccountId
+    destination_account_id: AccountId
+    amount: Amount
+    currency: Currency
+    reference: Reference = ""
+
+
+class TransferOut(BaseModel):
+    id: str
+    source_account_id: str
+    destination_account_id: str
+    amount: int
+    currency: str
+    reference: str
+    status: str
+    created_at: str
+
+
+class CreatePayment(Strict):
+    payer_account_id: AccountId
+    merchant_account_id: AccountId
+    amount: Amount
+    currency: Currency
+    method: PaymentMethod = PaymentMethod.ACCOUNT
+    card_token: str | None = Field(
+        default=None, pattern=r"^tok_[A-Za-z0-9]{8,64}$", description="never a card number"
+    )
+    reference: Reference = ""
+
+
+class PaymentOut(BaseModel):
+    id: str
+    idempotency_key: str
+    payer_account_id: str
+    merchant_account_id: str
+    amount: int
+    currency: str
+    method: str
+    card_token: str | None
+    reference: str
+    status: str
+    fraud_score: float
+    decline_reasons: list[str]
+    refunded: int
+    created_at: str
+
+
+class CreateRefund(Strict):
+    amount: Amount
+    reason: Annotated[str, Field(default="", max_length=140)] = ""
+
+
+class RefundOut(BaseModel):
+    id: str
+    payment_id: str
+    amount: int
+    currency: str
+    reason: str
+    status: str
+    created_at: str

@@ -1,0 +1,255 @@
+"""Banking through its API on the emulator: money moves once, never overdraws, never leaks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+async def test_accounts_deposits_withdrawals_and_the_ledger(caller: Any, helpers: Any) -> None:
+    alice = caller("alice")
+    account = await helpers.open_funded(alice, 10_000)
+    out = await alice.post(
+        f"/api/v1/accounts/{account}/transactions",
+        json={"kind": "withdrawal", "amount": 2_500, "currency": "EUR"},
+    )
+    assert out.status_code == 201
+    assert out.json()["account"]["balance"] == 7_500
+    balance = (await alice.get(f"/api/v1/accounts/{account}/balance")).json()
+    assert balance == {"account_id": account, "balance": 7_500, "currency": "EUR"}
+    ledger = (await alice.get(f"/api/v1/accounts/{account}/transactions?limit=1")).json()
+    assert [e["amount"] for e in ledger["items"]] == [-2_500]  # newest first
+    rest = (
+        await alice.get(f"/api/v1/accounts/{account}/transactions?cursor={ledger['next_cursor']}")
+    ).json()
+    assert [e["amount"] for e in rest["items"]] == [10_000]
+    mine = (await alice.get("/api/v1/accounts")).json()
+    assert [a["id"] for a in mine["items"]] == [account]
+
+
+async def test_transfer_is_double_entry_and_applied_once(caller: Any, helpers: Any) -> None:
+    alice, bob = caller("alice"), caller("bob")
+    source = await helpers.open_funded(alice, 10_000)
+    destination = await helpers.open_funded(bob, 0)
+    body = {
+        "source_account_id": source,
+        "destination_account_id": destination,
+        "amount": 4_000,
+        "currency": "EUR",
+        "reference": "rent",
+    }
+    k = helpers.key()
+    first = await alice.post("/api/v1/transfers", json=body, headers={"Idempotency-Key": k})
+    again = await alice.post("/api/v1/transfers", json=body, headers={"Idempotency-Key": k})
+    assert first.status_code == 201
+    assert again.status_code in (200, 201)
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert (await alice.get(f"/api/v1/accounts/{source}/balance")).json()["balance"] == 6_000
+    assert (await bob.get(f"/api/v1/accounts/{destination}/balance")).json()["balance"] == 4_000
+    fetched = await alice.get(f"/api/v1/transfers/{first.json()['id']}")
+    assert fetched.json()["amount"] == 4_000
+    assert (
+        await caller("mallory").get(f"/api/v1/transfers/{first.json()['id']}")
+    ).status_code == 404
+
+
+async def test_payment_twice_refunds_and_lookup_by_key(caller: Any, helpers: Any) -> None:
+    alice, shop = caller("alice"), caller("shop")
+    payer = await helpers.open_funded(alice, 50_000)
+    merchant = await helpers.open_funded(shop, 0, type_="merchant")
+    k = helpers.key()
+    body = {
+        "payer_account_id": payer,
+        "merchant_account_id": merchant,
+        "amount": 12_000,
+        "currency": "EUR",
+        "reference": "order-1",
+    }
+    paid = await alice.post("/api/v1/payments", json=body, headers={"Idempotency-Key": k})
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["status"] == "captured"
+    again = await alice.post("/api/v1/payments", json=body, headers={"Idempotency-Key": k})
+    assert again.json()["id"] == paid.json()["id"]
+    found = await alice.get(f"/api/v1/payments?idempotency_key={k}")
+    assert found.json()["id"] == paid.json()["id"]
+    payment_id = paid.json()["id"]
+    r1 = await shop.post(
+        f"/api/v1/payments/{payment_id}/refund",
+        json={"amount": 5_000},
+        headers={"Idempotency-Key": "r1"},
+    )
+    r1_again = await shop.post(
+        f"/api/v1/payments/{payment_id}/refund",
+        json={"amount": 5_000},
+        headers={"Idempotency-Key": "r1"},
+    )
+    r2 = await shop.post(
+        f"/api/v1/payments/{payment_id}/refund",
+        json={"amount": 7_000},
+        headers={"Idempotency-Key": "r2"},
+    )
+    too_much = await shop.post(
+        f"/api/v1/payments/{payment_id}/refund",
+        json={"amount": 1},
+        headers={"Idempotency-Key": "r3"},
+    )
+    assert (r1.status_code, r1_again.json()["id"], r2.status_code) == (201, r1.json()["id"], 201)
+    assert too_much.status_code == 409
+    assert too_much.json()["type"] == "urn:lift:problem:refund-exceeds-capture"
+    assert (await alice.get(f"/api/v1/accounts/{payer}/balance")).json()["balance"] == 50_000
+    assert (await shop.get(f"/api/v1/accounts/{merchant}/balance")).json()["balance"] == 0
+    status = (await alice.get(f"/api/v1/payments/{payment_id}")).json()
+    assert (status["status"], status["refunded"]) == ("refunded", 12_000)
+
+
+async def test_fraud_rules_decline_with_reasons_and_move_no_money(
+    caller: Any, helpers: Any
+) -> None:
+    alice, shop = caller("alice"), caller("shop")
+    payer = await helpers.open_funded(alice, 4_000_000)
+    merchant = await helpers.open_funded(shop, 0, type_="merchant")
+    body = {
+        "payer_account_id": payer,
+        "merchant_account_id": merchant,
+        "amount": 2_500_000,
+        "currency": "EUR",
+        "method": "card",
+        "card_token": "tok_abcdefgh12",
+    }
+    declined = await alice.post("/api/v1/payments", json=body, headers={"Idempotency-Key": "big"})
+    assert declined.status_code == 201
+    payment = declined.json()
+    assert payment["status"] == "declined"
+    assert payment["fraud_score"] >= 0.7
+    assert set(payment["decline_reasons"]) >= {"very_high_amount", "first_payment_to_payee"}
+    assert (await alice.get(f"/api/v1/accounts/{payer}/balance")).json()["balance"] == 4_000_000
+    refund = await shop.post(
+        f"/api/v1/payments/{payment['id']}/refund",
+        json={"amount": 1},
+        headers={"Idempotency-Key": "x"},
+    )
+    assert refund.status_code == 409
+
+
+async def test_frozen_accounts_refuse_debits_and_only_staff_freeze(
+    caller: Any, helpers: Any
+) -> None:
+    alice, teller = caller("alice"), caller("tina", roles=["teller"])
+    account = await helpers.open_funded(alice, 5_000)
+    assert (await alice.post(f"/api/v1/accounts/{account}/freeze")).status_code == 403
+    assert (await teller.post(f"/api/v1/accounts/{account}/freeze")).json()["status"] == "frozen"
+    refused = await alice.post(
+        f"/api/v1/accounts/{account}/transactions",
+        json={"kind": "withdrawal", "amount": 100, "currency": "EUR"},
+    )
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "urn:lift:problem:account-not-active"
+    await teller.post(f"/api/v1/accounts/{account}/unfreeze")
+    ok = await alice.post(
+        f"/api/v1/accounts/{account}/transactions",
+        json={"kind": "withdrawal", "amount": 100, "currency": "EUR"},
+    )
+    assert ok.status_code == 201
+
+
+async def test_withdrawals_never_overdraw_and_daily_limit_holds(caller: Any, helpers: Any) -> None:
+    alice = caller("alice")
+    account = await helpers.open_funded(alice, 6_000_000)
+    over = await alice.post(
+        f"/api/v1/accounts/{account}/transactions",
+        json={"kind": "withdrawal", "amount": 6_000_001, "currency": "EUR"},
+    )
+    assert over.status_code == 409
+    first = await alice.post(
+        f"/api/v1/accounts/{account}/transactions",
+        json={"kind": "withdrawal", "amount": 3_000_000, "currency": "EUR"},
+    )
+    assert first.status_code == 201
+    limited = await alice.post(
+        f"/api/v1/accounts/{account}/transactions",
+        json={"kind": "withdrawal", "amount": 2_500_000, "currency": "EUR"},
+    )
+    assert limited.status_code == 409
+    assert limited.json()["type"] == "urn:lift:problem:daily-limit-exceeded"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "slug"),
+    [
+        ({"amount": 0}, 422, "validation-error"),
+        ({"amount": -5}, 422, "validation-error"),
+        ({"amount": 10.5}, 422, "validation-error"),
+        ({"amount": "100"}, 422, "validation-error"),
+        ({"currency": "USD"}, 422, "currency-mismatch"),
+        ({"currency": "XXX"}, 422, "unknown-currency"),
+        ({"currency": "eur"}, 422, "validation-error"),
+        ({"destination_account_id": "acc_nope"}, 404, "account-not-found"),
+        ({"surprise": 1}, 422, "validation-error"),
+    ],
+)
+async def test_bad_transfer_input_is_a_clear_4xx(
+    caller: Any, helpers: Any, body: dict[str, Any], status: int, slug: str
+) -> None:
+    alice = caller("alice")
+    source = await helpers.open_funded(alice, 1_000)
+    destination = await helpers.open_funded(alice, 0)
+    request = {
+        "source_account_id": source,
+        "destination_account_id": destination,
+        "amount": 100,
+        "currency": "EUR",
+        **body,
+    }
+    response = await alice.post(
+        "/api/v1/transfers", json=request, headers={"Idempotency-Key": helpers.key()}
+    )
+    assert response.status_code == status, response.text
+    assert response.json()["type"] == f"urn:lift:problem:{slug}"
+
+
+async def test_missing_key_other_tenant_and_raw_card_data_are_refused(
+    caller: Any, helpers: Any, json_logs: list[str]
+) -> None:
+    alice, shop = caller("alice"), caller("shop")
+    payer = await helpers.open_funded(alice, 10_000)
+    merchant = await helpers.open_funded(shop, 0, type_="merchant")
+    body = {
+        "payer_account_id": payer,
+        "merchant_account_id": merchant,
+        "amount": 100,
+        "currency": "EUR",
+    }
+    no_key = await alice.post("/api/v1/payments", json=body)
+    assert (no_key.status_code, no_key.json()["type"]) == (
+        400,
+        "urn:lift:problem:idempotency-key-required",
+    )
+    for field, value in (
+        ("reference", "card 4111 1111 1111 1111"),
+        ("card_token", "4111111111111111"),
+        ("amount", 4111111111111111),
+    ):
+        raw = await alice.post(
+            "/api/v1/payments",
+            json={**body, field: value},
+            headers={"Idempotency-Key": helpers.key()},
+        )
+        assert raw.status_code == 422
+        assert raw.json()["type"] == "urn:lift:problem:raw-card-data"
+        assert "4111" not in raw.text
+    assert all("4111" not in line for line in json_logs)
+    intruder = caller("eve", tenant="globex", roles=["admin"])
+    assert (await intruder.get(f"/api/v1/accounts/{payer}")).status_code == 404
+    stolen = await intruder.post("/api/v1/payments", json=body, headers={"Idempotency-Key": "k"})
+    assert stolen.status_code == 404
+    assert (await caller("mallory").get(f"/api/v1/accounts/{payer}")).status_code == 404
+    reused = await alice.post("/api/v1/payments", json=body, headers={"Idempotency-Key": "same"})
+    assert reused.status_code == 201
+    changed = await alice.post(
+        "/api/v1/payments", json={**body, "amount": 101}, headers={"Idempotency-Key": "same"}
+    )
+    assert changed.status_code == 422
