@@ -39,7 +39,7 @@ fmt: bootstrap ## Format and auto-fix with ruff
 	$(UV) run ruff check --fix .
 
 typecheck: bootstrap ## Type-check every package with mypy (strict, pydantic plugin)
-	$(UV) run mypy libs services conftest.py .ci bench
+	$(UV) run mypy libs services conftest.py .ci bench devtools
 
 bench: bootstrap ## Run the benchmarks and print figures beside their baselines
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }

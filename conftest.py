@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from devtools.emulator import Emulator
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -45,22 +46,18 @@ _TEST_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 @pytest.fixture(scope="session")
 def dynamodb_endpoint() -> Iterator[str]:
-    """An in-process moto server for the whole session.
+    """The embedded emulator (moto, requests serialized) for the whole session.
 
     Before it stops, every audit table the suite wrote is scanned: no audit item may hold
     a raw card number or SSN.
     """
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    emulator = Emulator()
+    endpoint = emulator.start()
     yield endpoint
     try:
         leaks = _audit_leaks(endpoint)
     finally:
-        server.stop()
+        emulator.stop()
     assert not leaks, f"audit items hold protected values: {leaks[:5]}"
 
 

@@ -1,6 +1,6 @@
 """Audit appends and verification, field encryption: each beside a baseline in the same run.
 
-Runs against moto's DynamoDB/KMS server in-process (the embedded emulator), so absolute
+Runs against the embedded emulator (moto in-process, requests serialized), so absolute
 figures are the emulator's; the baselines (a plain PutItem of the same item, raw AES-GCM)
 put them in proportion.
 """

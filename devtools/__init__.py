@@ -1,0 +1,1 @@
+"""Development-only tooling (never shipped): the embedded AWS emulator."""

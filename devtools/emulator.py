@@ -1,0 +1,56 @@
+"""The embedded AWS emulator: moto's server, with requests applied one at a time.
+
+moto's threaded server runs requests concurrently in Python with no locking, so two
+concurrent ``UpdateItem ... ADD`` or conditional writes can interleave and lose an update,
+which DynamoDB never does (found by banking's concurrency test: money disappeared).
+Serializing request handling restores DynamoDB's per-request atomicity; connections are
+still accepted concurrently.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+
+class _Serialized:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
+class Emulator:
+    """``with Emulator() as endpoint:`` DynamoDB, KMS, Cloud Map... at ``endpoint``."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per call otherwise
+        app = _Serialized(DomainDispatcherApplication(create_backend_app))
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self._server.host}:{self._server.port}"
+
+    def start(self) -> str:
+        self._thread.start()
+        return self.endpoint
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
