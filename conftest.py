@@ -48,30 +48,53 @@ _TEST_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 def dynamodb_endpoint() -> Iterator[str]:
     """The embedded emulator (moto, requests serialized) for the whole session.
 
-    Before it stops, every audit table the suite wrote is scanned: no audit item may hold
-    a raw card number or SSN.
+    Before it stops, every audit table the suite wrote (``*-audit``) is checked: every
+    chain must verify, and no audit item may hold a raw card number or SSN.
     """
     emulator = Emulator()
     endpoint = emulator.start()
     yield endpoint
     try:
-        leaks = _audit_leaks(endpoint)
+        leaks, broken = _audit_findings(endpoint)
     finally:
         emulator.stop()
     assert not leaks, f"audit items hold protected values: {leaks[:5]}"
+    assert not broken, f"audit chains broken after the suite: {broken[:5]}"
 
 
 _AUDIT_CONTENT = ("details", "resource", "actor", "action", "outcome", "source_ip")
 
 
-def _audit_leaks(endpoint: str) -> list[str]:
+def _audit_findings(endpoint: str) -> tuple[list[str], list[str]]:
     import boto3
 
+    from lift_core.audit import AuditRecord, DynamoAuditStore, verify_events
+    from lift_core.dynamo import bind_model
+
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
-    leaks = []
+    leaks, broken = [], []
     for table in client.list_tables()["TableNames"]:
         if not table.endswith("-audit"):
             continue
+        prefix = table.removesuffix("audit")
+        store = DynamoAuditStore(
+            bind_model(
+                AuditRecord,
+                LiftSettings(
+                    environment=Environment.TEST, dynamodb_endpoint=endpoint, table_prefix=prefix
+                ),
+                "audit",
+            )
+        )
+        streams = {
+            item["stream"]["S"]
+            for page in client.get_paginator("scan").paginate(TableName=table)
+            for item in page["Items"]
+        }
+        for stream in streams:
+            result = verify_events(stream, store.read(stream))
+            if not result.ok:
+                broken.append(f"{table} {stream}: {result.reason} at {result.first_broken_seq}")
         for page in client.get_paginator("scan").paginate(TableName=table):
             for item in page["Items"]:
                 # Content fields only: hex hashes hold digit runs that pass Luhn by chance.
@@ -81,7 +104,7 @@ def _audit_leaks(endpoint: str) -> list[str]:
                 kinds = {k for k in find_sensitive(content) if k in ("pan", "ssn")}
                 if kinds:
                     leaks.append(f"{table}: {sorted(kinds)}")
-    return leaks
+    return leaks, broken
 
 
 class _SuiteLog(logging.Handler):

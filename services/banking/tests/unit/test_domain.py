@@ -1,0 +1,109 @@
+"""Banking's domain rules without any I/O."""
+
+from __future__ import annotations
+
+import pytest
+
+from banking.domain.accounts import Account, AccountStatus, AccountType
+from banking.domain.cards import contains_card_number
+from banking.domain.exceptions import InvalidAmount, UnknownCurrency
+from banking.domain.fraud import FraudRules, PaymentMethod, assess
+from banking.domain.money import Money, minor_units
+from banking.service.movements import fingerprint, operation_id
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("amount", [0, -1, 1.5, True, "100"])
+def test_money_refuses_anything_but_positive_integers(amount: object) -> None:
+    with pytest.raises(InvalidAmount):
+        Money(amount, "EUR")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("currency", ["eur", "EURO", "XXX", "ABC", ""])
+def test_money_refuses_codes_outside_iso_4217(currency: str) -> None:
+    with pytest.raises(UnknownCurrency):
+        Money(100, currency)
+
+
+def test_minor_units_follow_iso_4217() -> None:
+    assert (minor_units("EUR"), minor_units("JPY"), minor_units("KWD")) == (2, 0, 3)
+
+
+def test_accounts_are_visible_to_their_owner_and_staff_only() -> None:
+    account = Account(
+        "acc_1",
+        "acme",
+        "alice",
+        AccountType.CHECKING,
+        "EUR",
+        AccountStatus.ACTIVE,
+        0,
+        "2026-11-22T00:00:00+00:00",
+    )
+    assert account.visible_to("alice", frozenset({"customer"}))
+    assert account.visible_to("tina", frozenset({"teller"}))
+    assert not account.visible_to("bob", frozenset({"customer"}))
+
+
+@pytest.mark.parametrize(
+    ("value", "found"),
+    [
+        ({"reference": "card 4111-1111-1111-1111"}, True),
+        ({"nested": [{"x": "378282246310005"}]}, True),
+        ({"amount": 4111111111111111}, True),
+        ({"card_token": "tok_4111111111111111"}, True),  # a card number dressed as a token
+        ({"card_token": "tok_8f3Kd92LmQ"}, False),
+        ({"reference": "order 4111111111111112"}, False),  # fails Luhn
+        ({"reference": "trace 4bf92f3577b34da6a3ce929d0e0e4736"}, False),
+    ],
+)
+def test_raw_card_numbers_are_found_anywhere(value: object, found: bool) -> None:
+    assert contains_card_number(value) is found
+
+
+def test_fraud_score_adds_up_rules_and_declines_at_the_threshold() -> None:
+    rules = FraudRules()
+    quiet = assess(
+        amount=1_000,
+        method=PaymentMethod.ACCOUNT,
+        recent_payments=0,
+        paid_payee_before=True,
+        rules=rules,
+    )
+    assert (quiet.score, quiet.reasons, quiet.declined) == (0.0, (), False)
+    risky = assess(
+        amount=600_000,
+        method=PaymentMethod.CARD,
+        recent_payments=6,
+        paid_payee_before=False,
+        rules=rules,
+    )
+    assert risky.reasons == (
+        "high_amount",
+        "velocity",
+        "first_payment_to_payee",
+        "card_not_present",
+    )
+    assert (risky.score, risky.declined) == (0.9, True)
+    capped = assess(
+        amount=9_000_000,
+        method=PaymentMethod.CARD,
+        recent_payments=9,
+        paid_payee_before=False,
+        rules=rules,
+    )
+    assert capped.score == 1.0
+
+
+def test_operation_ids_are_deterministic_per_tenant_scope_and_key() -> None:
+    assert operation_id("trf", "acme", "transfer", "k") == operation_id(
+        "trf", "acme", "transfer", "k"
+    )
+    assert operation_id("trf", "acme", "transfer", "k") != operation_id(
+        "trf", "globex", "transfer", "k"
+    )
+    assert operation_id("rfd", "acme", "refund:p1", "k") != operation_id(
+        "rfd", "acme", "refund:p2", "k"
+    )
+    assert fingerprint({"a": 1, "b": 2}) == fingerprint({"b": 2, "a": 1})
