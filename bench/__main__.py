@@ -6,13 +6,20 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from bench import audit_protection, cold_start, lift_core_overhead, mesh_overhead
+from bench import (
+    audit_protection,
+    banking_endpoints,
+    cold_start,
+    lift_core_overhead,
+    mesh_overhead,
+)
 
 SUITES: dict[str, Callable[[], dict[str, Any]]] = {
     "lift_core_overhead": lift_core_overhead.run,
     "cold_start": cold_start.run,
     "mesh_overhead": mesh_overhead.run,
     "audit_protection": audit_protection.run,
+    "banking_endpoints": banking_endpoints.run,
 }
 
 

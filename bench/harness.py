@@ -29,9 +29,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def uvicorn_server(factory: str, env: dict[str, str]) -> Iterator[str]:
+def uvicorn_server(factory: str, env: dict[str, str], port: int | None = None) -> Iterator[str]:
     """One uvicorn worker with uvloop and httptools, the same for every app under test."""
-    port = free_port()
+    port = port or free_port()
     process = subprocess.Popen(  # noqa: S603 - fixed argv, our own modules
         [
             sys.executable,
@@ -75,20 +75,27 @@ def uvicorn_server(factory: str, env: dict[str, str]) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def wrk(url: str, *, seconds: int, connections: int, headers: dict[str, str]) -> dict[str, Any]:
+def wrk(
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    headers: dict[str, str],
+    script: Path | None = None,
+    body: str | None = None,
+) -> dict[str, Any]:
+    """Run wrk; ``script`` defaults to a plain GET reporter. ``body`` reaches the script as
+    ``WRK_BODY`` (wrk takes methods and bodies only from Lua)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `make bench` installs it (apt-get install wrk)")
-    argv = [
-        "wrk",
-        "-t1",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        "-s",
-        str(ROOT / "bench/wrk_report.lua"),
-    ]
+    script = script or ROOT / "bench/wrk_report.lua"
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script)]
     for name, value in headers.items():
         argv += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*argv, url], capture_output=True, text=True, check=True).stdout  # noqa: S603
+    env = {**os.environ, "WRK_BODY": body} if body is not None else None
+    out = subprocess.run(  # noqa: S603 - fixed argv
+        [*argv, url], capture_output=True, text=True, check=True, cwd=ROOT, env=env
+    ).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result
 

@@ -137,6 +137,11 @@ def create_identity_app(issuer: DevIssuer) -> FastAPI:
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """For uvicorn: ``uvicorn lift_core.devidentity:app_from_environment --factory``."""
+    return create_identity_app(DevIssuer(DevIdentitySettings()))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lift_core.devidentity")
     commands = parser.add_subparsers(dest="command", required=True)
