@@ -127,7 +127,7 @@ def run(*, seconds: int = 5, connections: int = 16) -> dict[str, Any]:
                 f"TransactWriteItems {baseline['transact_ms']:.1f}",
             ],
             [
-                "GET /accounts/{id}/balance",
+                f"GET /accounts/{{id}}/balance, {connections} connections",
                 f"{balance['rps']:,.0f}",
                 f"{balance['p50_ms']:.1f}",
                 f"{balance['p99_ms']:.1f}",
@@ -135,7 +135,7 @@ def run(*, seconds: int = 5, connections: int = 16) -> dict[str, Any]:
                 f"GetItem {baseline['get_item_ms']:.1f}",
             ],
             [
-                "POST /transfers",
+                f"POST /transfers, {connections} connections",
                 f"{transfers['rps']:,.0f}",
                 f"{transfers['p50_ms']:.1f}",
                 f"{transfers['p99_ms']:.1f}",
