@@ -6,7 +6,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV := uv
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap run test unit integration e2e lint fmt typecheck bench up down package deploy new-service token clean
+.PHONY: help bootstrap run dev test unit integration e2e lint fmt typecheck bench up down package deploy new-service token clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -15,8 +15,11 @@ bootstrap: ## Install uv if missing and sync the locked workspace (run and test 
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
 	@$(UV) sync --locked --all-packages --quiet
 
-run: bootstrap ## Start the embedded estate with demo data (not yet available: issue 9)
-	@echo "make run: the embedded estate is not yet available (issue 9). Today: make token, and the tests." ; exit 2
+run: bootstrap ## Start the embedded estate (emulator, identity, banking) with demo data; Ctrl-C stops
+	@$(UV) run python -m devtools.estate
+
+dev: bootstrap ## Like run, with services restarted on code changes
+	@$(UV) run python -m devtools.estate --reload
 
 test: bootstrap ## Run every suite this machine can run (unit, integration, e2e where an estate is reachable)
 	$(UV) run pytest $(PYTEST_ARGS)
@@ -61,7 +64,7 @@ new-service: ## Generate a service from the template: NAME=x (not yet available:
 	@echo "make new-service: not yet available (issue 11)"; exit 2
 
 token: bootstrap ## Mint a dev token from the running dev issuer: TENANT=acme SUB=alice ROLES=customer
-	@$(UV) run python -m lift_core.devidentity token --tenant "$(or $(TENANT),acme)" --sub "$(or $(SUB),alice)" --roles "$(or $(ROLES),customer)"
+	@LIFT_IDENTITY_URL=$${LIFT_IDENTITY_URL:-http://127.0.0.1:8000} $(UV) run python -m lift_core.devidentity token --tenant "$(or $(TENANT),acme)" --sub "$(or $(SUB),alice)" --roles "$(or $(ROLES),customer)"
 
 clean: ## Remove the environment, caches and build output
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache dist build .lift

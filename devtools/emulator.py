@@ -54,3 +54,24 @@ class Emulator:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def main() -> None:
+    """``python -m devtools.emulator --port 4566``: the emulator on its own."""
+    import argparse
+    import contextlib
+    import signal
+
+    parser = argparse.ArgumentParser(prog="python -m devtools.emulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4566)
+    args = parser.parse_args()
+    emulator = Emulator(args.host, args.port)
+    print(f"emulator at {emulator.start()} (DynamoDB, KMS, Cloud Map...; Ctrl-C stops)")
+    with contextlib.suppress(KeyboardInterrupt):
+        signal.pause()
+    emulator.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""``make run``: the embedded estate on one machine, no Docker.
+
+Starts the emulator (in this process), the dev identity issuer and every service that
+exists (uvicorn subprocesses), waits until each is healthy, seeds demo data for two
+tenants, prints where everything is with a token per role, then supervises until Ctrl-C.
+Plain subprocess supervision: no daemons, nothing left running after it exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from devtools.emulator import Emulator
+
+ROOT = Path(__file__).resolve().parent.parent
+TENANTS = ("acme", "globex")
+ROLES = ("customer", "teller", "admin", "auditor")
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    factory: str
+    port: int
+
+
+def _services(args: argparse.Namespace) -> list[Service]:
+    return [Service("banking", "banking.main:app_from_environment", args.banking_port)]
+
+
+def _env(args: argparse.Namespace, endpoint: str, service: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "LIFT_ENVIRONMENT": "dev",
+        "LIFT_SERVICE_NAME": service,
+        "LIFT_DYNAMODB_ENDPOINT": endpoint,
+        "LIFT_AUTO_CREATE_TABLES": "true",
+        "LIFT_TABLE_PREFIX": "lift-dev-",
+        "LIFT_JWKS_URL": f"http://127.0.0.1:{args.identity_port}/.well-known/jwks.json",
+        "LIFT_IDENTITY_PORT": str(args.identity_port),
+        "LIFT_IDENTITY_URL": f"http://127.0.0.1:{args.identity_port}",
+        "LIFT_IDENTITY_KEY_PATH": str(ROOT / ".lift/dev-identity-key.pem"),
+    }
+
+
+LOGS = ROOT / ".lift" / "logs"
+
+
+def _start(
+    name: str, factory: str, port: int, env: dict[str, str], reload: bool
+) -> subprocess.Popen[bytes]:
+    argv = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        factory,
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    if reload:
+        argv += [
+            "--reload",
+            "--reload-dir",
+            str(ROOT / "libs"),
+            "--reload-dir",
+            str(ROOT / "services"),
+        ]
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = (LOGS / f"{name}.log").open("ab")  # JSON lines; `tail -f` them
+    return subprocess.Popen(  # noqa: S603 - our own interpreter
+        argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+
+
+def _wait_healthy(
+    name: str, url: str, process: subprocess.Popen[bytes], timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{name} exited with {process.returncode}; see {LOGS / name}.log")
+        try:
+            if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{name} did not become healthy at {url} within {timeout:.0f}s")
+
+
+def _token(identity: str, tenant: str, subject: str, roles: list[str]) -> str:
+    response = httpx.post(
+        f"{identity}/token",
+        json={"tenant_id": tenant, "subject": subject, "roles": roles, "ttl_seconds": 12 * 3600},
+    )
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
+
+
+def _seed_banking(url: str, identity: str) -> dict[str, list[str]]:
+    """Two customers and a shop per tenant, with balances. Skipped where already there."""
+    seeded: dict[str, list[str]] = {}
+    for tenant in TENANTS:
+        teller = {"Authorization": f"Bearer {_token(identity, tenant, 'tina', ['teller'])}"}
+        for owner, kind, amount in (
+            ("alice", "checking", 250_000),
+            ("bob", "savings", 90_000),
+            ("shop", "merchant", 0),
+        ):
+            own = {"Authorization": f"Bearer {_token(identity, tenant, owner, ['customer'])}"}
+            existing: list[dict[str, Any]] = httpx.get(
+                f"{url}/api/v1/accounts", headers=own
+            ).json()["items"]
+            if existing:
+                seeded.setdefault(tenant, []).append(existing[0]["id"])
+                continue
+            account = httpx.post(
+                f"{url}/api/v1/accounts",
+                headers=teller,
+                json={"type": kind, "currency": "EUR", "owner": owner},
+            ).json()
+            if amount:
+                httpx.post(
+                    f"{url}/api/v1/accounts/{account['id']}/transactions",
+                    headers=teller,
+                    json={
+                        "kind": "deposit",
+                        "amount": amount,
+                        "currency": "EUR",
+                        "reference": "demo opening balance",
+                    },
+                ).raise_for_status()
+            seeded.setdefault(tenant, []).append(account["id"])
+    return seeded
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m devtools.estate")
+    parser.add_argument(
+        "--emulator-port", type=int, default=int(os.getenv("LIFT_EMULATOR_PORT", "4566"))
+    )
+    parser.add_argument(
+        "--identity-port", type=int, default=int(os.getenv("LIFT_IDENTITY_PORT", "8000"))
+    )
+    parser.add_argument(
+        "--banking-port", type=int, default=int(os.getenv("LIFT_BANKING_PORT", "8001"))
+    )
+    parser.add_argument("--reload", action="store_true", help="restart services on code changes")
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    emulator = Emulator("127.0.0.1", args.emulator_port)
+    endpoint = emulator.start()
+    identity = f"http://127.0.0.1:{args.identity_port}"
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        id_proc = _start(
+            "identity",
+            "lift_core.devidentity:app_from_environment",
+            args.identity_port,
+            _env(args, endpoint, "identity"),
+            reload=False,
+        )
+        processes.append(id_proc)
+        _wait_healthy("identity", identity, id_proc)
+        urls = {}
+        for service in _services(args):
+            proc = _start(
+                service.name,
+                service.factory,
+                service.port,
+                _env(args, endpoint, service.name),
+                args.reload,
+            )
+            processes.append(proc)
+            urls[service.name] = f"http://127.0.0.1:{service.port}"
+            _wait_healthy(service.name, urls[service.name], proc)
+        accounts = _seed_banking(urls["banking"], identity)
+        _print_status(endpoint, identity, urls, accounts, time.monotonic() - started)
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        print("a process exited; stopping the estate", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nstopping...")
+    finally:
+        for p in processes:
+            p.terminate()
+        for p in processes:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        emulator.stop()
+
+
+def _print_status(
+    endpoint: str,
+    identity: str,
+    urls: dict[str, str],
+    accounts: dict[str, list[str]],
+    elapsed: float,
+) -> None:
+    rows = [
+        ("emulator", endpoint, "DynamoDB, KMS, Cloud Map (moto, serialized)"),
+        ("identity", identity, f"{identity}/docs"),
+        *((name, url, f"{url}/docs") for name, url in urls.items()),
+        ("healthcare", "-", "not yet available (issue 7)"),
+        ("ecommerce", "-", "not yet available (issue 8)"),
+    ]
+    print(f"\nLift estate ready in {elapsed:.1f}s\n")
+    for name, url, note in rows:
+        print(f"  {name:<11} {url:<24} {note}")
+    print(f"\nLogs (JSON lines): tail -f {LOGS}/*.log")
+    print("\nTokens (12 h):")
+    tokens = {}
+    for role in ROLES:
+        subject = {"customer": "alice", "teller": "tina", "admin": "ada", "auditor": "audrey"}[role]
+        tokens[role] = _token(identity, "acme", subject, [role])
+        print(f"  acme {role:<9} ({subject}): export TOKEN_{role.upper()}={tokens[role]}")
+    banking = urls["banking"]
+    alice, bob, shop = accounts["acme"]
+    print(
+        f"""
+Try (tenant acme; alice owns {alice}, bob {bob}, shop {shop}):
+  curl -s {banking}/api/v1/accounts -H "Authorization: Bearer $TOKEN_CUSTOMER"
+  curl -s {banking}/api/v1/accounts/{alice}/balance -H "Authorization: Bearer $TOKEN_CUSTOMER"
+  curl -s -X POST {banking}/api/v1/transfers -H "Authorization: Bearer $TOKEN_CUSTOMER" \\
+       -H "Idempotency-Key: demo-1" -H "Content-Type: application/json" \\
+       -d '{{"source_account_id": "{alice}", "destination_account_id": "{bob}", \\
+            "amount": 1500, "currency": "EUR"}}'
+  curl -s {banking}/api/v1/compliance/audit-trail/verify -H "Authorization: Bearer $TOKEN_AUDITOR"
+  make token TENANT=globex SUB=carol ROLES=customer
+
+Ctrl-C stops everything.""",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
