@@ -64,6 +64,14 @@ def dynamodb_endpoint() -> Iterator[str]:
 
 _AUDIT_CONTENT = ("details", "resource", "actor", "action", "outcome", "source_ip")
 
+# Values tests declare restricted (``restricted_canary`` fixture): none may appear in any
+# log line or audit item of the session.
+RESTRICTED_CANARIES: set[str] = set()
+
+
+def _canaries_in(text: str) -> list[str]:
+    return [c for c in RESTRICTED_CANARIES if c in text]
+
 
 def _audit_findings(endpoint: str) -> tuple[list[str], list[str]]:
     import boto3
@@ -102,6 +110,7 @@ def _audit_findings(endpoint: str) -> tuple[list[str], list[str]]:
                     str(item[f]["S"]) for f in _AUDIT_CONTENT if f in item and "S" in item[f]
                 )
                 kinds = {k for k in find_sensitive(content) if k in ("pan", "ssn")}
+                kinds |= {"restricted"} if _canaries_in(content) else set()
                 if kinds:
                     leaks.append(f"{table}: {sorted(kinds)}")
     return leaks, broken
@@ -118,6 +127,7 @@ class _SuiteLog(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         line = self.format(record)
         kinds = [k for k in find_sensitive(line) if k in ("pan", "ssn", "credential")]
+        kinds += ["restricted"] if _canaries_in(line) else []
         if kinds:
             self.leaks.append(f"{kinds}: {line[:200]}")
 
@@ -183,6 +193,17 @@ def mint(issuer: DevIssuer) -> Mint:
         return issuer.mint(request).access_token
 
     return _mint
+
+
+@pytest.fixture
+def restricted_canary() -> Callable[[str], str]:
+    """Declare a value restricted: the session fails if it shows up in a log or audit item."""
+
+    def declare(value: str) -> str:
+        RESTRICTED_CANARIES.add(value)
+        return value
+
+    return declare
 
 
 @pytest.fixture

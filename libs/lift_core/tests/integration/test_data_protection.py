@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from typing import Annotated, Any
 
 import boto3
@@ -32,6 +33,7 @@ from lift_core.protection import (
     mask_full,
     mask_last_four,
     register_classified,
+    shape,
 )
 from lift_core.protection.envelope import TamperedCiphertext
 from lift_core.redaction import redact
@@ -143,3 +145,35 @@ def test_classification_drives_log_and_audit_redaction() -> None:
         "clinic": "North",
     }
     assert "J10" not in json.dumps(shown)
+
+
+def test_shaping_shows_each_clearance_only_what_it_may_see() -> None:
+    patient = Patient(id="p1", name="Jane Roe", diagnosis_code="J10", clinic="North")
+    billing = shape(patient, clearance=Classification.CONFIDENTIAL)
+    assert billing == {"id": "p1", "name": "Jane Roe", "clinic": "North"}
+    front_desk = shape(patient, clearance=Classification.INTERNAL, masks={"name": mask_email})
+    assert front_desk == {"id": "p1", "name": "********", "clinic": "North"}
+    assert shape(patient, clearance=Classification.RESTRICTED)["diagnosis_code"] == "J10"
+
+
+def test_restricted_values_reach_neither_logs_nor_audit(
+    db_settings: LiftSettings, restricted_canary: Any, json_logs: list[str]
+) -> None:
+    """The session-wide checks then scan every log line and audit item for the canary."""
+    diagnosis = restricted_canary("J10-canary-diagnosis")
+    patient = Patient(id="p9", name="Jo Canary", diagnosis_code=diagnosis, clinic="North")
+    register_classified(Patient)
+    logging.getLogger("healthcare").info("chart opened", extra={"patient": patient.model_dump()})
+    audit_model = bind_model(AuditRecord, db_settings, "audit")
+    ensure_tables([audit_model], db_settings)
+    recorder = AuditRecorder(
+        DynamoAuditStore(audit_model),
+        AuditPolicy({}, default=ActionRule(("HIPAA 164.312(b)",), retention_days=2190)),
+        service="test",
+    )
+    event = recorder.record(
+        "record.read", "patient/p9", "success", patient.model_dump(), tenant="acme"
+    )
+    assert diagnosis not in json.dumps(event.details)
+    assert all(diagnosis not in line for line in json_logs)
+    assert json_logs  # the line was written, redacted

@@ -260,7 +260,7 @@ async def test_balancers_spread_load(servers: Servers, mesh: MeshFactory) -> Non
 
 
 async def test_context_credentials_and_trace_travel_with_the_call(
-    servers: Servers, mesh: MeshFactory
+    servers: Servers, mesh: MeshFactory, spans: Any
 ) -> None:
     [(url, b)] = servers(1)
     ctx = context.RequestContext(request_id="req-9", correlation_id="corr-9")
@@ -279,6 +279,11 @@ async def test_context_credentials_and_trace_travel_with_the_call(
     assert sent["x-correlation-id"] == "corr-9"
     assert 0 < int(sent["x-lift-deadline-ms"]) <= 2500
     assert sent["traceparent"].split("-")[1] == format(span.get_span_context().trace_id, "032x")
+    # The call itself is an httpx client span inside the caller's trace.
+    [client_span] = [s for s in spans.get_finished_spans() if s.kind == trace.SpanKind.CLIENT]
+    assert client_span.context.trace_id == span.get_span_context().trace_id
+    attributes = dict(client_span.attributes or {})
+    assert 200 in (attributes.get("http.response.status_code"), attributes.get("http.status_code"))
 
 
 async def test_fault_injection_only_when_enabled(servers: Servers, mesh: MeshFactory) -> None:

@@ -13,6 +13,7 @@ from lift_core.protection.envelope import (
     SubjectErased,
 )
 from lift_core.protection.masking import mask_email, mask_full, mask_last_four
+from lift_core.protection.shaping import shape
 
 __all__ = [
     "BlindIndex",
@@ -26,4 +27,5 @@ __all__ = [
     "mask_full",
     "mask_last_four",
     "register_classified",
+    "shape",
 ]
