@@ -1,6 +1,6 @@
 """Replays the stored response of a repeated unsafe request instead of doing it twice.
 
-Keys are scoped by tenant, method and path. The same key with the same payload replays the
+Keys are scoped by tenant, caller, method and path. The same key with the same payload replays the
 status, headers and body (``Idempotent-Replayed: true``); a different payload is 422; a
 duplicate while the first is still running is 409 with ``Retry-After``; a 5xx or a crash
 releases the key so the client may retry.
@@ -62,7 +62,11 @@ class IdempotencyMiddleware:
             return
         body = await _read_body(receive)
         digest = fingerprint(body)
-        scoped = f"{principal.tenant_id}|{scope['method']} {scope['path']}|{key}"
+        # Scoped to the caller too: another user's identical request must never be answered
+        # with this one's stored response.
+        scoped = (
+            f"{principal.tenant_id}|{principal.subject}|{scope['method']} {scope['path']}|{key}"
+        )
         outcome = await self.store.begin(scoped, digest, self.lock_seconds)
         if isinstance(outcome, Mismatch):
             await send_problem(

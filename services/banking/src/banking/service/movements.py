@@ -113,9 +113,7 @@ class Movements:
         op = self.bank.operation(principal.tenant_id, transfer_id)
         if op is None or op.kind != "transfer":
             raise TransferNotFound(transfer_id)
-        self._authorize_view(
-            principal, op.body["source_account_id"], op.body["destination_account_id"]
-        )
+        self._authorize_view(principal, *self._parties(op), not_found=TransferNotFound)
         return {**op.body, "created_at": op.created_at, "status": op.status}
 
     # -- payments -----------------------------------------------------------------------
@@ -216,7 +214,7 @@ class Movements:
         op = self.bank.operation(principal.tenant_id, payment_id)
         if op is None or op.kind != "payment":
             raise PaymentNotFound(payment_id)
-        self._authorize_view(principal, op.body["payer_account_id"], op.body["merchant_account_id"])
+        self._authorize_view(principal, *self._parties(op))
         self.audit.record("payment.read", f"payment/{payment_id}", "success")
         return self._view(op)
 
@@ -308,6 +306,12 @@ class Movements:
         op = self.bank.operation(principal.tenant_id, op_id)
         if op is None:
             return None
+        # Replays go only to callers who may see the operation.
+        self._authorize_view(
+            principal,
+            *self._parties(op),
+            not_found=TransferNotFound if op.kind == "transfer" else PaymentNotFound,
+        )
         if op.fingerprint != fingerprint(request):
             raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
         return self._view(op)
@@ -317,7 +321,25 @@ class Movements:
         assert existing is not None  # the write just collided with it
         return existing
 
-    def _authorize_view(self, principal: Principal, *account_ids: str) -> None:
+    def _parties(self, op: Operation) -> tuple[str, ...]:
+        """The accounts whose owners may see ``op`` (a refund: those of its payment)."""
+        if op.kind == "refund":
+            payment = self.bank.operation(op.tenant_id, op.body["payment_id"])
+            return self._parties(payment) if payment is not None else ()
+        keys = (
+            "source_account_id",
+            "destination_account_id",
+            "payer_account_id",
+            "merchant_account_id",
+        )
+        return tuple(op.body[k] for k in keys if k in op.body)
+
+    def _authorize_view(
+        self,
+        principal: Principal,
+        *account_ids: str,
+        not_found: type[Exception] = PaymentNotFound,
+    ) -> None:
         if not principal.roles.isdisjoint(STAFF_ROLES):
             return
         for account_id in account_ids:
@@ -326,7 +348,7 @@ class Movements:
                     return
             except AccountNotFound:
                 continue
-        raise PaymentNotFound("not visible to the caller")
+        raise not_found("not visible to the caller")
 
     @staticmethod
     def _view(op: Operation) -> dict[str, Any]:
