@@ -10,6 +10,10 @@ from fastapi import FastAPI
 def bare_app() -> FastAPI:
     app = FastAPI()
 
+    @app.get("/health/live")
+    async def live() -> dict[str, str]:  # what every service has; the harness waits on it
+        return {"status": "ok"}
+
     @app.get("/api/v1/ping")
     async def ping() -> dict[str, Any]:
         return {"pong": True, "tenant": "acme"}

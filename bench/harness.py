@@ -10,12 +10,11 @@ import socket
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+from devtools.estate import wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -60,15 +59,7 @@ def uvicorn_server(factory: str, env: dict[str, str], port: int | None = None) -
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/health/live", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{factory} did not start") from None
-                time.sleep(0.05)
+        wait_healthy(factory, url, process, timeout=30)
         yield url
     finally:
         process.terminate()

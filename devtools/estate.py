@@ -91,20 +91,28 @@ def _start(
     )
 
 
-def _wait_healthy(
+def wait_healthy(
     name: str, url: str, process: subprocess.Popen[bytes], timeout: float = 60
 ) -> None:
+    """Wait until ``url``/health/live answers 200, failing fast if the process exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"{name} exited with {process.returncode}; see {LOGS / name}.log")
+            raise SystemExit(f"{name} exited with {process.returncode}")
         try:
             if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
-        time.sleep(0.1)
+        time.sleep(0.05)
     raise SystemExit(f"{name} did not become healthy at {url} within {timeout:.0f}s")
+
+
+def _wait_or_point_at_log(name: str, url: str, process: subprocess.Popen[bytes]) -> None:
+    try:
+        wait_healthy(name, url, process)
+    except SystemExit as exc:
+        raise SystemExit(f"{exc}; its output is in {LOGS / name}.log") from None
 
 
 def _token(identity: str, tenant: str, subject: str, roles: list[str]) -> str:
@@ -186,7 +194,7 @@ def main() -> None:
             reload=False,
         )
         processes.append(id_proc)
-        _wait_healthy("identity", identity, id_proc)
+        _wait_or_point_at_log("identity", identity, id_proc)
         urls = {}
         for service in _services(args):
             proc = _start(
@@ -198,7 +206,7 @@ def main() -> None:
             )
             processes.append(proc)
             urls[service.name] = f"http://127.0.0.1:{service.port}"
-            _wait_healthy(service.name, urls[service.name], proc)
+            _wait_or_point_at_log(service.name, urls[service.name], proc)
         accounts = _seed_banking(urls["banking"], identity)
         _print_status(endpoint, identity, urls, accounts, time.monotonic() - started)
         signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C when a supervisor asks

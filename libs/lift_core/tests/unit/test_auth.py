@@ -136,20 +136,10 @@ async def test_require_roles_and_scopes(client: httpx.AsyncClient, mint: Mint) -
     assert (await client.get("/api/v1/scoped", headers=admin)).status_code == 200
 
 
-class _RotatingSource:
-    def __init__(self, jwks: dict[str, Any]) -> None:
-        self.jwks = jwks
-        self.fetches = 0
-
-    async def fetch(self) -> dict[str, Any]:
-        self.fetches += 1
-        return self.jwks
-
-
 async def test_unknown_kid_refetches_at_a_bounded_rate_and_picks_up_rotation(
     issuer: DevIssuer, mint: Mint
 ) -> None:
-    source = _RotatingSource({"keys": []})
+    source = StaticJwksSource({"keys": []})
     verifier = JwtVerifier(
         source, issuer="http://localhost:8000", audience="lift", min_refetch_seconds=3600
     )
