@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI
 
-from lift_core.audit import AuditRecorder, compliance_router
 from lift_core.auth import AuthMiddleware, HttpJwksSource, JwtVerifier
 from lift_core.config import LiftSettings
 from lift_core.errors import install_exception_handlers
@@ -33,6 +32,9 @@ from lift_core.telemetry import (
     configure_telemetry,
     http_server_metrics,
 )
+
+if TYPE_CHECKING:
+    from lift_core.audit import AuditRecorder
 
 DOCS_PATHS = ("/docs", "/redoc", "/openapi.json")
 PUBLIC_PATHS = ("/health/", *DOCS_PATHS)
@@ -75,6 +77,8 @@ def create_app(
     for router in routers:
         app.include_router(router)
     if audit is not None:
+        from lift_core.audit.router import compliance_router  # off the import path of apps
+
         app.include_router(compliance_router(audit))
     fault_switch = FaultSwitch() if settings.fault_injection_enabled else None
     if fault_switch is not None:
