@@ -48,11 +48,13 @@ bench: bootstrap ## Run the benchmarks and print figures beside their baselines
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(UV) run python -m bench $(BENCH_ARGS)
 
-up: ## Start the compose estate (not yet available: issue 9)
-	@echo "make up: the compose estate is not yet available (issue 9)"; exit 2
+COMPOSE := docker compose -f docker-compose.yml $(if $(filter moto,$(EMULATOR)),-f docker-compose.moto.yml)
 
-down: ## Stop the compose estate (not yet available: issue 9)
-	@echo "make down: the compose estate is not yet available (issue 9)"; exit 2
+up: ## Start the compose estate (EMULATOR=moto without LocalStack; no registry: infra/bootstrap-offline.sh first)
+	$(COMPOSE) up --build --wait -d
+
+down: ## Stop the compose estate (same EMULATOR as up)
+	$(COMPOSE) down
 
 package: ## Build a Lambda zip: SERVICE=x [ARCH=x86_64|arm64] (not yet available: issue 10)
 	@echo "make package: not yet available (issue 10)"; exit 2
