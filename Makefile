@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 .PHONY: help bootstrap run dev test unit integration e2e lint fmt typecheck bench up down package deploy new-service token clean
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 bootstrap: ## Install uv if missing and sync the locked workspace (run and test do this for you)
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
