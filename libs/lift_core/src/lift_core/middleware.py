@@ -1,4 +1,4 @@
-"""Pure ASGI middleware that sits on every request (no ``BaseHTTPMiddleware``).
+"""Pure ASGI middleware that sits on every request (no Starlette base-class middleware).
 
 Order, outermost first: context (ids, server span, access log, metrics, last-resort 500),
 security headers, load shedding, body size limit, auth, rate limit, timeout, idempotency.
