@@ -21,7 +21,7 @@ run: bootstrap ## Start the embedded estate (emulator, identity, banking) with d
 dev: bootstrap ## Like run, with services restarted on code changes
 	@$(UV) run python -m devtools.estate --reload
 
-test: bootstrap ## Run every suite this machine can run (unit and integration; e2e arrives with issue 9)
+test: bootstrap ## Run every suite this machine can run (unit, integration, e2e on the embedded estate)
 	$(UV) run pytest $(PYTEST_ARGS)
 
 unit: bootstrap ## Run unit tests only
@@ -30,8 +30,8 @@ unit: bootstrap ## Run unit tests only
 integration: bootstrap ## Run integration tests only (embedded DynamoDB emulator, local servers)
 	$(UV) run pytest -m integration $(PYTEST_ARGS)
 
-e2e: ## Run the cross-service journeys (not yet available: issue 9)
-	@echo "make e2e: the cross-service suites are not yet available (issue 9)"; exit 2
+e2e: bootstrap ## Run the journeys: E2E_TARGET=local (default) or url (compose: issue 9)
+	$(UV) run pytest -m e2e $(PYTEST_ARGS)
 
 lint: bootstrap ## Lint and check formatting with ruff
 	$(UV) run ruff check .
@@ -42,7 +42,7 @@ fmt: bootstrap ## Format and auto-fix with ruff
 	$(UV) run ruff check --fix .
 
 typecheck: bootstrap ## Type-check every package with mypy (strict, pydantic plugin)
-	$(UV) run mypy libs services conftest.py .ci bench devtools
+	$(UV) run mypy libs services tests conftest.py .ci bench devtools
 
 bench: bootstrap ## Run the benchmarks and print figures beside their baselines
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }

@@ -25,6 +25,9 @@ from lift_core.logging import JsonFormatter
 from lift_core.redaction import find_sensitive
 from lift_core.telemetry import configure_telemetry
 
+# The e2e journeys' target fixture (tests/e2e is on pytest's pythonpath).
+pytest_plugins = ["e2e_fixtures"]
+
 # Fake credentials: the emulator accepts any, and nothing here may reach a real account.
 for _name, _value in {
     "AWS_ACCESS_KEY_ID": "testing",

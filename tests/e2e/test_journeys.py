@@ -1,0 +1,53 @@
+"""Journeys across the estate, the same against every target."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from e2e_client import Lift, Target
+
+pytestmark = pytest.mark.e2e
+
+
+def _tenant() -> str:
+    return f"e2e-{uuid.uuid4().hex[:8]}"
+
+
+def test_banking_journey_moves_money_once_and_the_audit_trail_verifies(target: Target) -> None:
+    tenant = _tenant()
+    teller = Lift(target, tenant, "tina", ["teller"])
+    alice = Lift(target, tenant, "alice", ["customer"])
+    auditor = Lift(target, tenant, "audrey", ["auditor"])
+    checking = teller.open_account(owner="alice")
+    savings = teller.open_account("savings", owner="alice")
+    shop = teller.open_account("merchant", owner="shop")
+    teller.deposit(checking, 100_000)
+
+    assert alice.transfer(checking, savings, 25_000).status_code == 201
+    first = alice.pay(checking, shop, 30_000, key="order-42")
+    again = alice.pay(checking, shop, 30_000, key="order-42")
+    assert first.status_code == 201
+    assert again.json()["id"] == first.json()["id"]  # submitted twice, charged once
+    assert alice.balance(checking) == 45_000
+
+    payment_id = first.json()["id"]
+    shop_owner = Lift(target, tenant, "shop", ["customer"])
+    assert shop_owner.refund(payment_id, 10_000, key="refund-1").status_code == 201
+    assert shop_owner.refund(payment_id, 25_000, key="refund-2").status_code == 409
+    assert alice.balance(checking) == 55_000
+    verification = auditor.audit_verify()
+    assert verification["ok"] is True
+    assert verification["streams"][0]["head_seq"] >= 6
+
+
+def test_tenants_are_isolated(target: Target) -> None:
+    acme, globex = _tenant(), _tenant()
+    alice = Lift(target, acme, "alice", ["customer"])
+    account = alice.open_account()
+    intruder = Lift(target, globex, "mallory", ["admin", "teller"])
+    assert intruder.banking.get(f"/accounts/{account}").status_code == 404
+    stolen = intruder.transfer(account, intruder.open_account(), 1)
+    assert stolen.status_code == 404
+    spoofed = alice.banking.get(f"/accounts/{account}", headers={"X-Tenant-ID": globex})
+    assert spoofed.status_code == 403
