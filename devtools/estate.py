@@ -180,6 +180,8 @@ def main() -> None:
     parser.add_argument("--reload", action="store_true", help="restart services on code changes")
     args = parser.parse_args()
 
+    # Stop like Ctrl-C when a supervisor (or a test fixture) asks, even mid start-up.
+    signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
     emulator = Emulator("127.0.0.1", args.emulator_port)
     endpoint = emulator.start()
@@ -209,13 +211,16 @@ def main() -> None:
             _wait_or_point_at_log(service.name, urls[service.name], proc)
         accounts = _seed_banking(urls["banking"], identity)
         _print_status(endpoint, identity, urls, accounts, time.monotonic() - started)
-        signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C when a supervisor asks
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
         print("a process exited; stopping the estate", file=sys.stderr)
     except KeyboardInterrupt:
         print("\nstopping...")
     finally:
+        # A second Ctrl-C (terminals signal the whole group; `uv run` forwards it too) must
+        # not cut the clean-up short and orphan a service.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for p in processes:
             p.terminate()
         for p in processes:
