@@ -246,7 +246,7 @@ class ServiceClient:
     async def _call(
         self, method: str, path: str, json: Any, params: dict[str, Any] | None, key: str | None
     ) -> httpx.Response:
-        budget = self.settings.total_timeout_seconds
+        budget = self.settings.call_timeout_seconds
         ctx = context.current()
         if ctx is not None and ctx.deadline is not None:
             budget = min(budget, ctx.deadline - time.monotonic())

@@ -16,7 +16,8 @@ class MeshSettings(BaseSettings):
     registry_cache_seconds: float = Field(default=10.0, ge=0)
 
     attempt_timeout_seconds: float = Field(default=2.0, gt=0)
-    total_timeout_seconds: float = Field(default=5.0, gt=0)
+    # The whole call, across retries and back-off (the "total" timeout of the pipeline).
+    call_timeout_seconds: float = Field(default=5.0, gt=0)
 
     max_attempts: int = Field(default=3, ge=1, le=10)
     backoff_base_seconds: float = Field(default=0.05, gt=0)

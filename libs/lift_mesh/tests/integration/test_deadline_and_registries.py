@@ -57,7 +57,7 @@ async def test_deadline_propagation_cancels_work_the_caller_abandoned(
     with serve(callee) as url:
         client = ServiceClient(
             "banking",
-            settings=mesh([url], total_timeout_seconds=0.3, attempt_timeout_seconds=5),
+            settings=mesh([url], call_timeout_seconds=0.3, attempt_timeout_seconds=5),
             credentials=lambda: token,
         )
         async with client:

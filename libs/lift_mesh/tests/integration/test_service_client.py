@@ -228,7 +228,7 @@ async def test_bulkhead_bounds_concurrency_and_rejects_when_full(
 async def test_total_timeout_raises_a_typed_timeout(servers: Servers, mesh: MeshFactory) -> None:
     [(url, b)] = servers(1)
     b.delay = 1.0
-    settings = mesh([url], total_timeout_seconds=0.2, attempt_timeout_seconds=0.15)
+    settings = mesh([url], call_timeout_seconds=0.2, attempt_timeout_seconds=0.15)
     async with ServiceClient("banking", settings=settings) as client:
         started = time.perf_counter()
         with pytest.raises(MeshTimeoutError):
