@@ -9,12 +9,11 @@ import shutil
 import socket
 import statistics
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from devtools.estate import wait_healthy
+from devtools.estate import uvicorn_argv, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -31,31 +30,13 @@ def free_port() -> int:
 def uvicorn_server(factory: str, env: dict[str, str], port: int | None = None) -> Iterator[str]:
     """One uvicorn worker with uvloop and httptools, the same for every app under test."""
     port = port or free_port()
+    argv = uvicorn_argv(factory, port, "--workers", "1", "--loop", "uvloop", "--http", "httptools")
     process = subprocess.Popen(  # noqa: S603 - fixed argv, our own modules
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            factory,
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
+        argv,
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -59,10 +59,9 @@ def _env(args: argparse.Namespace, endpoint: str, service: str) -> dict[str, str
 LOGS = ROOT / ".lift" / "logs"
 
 
-def _start(
-    name: str, factory: str, port: int, env: dict[str, str], reload: bool
-) -> subprocess.Popen[bytes]:
-    argv = [
+def uvicorn_argv(factory: str, port: int, *options: str) -> list[str]:
+    """The one uvicorn command line for an app factory (the estate and the benchmarks)."""
+    return [
         sys.executable,
         "-m",
         "uvicorn",
@@ -75,19 +74,26 @@ def _start(
         "--no-access-log",
         "--log-level",
         "warning",
+        *options,
     ]
-    if reload:
-        argv += [
-            "--reload",
-            "--reload-dir",
-            str(ROOT / "libs"),
-            "--reload-dir",
-            str(ROOT / "services"),
-        ]
+
+
+def _start(
+    name: str, factory: str, port: int, env: dict[str, str], reload: bool
+) -> subprocess.Popen[bytes]:
+    options = (
+        ["--reload", "--reload-dir", str(ROOT / "libs"), "--reload-dir", str(ROOT / "services")]
+        if reload
+        else []
+    )
     LOGS.mkdir(parents=True, exist_ok=True)
     log = (LOGS / f"{name}.log").open("ab")  # JSON lines; `tail -f` them
     return subprocess.Popen(  # noqa: S603 - our own interpreter
-        argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        uvicorn_argv(factory, port, *options),
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
 
 
