@@ -64,6 +64,7 @@ def audit_policy(settings: BankingSettings) -> AuditPolicy:
             "account.withdrawal": money,
             "account.read": ActionRule((PCI_DSS,), retention_days=days, sensitive=True),
             "account.freeze": ActionRule((PCI_DSS, SOC2), retention_days=days),
+            "mandate.*": ActionRule((PCI_DSS, SOC2), retention_days=days),
             "account.unfreeze": ActionRule((PCI_DSS, SOC2), retention_days=days),
         },
         default=ActionRule((SOC2,), retention_days=days),

@@ -254,3 +254,66 @@ async def test_missing_key_other_tenant_and_raw_card_data_are_refused(
         "/api/v1/payments", json={**body, "amount": 101}, headers={"Idempotency-Key": "same"}
     )
     assert changed.status_code == 422
+
+
+async def test_a_merchant_pulls_payments_only_within_an_active_mandate(
+    caller: Any, helpers: Any
+) -> None:
+    teller = caller("tess", roles=["teller"])
+    alice = caller("alice")
+    shop = caller("shop-owner")
+    payer = await helpers.open_funded(alice, 50_000)
+    merchant = await helpers.open_funded(teller, 0, type_="merchant", owner="shop-owner")
+
+    def pull(amount: int) -> dict[str, Any]:
+        return {
+            "payer_account_id": payer,
+            "merchant_account_id": merchant,
+            "amount": amount,
+            "currency": "EUR",
+        }
+
+    refused = await shop.post(
+        "/api/v1/payments", json=pull(1_000), headers={"Idempotency-Key": helpers.key()}
+    )
+    assert refused.status_code == 403, refused.text
+
+    granted = await alice.put(
+        f"/api/v1/accounts/{payer}/mandates/{merchant}",
+        json={"max_amount": 5_000, "currency": "EUR"},
+    )
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["active"] is True
+
+    paid = await shop.post(
+        "/api/v1/payments", json=pull(4_000), headers={"Idempotency-Key": helpers.key()}
+    )
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["status"] == "captured"
+    over = await shop.post(
+        "/api/v1/payments", json=pull(6_000), headers={"Idempotency-Key": helpers.key()}
+    )
+    assert over.status_code == 403
+
+    # Someone who owns neither side cannot use the mandate.
+    mallory = caller("mallory")
+    stolen = await mallory.post(
+        "/api/v1/payments", json=pull(100), headers={"Idempotency-Key": helpers.key()}
+    )
+    assert stolen.status_code == 404
+
+    revoked = await alice.delete(f"/api/v1/accounts/{payer}/mandates/{merchant}")
+    assert revoked.status_code == 204
+    after = await shop.post(
+        "/api/v1/payments", json=pull(1_000), headers={"Idempotency-Key": helpers.key()}
+    )
+    assert after.status_code == 403
+    balance = await alice.get(f"/api/v1/accounts/{payer}/balance")
+    assert balance.json()["balance"] == 46_000
+
+    # Only the payer's owner grants a mandate.
+    forged = await shop.put(
+        f"/api/v1/accounts/{payer}/mandates/{merchant}",
+        json={"max_amount": 5_000, "currency": "EUR"},
+    )
+    assert forged.status_code == 404

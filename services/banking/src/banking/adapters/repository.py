@@ -29,6 +29,7 @@ from banking.domain.exceptions import (
     InsufficientFunds,
     RefundExceedsCapture,
 )
+from banking.domain.mandates import Mandate, mandate_id
 from banking.domain.payments import LedgerEntry
 
 
@@ -218,6 +219,40 @@ class DynamoBank:
             ):
                 return True
         return False
+
+    # -- mandates (kept with the operations: one more item kind, no new table) -------------
+
+    def save_mandate(self, mandate: Mandate) -> None:
+        self.t.operations(
+            mandate.tenant_id,
+            mandate_id(mandate.payer_account_id, mandate.merchant_account_id),
+            kind="mandate",
+            fingerprint="",
+            created_at=mandate.created_at,
+            amount=mandate.max_amount,
+            status="active" if mandate.active else "revoked",
+            body={
+                "payer_account_id": mandate.payer_account_id,
+                "merchant_account_id": mandate.merchant_account_id,
+                "currency": mandate.currency,
+            },
+        ).save()
+
+    def mandate(
+        self, tenant_id: str, payer_account_id: str, merchant_account_id: str
+    ) -> Mandate | None:
+        op = self.operation(tenant_id, mandate_id(payer_account_id, merchant_account_id))
+        if op is None or op.kind != "mandate":
+            return None
+        return Mandate(
+            tenant_id=tenant_id,
+            payer_account_id=payer_account_id,
+            merchant_account_id=merchant_account_id,
+            max_amount=op.amount,
+            currency=op.body["currency"],
+            active=op.status == "active",
+            created_at=op.created_at,
+        )
 
     def record(self, operation: Operation) -> None:
         """Record an operation that moves no money (a declined payment)."""

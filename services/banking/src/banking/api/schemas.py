@@ -73,6 +73,20 @@ class LedgerPage(BaseModel):
     next_cursor: str | None
 
 
+class GrantMandate(Strict):
+    max_amount: Amount
+    currency: Currency
+
+
+class MandateOut(BaseModel):
+    payer_account_id: str
+    merchant_account_id: str
+    max_amount: int
+    currency: str
+    active: bool
+    created_at: str
+
+
 class CreateTransfer(Strict):
     source_account_id: AccountId
     destination_account_id: AccountId

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from banking.adapters.repository import DynamoBank, Movement, Operation
 from banking.domain.accounts import STAFF_ROLES, Account, AccountStatus, AccountType
 from banking.domain.exceptions import AccountNotFound, CurrencyMismatch, NotPermitted
+from banking.domain.mandates import Mandate
 from banking.domain.money import Money
 from banking.domain.payments import LedgerEntry
 from lift_core.audit import AuditRecorder
@@ -89,6 +90,55 @@ class Accounts:
             "account.freeze" if frozen else "account.unfreeze", f"account/{account_id}", "success"
         )
         return account
+
+    def set_mandate(
+        self,
+        principal: Principal,
+        account_id: str,
+        merchant_id: str,
+        *,
+        max_amount: int,
+        currency: str,
+        active: bool,
+    ) -> Mandate:
+        """Grant (or revoke) the owner of ``merchant_id`` the right to charge this account."""
+        account = self.get(principal, account_id, audit_read=False)
+        merchant = self.bank.account(principal.tenant_id, merchant_id)
+        if merchant.type is not AccountType.MERCHANT:
+            raise AccountNotFound(f"{merchant_id} is not a merchant account")
+        if currency != account.currency:
+            raise CurrencyMismatch(f"the account holds {account.currency}")
+        Money(max_amount, currency)
+        mandate = Mandate(
+            tenant_id=principal.tenant_id,
+            payer_account_id=account_id,
+            merchant_account_id=merchant_id,
+            max_amount=max_amount,
+            currency=currency,
+            active=active,
+            created_at=now_iso(),
+        )
+        self.bank.save_mandate(mandate)
+        self.audit.record(
+            "mandate.grant" if active else "mandate.revoke",
+            f"account/{account_id}",
+            "success",
+            {"merchant": merchant_id, "max_amount": max_amount, "currency": currency},
+        )
+        return mandate
+
+    def revoke_mandate(self, principal: Principal, account_id: str, merchant_id: str) -> None:
+        """Idempotent: revoking twice, or a mandate never granted, leaves none active."""
+        account = self.get(principal, account_id, audit_read=False)
+        mandate = self.bank.mandate(principal.tenant_id, account_id, merchant_id)
+        self.set_mandate(
+            principal,
+            account_id,
+            merchant_id,
+            max_amount=mandate.max_amount if mandate else 1,
+            currency=account.currency,
+            active=False,
+        )
 
     def ledger(
         self, principal: Principal, account_id: str, *, limit: int, before: str | None

@@ -15,7 +15,7 @@ from banking.adapters.repository import (
     Operation,
     RefundClaim,
 )
-from banking.domain.accounts import STAFF_ROLES, AccountType
+from banking.domain.accounts import STAFF_ROLES, Account, AccountType
 from banking.domain.exceptions import (
     AccountNotFound,
     CurrencyMismatch,
@@ -143,10 +143,10 @@ class Movements:
         existing = self._existing(principal, op_id, request)
         if existing is not None:
             return existing, False
-        payer = self.accounts.get(principal, payer_id, audit_read=False)
         merchant = self.bank.account(principal.tenant_id, merchant_id)
         if merchant.type is not AccountType.MERCHANT:
             raise AccountNotFound(f"{merchant_id} is not a merchant account")
+        payer = self._payer(principal, payer_id, merchant, money)
         for account in (payer, merchant):
             if account.currency != money.currency:
                 raise CurrencyMismatch(f"account {account.id} holds {account.currency}")
@@ -209,6 +209,21 @@ class Movements:
             Movement(merchant, money.amount, "payment", op_id),
         ]
         return self._commit(principal, op, movements, request=request, action="payment")
+
+    def _payer(
+        self, principal: Principal, payer_id: str, merchant: Account, money: Money
+    ) -> Account:
+        """The payer's owner (or staff) pays; a merchant's owner may pull a payment its
+        payer has mandated. Anyone else learns nothing about the payer account."""
+        try:
+            return self.accounts.get(principal, payer_id, audit_read=False)
+        except AccountNotFound:
+            if merchant.owner != principal.subject:
+                raise
+        mandate = self.bank.mandate(principal.tenant_id, payer_id, merchant.id)
+        if mandate is None or not mandate.covers(money.amount, money.currency):
+            raise NotPermitted("no mandate from this payer covers this payment")
+        return self.bank.account(principal.tenant_id, payer_id)
 
     def get_payment(self, principal: Principal, payment_id: str) -> dict[str, Any]:
         op = self.bank.operation(principal.tenant_id, payment_id)

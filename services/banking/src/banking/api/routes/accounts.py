@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from banking.api.deps import AccountsService
 from banking.api.schemas import (
     AccountOut,
     AccountPage,
     BalanceOut,
+    GrantMandate,
     LedgerEntryOut,
     LedgerPage,
+    MandateOut,
     OpenAccount,
     PostTransaction,
     TransactionOut,
@@ -124,3 +126,41 @@ def ledger(
         ],
         next_cursor=next_cursor,
     )
+
+
+@router.put(
+    "/{account_id}/mandates/{merchant_account_id}",
+    response_model=MandateOut,
+    summary="Let a merchant pull payments up to a maximum each from this account",
+)
+def grant_mandate(
+    account_id: str,
+    merchant_account_id: str,
+    body: GrantMandate,
+    principal: CurrentPrincipal,
+    accounts: AccountsService,
+) -> MandateOut:
+    mandate = accounts.set_mandate(
+        principal,
+        account_id,
+        merchant_account_id,
+        max_amount=body.max_amount,
+        currency=body.currency,
+        active=True,
+    )
+    return MandateOut.model_validate(mandate, from_attributes=True)
+
+
+@router.delete(
+    "/{account_id}/mandates/{merchant_account_id}",
+    status_code=204,
+    summary="Revoke a merchant's mandate",
+)
+def revoke_mandate(
+    account_id: str,
+    merchant_account_id: str,
+    principal: CurrentPrincipal,
+    accounts: AccountsService,
+) -> Response:
+    accounts.revoke_mandate(principal, account_id, merchant_account_id)
+    return Response(status_code=204)
