@@ -241,6 +241,42 @@ async def test_every_route_refuses_bad_input_with_a_problem(caller: Any, helpers
             "payment-not-found",
         ),
         (alice, "GET", "/api/v1/compliance/audit-trail", None, {}, 403, "forbidden"),
+        (
+            alice,
+            "PUT",
+            f"/api/v1/accounts/{account}/mandates/{merchant}",
+            {"max_amount": 0, "currency": "EUR"},
+            {},
+            422,
+            "validation-error",
+        ),
+        (
+            alice,
+            "PUT",
+            f"/api/v1/accounts/{account}/mandates/{merchant}",
+            {"max_amount": 100, "currency": "USD"},
+            {},
+            422,
+            "currency-mismatch",
+        ),
+        (
+            alice,
+            "PUT",
+            f"/api/v1/accounts/{account}/mandates/{account}",
+            {"max_amount": 100, "currency": "EUR"},
+            {},
+            404,
+            "account-not-found",
+        ),
+        (
+            shop,
+            "DELETE",
+            f"/api/v1/accounts/{account}/mandates/{merchant}",
+            None,
+            {},
+            404,
+            "account-not-found",
+        ),
     ]
     for client, method, path, body, headers, status, slug in cases:
         response = await client.request(method, path, json=body, headers=headers)
