@@ -2,6 +2,7 @@
 
 from lift_mesh.client import ServiceClient, TargetStats
 from lift_mesh.config import MeshSettings
+from lift_mesh.credentials import DevIssuerTokens, ServiceTokens
 from lift_mesh.errors import (
     BadRequestError,
     ConflictError,
@@ -31,6 +32,7 @@ __all__ = [
     "CachedRegistry",
     "CloudMapRegistry",
     "ConflictError",
+    "DevIssuerTokens",
     "DynamoRegistry",
     "FaultInjector",
     "Faults",
@@ -45,6 +47,7 @@ __all__ = [
     "RegistryEntry",
     "ServerError",
     "ServiceClient",
+    "ServiceTokens",
     "StaticRegistry",
     "TargetStats",
     "UnauthorizedError",

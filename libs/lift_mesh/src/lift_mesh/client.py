@@ -70,6 +70,7 @@ class _Call:
     params: dict[str, Any] | None
     idempotency_key: str | None
     deadline: float  # time.monotonic() at which the whole call gives up
+    bearer: str | None  # overrides the client's credentials for this call
 
 
 class _Retryable(Exception):
@@ -159,11 +160,21 @@ class ServiceClient:
 
     @overload
     async def get(
-        self, path: str, *, response_model: type[M], params: dict[str, Any] | None = None
+        self,
+        path: str,
+        *,
+        response_model: type[M],
+        params: dict[str, Any] | None = None,
+        bearer: str | None = None,
     ) -> M: ...
     @overload
     async def get(
-        self, path: str, *, response_model: None = None, params: dict[str, Any] | None = None
+        self,
+        path: str,
+        *,
+        response_model: None = None,
+        params: dict[str, Any] | None = None,
+        bearer: str | None = None,
     ) -> Any: ...
     async def get(
         self,
@@ -171,8 +182,11 @@ class ServiceClient:
         *,
         response_model: type[M] | None = None,
         params: dict[str, Any] | None = None,
+        bearer: str | None = None,
     ) -> M | Any:
-        return await self.request("GET", path, params=params, response_model=response_model)
+        return await self.request(
+            "GET", path, params=params, response_model=response_model, bearer=bearer
+        )
 
     async def post(
         self,
@@ -181,9 +195,15 @@ class ServiceClient:
         json: Any = None,
         idempotency_key: str | None = None,
         response_model: type[M] | None = None,
+        bearer: str | None = None,
     ) -> M | Any:
         return await self.request(
-            "POST", path, json=json, idempotency_key=idempotency_key, response_model=response_model
+            "POST",
+            path,
+            json=json,
+            idempotency_key=idempotency_key,
+            response_model=response_model,
+            bearer=bearer,
         )
 
     async def put(
@@ -193,9 +213,15 @@ class ServiceClient:
         json: Any = None,
         idempotency_key: str | None = None,
         response_model: type[M] | None = None,
+        bearer: str | None = None,
     ) -> M | Any:
         return await self.request(
-            "PUT", path, json=json, idempotency_key=idempotency_key, response_model=response_model
+            "PUT",
+            path,
+            json=json,
+            idempotency_key=idempotency_key,
+            response_model=response_model,
+            bearer=bearer,
         )
 
     async def delete(
@@ -204,9 +230,14 @@ class ServiceClient:
         *,
         idempotency_key: str | None = None,
         response_model: type[M] | None = None,
+        bearer: str | None = None,
     ) -> M | Any:
         return await self.request(
-            "DELETE", path, idempotency_key=idempotency_key, response_model=response_model
+            "DELETE",
+            path,
+            idempotency_key=idempotency_key,
+            response_model=response_model,
+            bearer=bearer,
         )
 
     # -- the pipeline -------------------------------------------------------------------
@@ -220,15 +251,17 @@ class ServiceClient:
         params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         response_model: type[M] | None = None,
+        bearer: str | None = None,
     ) -> M | Any:
         """Call the target; return the decoded body (validated into ``response_model`` if
-        given) or raise a typed ``MeshError``."""
+        given) or raise a typed ``MeshError``. ``bearer`` replaces the client's credentials
+        for this call (a service acting as itself rather than for its caller)."""
         started = self.clock()
         self.stats.calls += 1
         self.budget.record_request()
         outcome = "error"
         try:
-            response = await self._call(method, path, json, params, idempotency_key)
+            response = await self._call(method, path, json, params, idempotency_key, bearer)
             outcome = "ok"
         except MeshError as exc:
             self.stats.failures += 1
@@ -244,7 +277,13 @@ class ServiceClient:
         return response_model.model_validate(body) if response_model else body
 
     async def _call(
-        self, method: str, path: str, json: Any, params: dict[str, Any] | None, key: str | None
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        params: dict[str, Any] | None,
+        key: str | None,
+        bearer: str | None,
     ) -> httpx.Response:
         budget = self.settings.call_timeout_seconds
         ctx = context.current()
@@ -253,7 +292,7 @@ class ServiceClient:
         if budget <= 0:
             self._reject("deadline")
             raise MeshTimeoutError("the caller's deadline has passed", service=self.service)
-        call = _Call(method, path, json, params, key, time.monotonic() + budget)
+        call = _Call(method, path, json, params, key, time.monotonic() + budget, bearer)
         retryable = method in IDEMPOTENT_METHODS or key is not None
         try:
             async with self.bulkhead:
@@ -326,7 +365,7 @@ class ServiceClient:
             f"{instance.url}{call.path}",
             json=call.json,
             params=call.params,
-            headers=self._headers(call.idempotency_key, remaining),
+            headers=self._headers(call, remaining),
             timeout=attempt_timeout,
         )
         stats = self._instance_stats[instance.id]
@@ -372,18 +411,18 @@ class ServiceClient:
         population = [Instance(id=i, url="") for i in instances]
         self.outliers.record_failure(instance, population, self._instance_stats)
 
-    def _headers(self, key: str | None, remaining: float) -> dict[str, str]:
+    def _headers(self, call: _Call, remaining: float) -> dict[str, str]:
         headers: dict[str, str] = {DEADLINE_HEADER: str(max(int(remaining * 1000), 0))}
         inject(headers)  # traceparent (and baggage) of the current span
         ctx = context.current()
         if ctx is not None:
             headers["x-request-id"] = ctx.request_id
             headers["x-correlation-id"] = ctx.correlation_id
-        token = self.credentials()
+        token = call.bearer or self.credentials()
         if token:
             headers["authorization"] = f"Bearer {token}"
-        if key is not None:
-            headers["idempotency-key"] = key
+        if call.idempotency_key is not None:
+            headers["idempotency-key"] = call.idempotency_key
         return headers
 
     def _decode_error(self, response: httpx.Response) -> MeshError:

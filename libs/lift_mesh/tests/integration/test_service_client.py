@@ -305,3 +305,53 @@ async def test_fault_injection_only_when_enabled(servers: Servers, mesh: MeshFac
         await client.get("/x")
         assert time.perf_counter() - started >= 0.3
     assert b.requests == 1  # injected errors and aborts never reached the server
+
+
+async def test_a_per_call_bearer_replaces_the_forwarded_user_token(
+    servers: Servers, mesh: MeshFactory
+) -> None:
+    [(url, b)] = servers(1)
+    ctx = context.RequestContext(request_id="req-1", correlation_id="corr-1")
+    ctx.principal = context.Principal(subject="alice", tenant_id="acme", token="user-token")
+    token = context.set_current(ctx)
+    try:
+        async with ServiceClient("banking", settings=mesh([url])) as client:
+            await client.get("/x", bearer="service-token")
+            await client.get("/x")
+    finally:
+        context.reset(token)
+    assert [h["authorization"] for h in b.headers] == ["Bearer service-token", "Bearer user-token"]
+
+
+async def test_dev_issuer_tokens_are_fetched_once_per_tenant_and_refreshed_before_expiry(
+    issuer: Any,
+) -> None:
+    import httpx
+
+    from lift_core.devidentity import create_identity_app
+    from lift_mesh import DevIssuerTokens
+
+    issuer.settings = issuer.settings.model_copy(update={"token_ttl_seconds": 120})
+    calls: list[str] = []
+    app = create_identity_app(issuer)
+
+    async def count(request: httpx.Request) -> None:
+        calls.append(request.url.path)
+
+    now = [0.0]
+    http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://identity",
+        event_hooks={"request": [count]},
+    )
+    tokens = DevIssuerTokens(
+        "http://identity", subject="ecommerce", http=http, clock=lambda: now[0]
+    )
+    first = await asyncio.gather(*(tokens.token("acme") for _ in range(5)))
+    assert len(set(first)) == 1 and len(calls) == 1
+    await tokens.token("globex")
+    assert len(calls) == 2
+    now[0] = 61.0  # 120 s tokens are refreshed 60 s before they expire
+    assert await tokens.token("acme") != first[0]  # a fresh jti
+    assert len(calls) == 3
+    await http.aclose()

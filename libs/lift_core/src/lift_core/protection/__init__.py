@@ -10,7 +10,9 @@ from lift_core.protection.classification import (
 from lift_core.protection.envelope import (
     DataKeyRecord,
     EnvelopeCipher,
+    KmsKeyRequired,
     SubjectErased,
+    cipher_from_settings,
 )
 from lift_core.protection.masking import mask_email, mask_full, mask_last_four
 from lift_core.protection.shaping import shape
@@ -21,7 +23,9 @@ __all__ = [
     "Classified",
     "DataKeyRecord",
     "EnvelopeCipher",
+    "KmsKeyRequired",
     "SubjectErased",
+    "cipher_from_settings",
     "classified_fields",
     "mask_email",
     "mask_full",

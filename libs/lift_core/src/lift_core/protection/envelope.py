@@ -22,6 +22,8 @@ from pynamodb.attributes import BinaryAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.models import Model
 
+from lift_core.config import LiftSettings
+
 _VERSION = "v1"
 
 
@@ -128,3 +130,35 @@ class EnvelopeCipher:
 
 def _aad(tenant: str, subject: str, field: str) -> bytes:
     return f"{tenant}|{subject}|{field}".encode()
+
+
+class KmsKeyRequired(RuntimeError):
+    """No ``LIFT_KMS_KEY_ID`` outside dev/test (dev creates one on the emulator)."""
+
+
+def cipher_from_settings(settings: LiftSettings, model: type[DataKeyRecord]) -> EnvelopeCipher:
+    """The service's cipher: a KMS client at the configured endpoint and the configured key.
+
+    In dev/test without ``LIFT_KMS_KEY_ID`` the key aliased ``alias/<service>`` is found or
+    created on the emulator, so a fresh ``make run`` needs no setup.
+    """
+    import boto3
+
+    kms = boto3.client(
+        "kms", region_name=settings.aws_region, endpoint_url=settings.dynamodb_endpoint
+    )
+    key_id = settings.kms_key_id
+    if key_id is None:
+        if not (settings.is_dev and settings.dynamodb_endpoint):
+            raise KmsKeyRequired("set LIFT_KMS_KEY_ID to the service's KMS key")
+        alias = f"alias/{settings.service_name}"
+        try:
+            key_id = kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"]
+        except kms.exceptions.NotFoundException:
+            key_id = kms.create_key(Description=f"lift {settings.service_name} (dev)")[
+                "KeyMetadata"
+            ]["KeyId"]
+            kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    return EnvelopeCipher(
+        model, kms_client=kms, kms_key_id=key_id, cache_size=settings.data_key_cache_size
+    )
