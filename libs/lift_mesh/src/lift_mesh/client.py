@@ -261,7 +261,9 @@ class ServiceClient:
         self.budget.record_request()
         outcome = "error"
         try:
-            response = await self._call(method, path, json, params, idempotency_key, bearer)
+            response = await self._call(
+                method, path, json, params, key=idempotency_key, bearer=bearer
+            )
             outcome = "ok"
         except MeshError as exc:
             self.stats.failures += 1
@@ -282,6 +284,7 @@ class ServiceClient:
         path: str,
         json: Any,
         params: dict[str, Any] | None,
+        *,
         key: str | None,
         bearer: str | None,
     ) -> httpx.Response:

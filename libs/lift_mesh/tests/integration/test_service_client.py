@@ -348,7 +348,8 @@ async def test_dev_issuer_tokens_are_fetched_once_per_tenant_and_refreshed_befor
         "http://identity", subject="ecommerce", http=http, clock=lambda: now[0]
     )
     first = await asyncio.gather(*(tokens.token("acme") for _ in range(5)))
-    assert len(set(first)) == 1 and len(calls) == 1
+    assert len(set(first)) == 1
+    assert len(calls) == 1
     await tokens.token("globex")
     assert len(calls) == 2
     now[0] = 61.0  # 120 s tokens are refreshed 60 s before they expire

@@ -1,0 +1,74 @@
+"""Customers: registration, profile, GDPR export and erasure."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from ecommerce.api.deps import CustomersService, OrdersService
+from ecommerce.api.schemas import CustomerOut, OrderPage, RegisterCustomer
+from ecommerce.api.views import order_out
+from ecommerce.domain.customers import Customer
+from lift_core.auth import CurrentPrincipal
+
+router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
+
+
+def _out(c: Customer) -> CustomerOut:
+    return CustomerOut.model_validate(c, from_attributes=True)
+
+
+@router.post("", status_code=201, summary="Register as a customer (admins: anyone)")
+def register(
+    body: RegisterCustomer, principal: CurrentPrincipal, customers: CustomersService
+) -> CustomerOut:
+    return _out(customers.register(principal, **body.model_dump()))
+
+
+@router.get("/{customer_id}", summary="A customer's profile (themselves or an admin)")
+def get_customer(
+    customer_id: str, principal: CurrentPrincipal, customers: CustomersService
+) -> CustomerOut:
+    return _out(customers.get(principal, customer_id))
+
+
+@router.get("/{customer_id}/orders", summary="A customer's orders, newest first")
+def customer_orders(
+    customer_id: str,
+    principal: CurrentPrincipal,
+    customers: CustomersService,
+    orders: OrdersService,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> OrderPage:
+    customers.record(principal, customer_id)
+    items, next_cursor = orders.page(principal, customer_id=customer_id, limit=limit, cursor=cursor)
+    return OrderPage(items=[order_out(o, customers) for o in items], next_cursor=next_cursor)
+
+
+@router.get("/{customer_id}/export", summary="Everything held about a customer (GDPR Art. 20)")
+def export(
+    customer_id: str,
+    principal: CurrentPrincipal,
+    customers: CustomersService,
+    orders: OrdersService,
+) -> dict[str, Any]:
+    customers.record(principal, customer_id)
+    history, cursor = [], None
+    while True:
+        page, cursor = orders.page(principal, customer_id=customer_id, limit=100, cursor=cursor)
+        history += [order_out(o, customers).model_dump(mode="json") for o in page]
+        if cursor is None:
+            break
+    return customers.export(principal, customer_id, history)
+
+
+@router.delete(
+    "/{customer_id}",
+    status_code=204,
+    summary="Erase a customer's personal data by crypto-shredding (GDPR Art. 17)",
+)
+def erase(customer_id: str, principal: CurrentPrincipal, customers: CustomersService) -> Response:
+    customers.erase(principal, customer_id)
+    return Response(status_code=204)

@@ -1,0 +1,56 @@
+"""Orders: reading, fulfilment (admin) and cancellation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from ecommerce.api.deps import CheckoutService, CustomersService, OrdersService
+from ecommerce.api.schemas import OrderOut, OrderPage, SetOrderStatus
+from ecommerce.api.views import order_out
+from ecommerce.service.checkout import blocking
+from lift_core.auth import CurrentPrincipal
+
+router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
+
+
+@router.get("", summary="Your orders (admins: the whole store's), newest first")
+def list_orders(
+    principal: CurrentPrincipal,
+    orders: OrdersService,
+    customers: CustomersService,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> OrderPage:
+    items, next_cursor = orders.page(principal, customer_id=None, limit=limit, cursor=cursor)
+    return OrderPage(items=[order_out(o, customers) for o in items], next_cursor=next_cursor)
+
+
+@router.get("/{order_id}", summary="One order")
+def get_order(
+    order_id: str, principal: CurrentPrincipal, orders: OrdersService, customers: CustomersService
+) -> OrderOut:
+    return order_out(orders.get(principal, order_id), customers)
+
+
+@router.put("/{order_id}/status", summary="Record shipping or delivery (admin)")
+def set_status(
+    order_id: str,
+    body: SetOrderStatus,
+    principal: CurrentPrincipal,
+    orders: OrdersService,
+    customers: CustomersService,
+) -> OrderOut:
+    return order_out(orders.set_status(principal, order_id, body.status), customers)
+
+
+@router.post("/{order_id}/cancel", summary="Cancel before shipping: refund and restock")
+async def cancel(
+    order_id: str,
+    principal: CurrentPrincipal,
+    checkout: CheckoutService,
+    customers: CustomersService,
+) -> OrderOut:
+    order = await checkout.cancel(principal, order_id)
+    return await blocking(order_out, order, customers)

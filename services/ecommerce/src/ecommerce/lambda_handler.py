@@ -1,0 +1,8 @@
+"""AWS Lambda entry: ``ecommerce.lambda_handler.handler``."""
+
+from __future__ import annotations
+
+from ecommerce.main import create_ecommerce_app
+from lift_core.lambda_handler import lambda_handler
+
+handler = lambda_handler(create_ecommerce_app)

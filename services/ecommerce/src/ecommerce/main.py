@@ -1,0 +1,183 @@
+"""The e-commerce app: wiring of tables, banking client, use cases and the recovery task."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from functools import lru_cache
+
+from fastapi import FastAPI
+from pynamodb.models import Model
+
+from ecommerce.adapters.banking import BankingPayments
+from ecommerce.adapters.models import (
+    CartModel,
+    CustomerModel,
+    OrderModel,
+    ProductModel,
+    StoreModel,
+)
+from ecommerce.adapters.repository import DynamoShop, InvalidCursor, ShopTables
+from ecommerce.api.routes import cart, customers, orders, products
+from ecommerce.config import EcommerceSettings
+from ecommerce.domain import exceptions as e
+from ecommerce.service.carts import Carts
+from ecommerce.service.catalog import Catalog
+from ecommerce.service.checkout import Checkout
+from ecommerce.service.customers import Customers
+from ecommerce.service.orders import Orders
+from lift_core import LiftSettings, create_app
+from lift_core.audit import (
+    GDPR,
+    PCI_DSS,
+    SOC2,
+    ActionRule,
+    AuditPolicy,
+    AuditRecord,
+    AuditRecorder,
+    DynamoAuditStore,
+)
+from lift_core.auth import JwtVerifier
+from lift_core.dynamo import bind_model, ensure_tables, table_check
+from lift_core.idempotency.dynamo import DynamoIdempotencyStore, IdempotencyRecord
+from lift_core.protection import DataKeyRecord, SubjectErased, cipher_from_settings
+from lift_mesh import DevIssuerTokens, MeshSettings, ServiceClient, ServiceTokens
+
+_log = logging.getLogger("ecommerce.recovery")
+
+ERRORS: dict[type[Exception], tuple[int, str]] = {
+    e.NotPermitted: (403, "not-permitted"),
+    e.StoreNotConfigured: (409, "store-not-configured"),
+    e.ProductNotFound: (404, "product-not-found"),
+    e.SkuTaken: (409, "sku-taken"),
+    e.ProductNotActive: (409, "product-not-active"),
+    e.InvalidQuantity: (422, "invalid-quantity"),
+    e.CurrencyMismatch: (422, "currency-mismatch"),
+    e.InventoryBelowReserved: (409, "inventory-below-reserved"),
+    e.ConcurrentUpdate: (409, "concurrent-update"),
+    e.CustomerNotFound: (404, "customer-not-found"),
+    e.CustomerExists: (409, "customer-exists"),
+    e.CustomerErased: (410, "customer-erased"),
+    SubjectErased: (410, "customer-erased"),
+    e.CartItemNotFound: (404, "cart-item-not-found"),
+    e.EmptyCart: (422, "empty-cart"),
+    e.OutOfStock: (409, "out-of-stock"),
+    e.OrderNotFound: (404, "order-not-found"),
+    e.InvalidTransition: (409, "invalid-transition"),
+    e.IdempotencyKeyRequired: (400, "idempotency-key-required"),
+    e.PaymentServiceUnavailable: (503, "payment-service-unavailable"),
+    InvalidCursor: (400, "invalid-cursor"),
+}
+
+
+def audit_policy(settings: EcommerceSettings) -> AuditPolicy:
+    """PCI DSS and SOC 2 for money, GDPR for personal data, SOC 2 for the rest."""
+    days = settings.audit_retention_days
+    money = ActionRule((PCI_DSS, SOC2), retention_days=days)
+    personal = ActionRule((GDPR, SOC2), retention_days=days, sensitive=True)
+    return AuditPolicy(
+        {"order.*": money, "store.configure": money, "customer.*": personal},
+        default=ActionRule((SOC2,), retention_days=days),
+    )
+
+
+def create_ecommerce_app(
+    lift: LiftSettings | None = None,
+    shop_settings: EcommerceSettings | None = None,
+    *,
+    verifier: JwtVerifier | None = None,
+    banking: ServiceClient | None = None,
+    tokens: ServiceTokens | None = None,
+) -> FastAPI:
+    lift = lift or LiftSettings(service_name="ecommerce")
+    s = shop_settings or EcommerceSettings()
+    tables = ShopTables(
+        stores=bind_model(StoreModel, lift, "ecommerce-stores"),
+        products=bind_model(ProductModel, lift, "ecommerce-products"),
+        customers=bind_model(CustomerModel, lift, "ecommerce-customers"),
+        carts=bind_model(CartModel, lift, "ecommerce-carts"),
+        orders=bind_model(OrderModel, lift, "ecommerce-orders"),
+    )
+    audit_table = bind_model(AuditRecord, lift, "ecommerce-audit")
+    idempotency_table = bind_model(IdempotencyRecord, lift, "ecommerce-idempotency")
+    keys_table = bind_model(DataKeyRecord, lift, "ecommerce-keys")
+    owned: list[type[Model]] = [*tables.all(), audit_table, idempotency_table, keys_table]
+    if lift.auto_create_tables:
+        ensure_tables(owned, lift)
+    shop = DynamoShop(tables)
+    audit = AuditRecorder(DynamoAuditStore(audit_table), audit_policy(s), service="ecommerce")
+    customers_uc = Customers(shop, cipher_from_settings(lift, keys_table), audit)
+    carts_uc = Carts(shop)
+    payments = BankingPayments(
+        banking or ServiceClient("banking", settings=MeshSettings()),
+        tokens or DevIssuerTokens(s.identity_url, subject=s.service_subject),
+    )
+    checkout = Checkout(
+        shop,
+        carts_uc,
+        customers_uc,
+        payments,
+        audit,
+        reservation_seconds=s.reservation_seconds,
+        recovery_min_age_seconds=s.recovery_min_age_seconds,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = None
+        if s.recovery_interval_seconds > 0:
+            task = asyncio.create_task(_recover_forever(checkout, s))
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await payments.client.aclose()
+
+    app = create_app(
+        settings=lift,
+        title="Lift e-commerce",
+        description="Catalogue, stock, carts and orders; checkout is a saga that charges "
+        "the customer through banking exactly once. Money is integer minor units.",
+        routers=[products.router, customers.router, cart.router, orders.router],
+        error_map=ERRORS,
+        readiness_checks={"dynamodb": lambda: table_check(owned)},
+        idempotency_store=DynamoIdempotencyStore(idempotency_table, lift.idempotency_ttl_seconds),
+        audit=audit,
+        verifier=verifier,
+        lifespan=lifespan,
+    )
+    app.state.catalog = Catalog(
+        shop, audit, cache_seconds=s.catalog_cache_seconds, cache_size=s.catalog_cache_size
+    )
+    app.state.customers = customers_uc
+    app.state.carts = carts_uc
+    app.state.checkout = checkout
+    app.state.orders = Orders(shop, audit)
+    app.state.shop = shop
+    return app
+
+
+async def _recover_forever(checkout: Checkout, s: EcommerceSettings) -> None:
+    while True:
+        await asyncio.sleep(s.recovery_interval_seconds)
+        try:
+            report = await checkout.recover(limit=s.recovery_batch)
+        except Exception:  # keep the loop alive; the next pass tries again
+            _log.exception("order recovery pass failed")
+            continue
+        if report.examined:
+            _log.info(
+                "order recovery: examined %d, finished %s, still open %d",
+                report.examined,
+                report.finished,
+                report.still_open,
+            )
+
+
+@lru_cache(maxsize=1)
+def app_from_environment() -> FastAPI:
+    """For uvicorn: ``uvicorn ecommerce.main:app_from_environment --factory``."""
+    return create_ecommerce_app()

@@ -1,0 +1,309 @@
+"""Checkout as a persisted saga across e-commerce and banking, and its recovery path.
+
+1. The order is written PENDING, its id derived from the customer's Idempotency-Key.
+2. Every line's stock is reserved in one transaction that also moves the order to
+   PAYMENT_PENDING (all lines or none: otherwise REJECTED, nothing held).
+3. Banking is asked for the payment, under the customer's mandate, with the key
+   ``order:<id>``; banking applies a key at most once, so asking again is always safe.
+4. Captured: the reservation becomes a sale and the order CONFIRMED. Declined or refused:
+   the stock is released and the order PAYMENT_DECLINED. No answer: the order stays
+   PAYMENT_PENDING and ``recover`` finishes it later.
+
+``recover`` looks at every unfinished order older than a grace period and drives it to an
+end: it repeats step 3 (or, once the reservation has expired, only looks the payment up
+and lets the stock go if there is none), resumes cancellations, and abandons orders that
+never got their stock. A payment whose order can no longer be confirmed is refunded.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import anyio.to_thread
+
+from ecommerce.adapters.banking import BankingPayments, Payment, PaymentRefused, PaymentUnknown
+from ecommerce.adapters.repository import DynamoShop
+from ecommerce.domain.catalog import ProductStatus
+from ecommerce.domain.exceptions import (
+    CurrencyMismatch,
+    EmptyCart,
+    InvalidTransition,
+    OrderNotFound,
+    OutOfStock,
+    PaymentServiceUnavailable,
+    ProductNotActive,
+    StoreNotConfigured,
+)
+from ecommerce.domain.orders import Order, OrderStatus, check_cancellable
+from ecommerce.domain.pricing import totals
+from ecommerce.service.access import may_act_for
+from ecommerce.service.carts import Carts
+from ecommerce.service.clock import Clock, iso, utc_now
+from ecommerce.service.customers import Customers
+from lift_core import context
+from lift_core.audit import AuditRecorder
+from lift_core.context import Principal
+
+T = TypeVar("T")
+_NAMESPACE = uuid.UUID("2b3c9a8e-6d1f-4f0e-8b7a-65636f6d6d65")
+_log = logging.getLogger("ecommerce.checkout")
+RECOVERY_ACTOR = "ecommerce-recovery"
+
+
+async def blocking(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a DynamoDB (blocking) call in a worker thread, in this request's context."""
+    bound = functools.partial(call, *args, **kwargs)
+    return await anyio.to_thread.run_sync(context.copy_context_run, bound)
+
+
+def order_id(tenant: str, customer: str, key: str) -> str:
+    return f"ord_{uuid.uuid5(_NAMESPACE, f'{tenant}|{customer}|{key}').hex}"
+
+
+@dataclass
+class RecoveryReport:
+    examined: int = 0
+    finished: dict[str, int] = field(default_factory=dict)
+    still_open: int = 0
+
+    def count(self, status: OrderStatus) -> None:
+        self.finished[status.value] = self.finished.get(status.value, 0) + 1
+
+
+class Checkout:
+    def __init__(
+        self,
+        shop: DynamoShop,
+        carts: Carts,
+        customers: Customers,
+        payments: BankingPayments,
+        audit: AuditRecorder,
+        *,
+        reservation_seconds: int,
+        recovery_min_age_seconds: float,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.shop = shop
+        self.carts = carts
+        self.customers = customers
+        self.payments = payments
+        self.audit = audit
+        self.reservation = timedelta(seconds=reservation_seconds)
+        self.min_age = timedelta(seconds=recovery_min_age_seconds)
+        self.clock = clock
+
+    # -- the saga -----------------------------------------------------------------------
+
+    async def checkout(self, principal: Principal, key: str) -> tuple[Order, bool]:
+        """The order, and whether this call created it (False: the key came back)."""
+        tenant, customer_id = principal.tenant_id, principal.subject
+        oid = order_id(tenant, customer_id, key)
+        existing = await blocking(self.shop.order, tenant, oid)
+        if existing is not None:
+            return existing, False
+        order, cart_version = await blocking(self._draft, principal, oid)
+        if not await blocking(self.shop.create_order, order):
+            replay = await blocking(self.shop.order, tenant, oid)
+            assert replay is not None  # the write just collided with it
+            return replay, False
+        await self._audit(order, "order.checkout", "success", {"total": order.totals.total})
+        try:
+            await blocking(self.shop.reserve, order, at=self._now())
+        except OutOfStock as exc:
+            await blocking(self.shop.fail_unreserved, order, str(exc), at=self._now())
+            await self._audit(order, "order.reject", "failure", {"reason": "out-of-stock"})
+            raise
+        order = await self._reload(order)
+        order = await self._settle_payment(order, may_charge=True)
+        if order.status is OrderStatus.CONFIRMED:
+            await blocking(self.shop.clear_cart, tenant, customer_id, cart_version)
+        return order, True
+
+    def _draft(self, principal: Principal, oid: str) -> tuple[Order, int | None]:
+        tenant = principal.tenant_id
+        store = self.shop.store(tenant)
+        if store is None:
+            raise StoreNotConfigured("this store is not open yet")
+        customer = self.customers.get(principal, principal.subject)
+        cart = self.shop.cart(tenant, principal.subject)
+        if not cart.items:
+            raise EmptyCart("the cart is empty")
+        lines = self.carts.lines(tenant, cart)
+        for line in lines:
+            product = self.shop.product(tenant, line.product_id)
+            if product.status is not ProductStatus.ACTIVE:
+                raise ProductNotActive(f"{product.sku} is no longer for sale")
+            if product.currency != store.currency:
+                raise CurrencyMismatch(f"{product.sku} is priced in {product.currency}")
+        now = self.clock()
+        order = Order(
+            id=oid,
+            tenant_id=tenant,
+            customer_id=principal.subject,
+            status=OrderStatus.PENDING,
+            lines=tuple(lines),
+            totals=totals(lines, store),
+            currency=store.currency,
+            payer_account_id=customer.bank_account_id,
+            merchant_account_id=store.merchant_account_id,
+            created_at=iso(now),
+            updated_at=iso(now),
+            reserve_until=iso(now + self.reservation),
+            ship_to_sealed=self.customers.seal_address(customer),
+        )
+        return order, cart.version
+
+    async def _settle_payment(self, order: Order, *, may_charge: bool) -> Order:
+        """PAYMENT_PENDING → CONFIRMED or PAYMENT_DECLINED, or unchanged if banking cannot
+        say. ``may_charge=False`` only looks the payment up (the reservation expired)."""
+        try:
+            if may_charge:
+                payment: Payment | None = await self.payments.charge(
+                    order.tenant_id,
+                    key=order.payment_key,
+                    payer_account_id=order.payer_account_id,
+                    merchant_account_id=order.merchant_account_id,
+                    amount=order.totals.total,
+                    currency=order.currency,
+                    reference=f"order {order.id}",
+                )
+            else:
+                payment = await self.payments.find(order.tenant_id, order.payment_key)
+        except PaymentRefused as exc:
+            return await self._release(order, OrderStatus.PAYMENT_DECLINED, exc.reason)
+        except PaymentUnknown:
+            _log.warning("payment outcome unknown; order %s stays pending", order.id)
+            return order
+        if payment is None:
+            return await self._release(order, OrderStatus.REJECTED, "reservation expired")
+        if not payment.captured:
+            reason = ",".join(payment.reasons) or "declined"
+            return await self._release(order, OrderStatus.PAYMENT_DECLINED, reason)
+        try:
+            await blocking(self.shop.confirm, order, payment.id, at=self._now())
+        except InvalidTransition:
+            return await self._confirm_lost(order, payment)
+        await self._audit(order, "order.confirm", "success", {"payment": payment.id})
+        return await self._reload(order)
+
+    async def _confirm_lost(self, order: Order, payment: Payment) -> Order:
+        """Someone else moved the order first. If it is confirmed with this payment, fine;
+        otherwise the money must go back."""
+        current = await self._reload(order)
+        if current.status is OrderStatus.CONFIRMED and current.payment_id == payment.id:
+            return current
+        if current.status is OrderStatus.PAYMENT_PENDING:
+            return current  # a concurrent attempt is still deciding; recovery will finish
+        await self._refund(current, payment.id, "order could not be confirmed")
+        await self._audit(current, "order.refund-unconfirmed", "success", {"payment": payment.id})
+        return current
+
+    async def _release(self, order: Order, status: OrderStatus, reason: str) -> Order:
+        try:
+            await blocking(self.shop.release, order, status, reason, at=self._now())
+        except InvalidTransition:
+            return await self._reload(order)
+        await self._audit(order, "order.decline", "failure", {"status": status, "reason": reason})
+        return await self._reload(order)
+
+    # -- cancellation -------------------------------------------------------------------
+
+    async def cancel(self, principal: Principal, oid: str) -> Order:
+        order = await blocking(self.shop.order, principal.tenant_id, oid)
+        if order is None or not may_act_for(principal, order.customer_id):
+            raise OrderNotFound(oid)
+        check_cancellable(order.status)
+        if order.status is OrderStatus.CONFIRMED:
+            await blocking(self.shop.set_status, order, OrderStatus.CANCELLING, at=self._now())
+            order = await self._reload(order)
+        order = await self._finish_cancel(order)
+        if order.status is OrderStatus.CANCELLING:
+            raise PaymentServiceUnavailable(
+                "the refund could not be made now; the cancellation completes automatically"
+            )
+        return order
+
+    async def _finish_cancel(self, order: Order) -> Order:
+        assert order.payment_id is not None  # only confirmed orders are cancelled
+        try:
+            refund_id = await self._refund(order, order.payment_id, "order cancelled")
+        except PaymentUnknown:
+            return order
+        try:
+            await blocking(self.shop.cancel, order, refund_id, at=self._now())
+        except InvalidTransition:
+            return await self._reload(order)
+        await self._audit(order, "order.cancel", "success", {"refund": refund_id})
+        return await self._reload(order)
+
+    async def _refund(self, order: Order, payment_id: str, reason: str) -> str:
+        return await self.payments.refund(
+            order.tenant_id,
+            payment_id,
+            amount=order.totals.total,
+            key=order.refund_key,
+            reason=reason,
+        )
+
+    # -- recovery -----------------------------------------------------------------------
+
+    async def recover(self, *, limit: int = 100) -> RecoveryReport:
+        """Drive every unfinished order old enough to an end (or leave it, if banking still
+        cannot answer). Safe to run concurrently with checkouts and with itself."""
+        report = RecoveryReport()
+        now = self.clock()
+        for order in await blocking(self.shop.open_orders, limit=limit):
+            if datetime.fromisoformat(order.updated_at) > now - self.min_age:
+                continue  # a checkout is most likely still working on it
+            report.examined += 1
+            finished = await self._recover_one(order, now)
+            if finished.status in (
+                OrderStatus.PENDING,
+                OrderStatus.PAYMENT_PENDING,
+                OrderStatus.CANCELLING,
+            ):
+                report.still_open += 1
+            else:
+                report.count(finished.status)
+        return report
+
+    async def _recover_one(self, order: Order, now: datetime) -> Order:
+        if order.status is OrderStatus.PENDING:
+            try:
+                await blocking(
+                    self.shop.fail_unreserved, order, "checkout abandoned", at=self._now()
+                )
+            except InvalidTransition:
+                return await self._reload(order)
+            await self._audit(order, "order.reject", "failure", {"reason": "abandoned"})
+            return await self._reload(order)
+        if order.status is OrderStatus.CANCELLING:
+            return await self._finish_cancel(order)
+        expired = datetime.fromisoformat(order.reserve_until) <= now
+        return await self._settle_payment(order, may_charge=not expired)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    async def _reload(self, order: Order) -> Order:
+        fresh = await blocking(self.shop.order, order.tenant_id, order.id)
+        if fresh is None:
+            raise OrderNotFound(order.id)
+        return fresh
+
+    async def _audit(
+        self, order: Order, action: str, outcome: str, details: dict[str, Any]
+    ) -> None:
+        principal = context.current_principal()
+        actor = None if principal else RECOVERY_ACTOR
+        await self.audit.arecord(
+            action, f"order/{order.id}", outcome, details, actor=actor, tenant=order.tenant_id
+        )
+
+    def _now(self) -> str:
+        return iso(self.clock())

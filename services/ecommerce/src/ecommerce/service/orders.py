@@ -1,0 +1,50 @@
+"""Reading orders, and the fulfilment steps an admin records."""
+
+from __future__ import annotations
+
+from ecommerce.adapters.repository import DynamoShop
+from ecommerce.domain.exceptions import OrderNotFound
+from ecommerce.domain.orders import Order, OrderStatus, check_fulfilment
+from ecommerce.service.access import is_admin, may_act_for, require_admin
+from ecommerce.service.clock import Clock, iso, utc_now
+from lift_core.audit import AuditRecorder
+from lift_core.context import Principal
+
+
+class Orders:
+    def __init__(self, shop: DynamoShop, audit: AuditRecorder, *, clock: Clock = utc_now) -> None:
+        self.shop = shop
+        self.audit = audit
+        self.clock = clock
+
+    def get(self, principal: Principal, order_id: str) -> Order:
+        order = self.shop.order(principal.tenant_id, order_id)
+        if order is None or not may_act_for(principal, order.customer_id):
+            raise OrderNotFound(order_id)
+        return order
+
+    def page(
+        self,
+        principal: Principal,
+        *,
+        customer_id: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Order], str | None]:
+        """A customer's orders, newest first; without ``customer_id`` an admin sees the
+        whole store's and a customer their own."""
+        if customer_id is None and not is_admin(principal):
+            customer_id = principal.subject
+        if customer_id is not None and not may_act_for(principal, customer_id):
+            return [], None
+        return self.shop.orders_of(principal.tenant_id, customer_id, limit=limit, cursor=cursor)
+
+    def set_status(self, principal: Principal, order_id: str, target: OrderStatus) -> Order:
+        require_admin(principal)
+        order = self.get(principal, order_id)
+        check_fulfilment(order.status, target)
+        self.shop.set_status(order, target, at=iso(self.clock()))
+        self.audit.record(
+            "order.status", f"order/{order_id}", "success", {"from": order.status, "to": target}
+        )
+        return self.get(principal, order_id)
