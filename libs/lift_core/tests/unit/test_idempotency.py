@@ -131,3 +131,26 @@ async def test_cancelled_request_releases_the_key(make_app: Any, mint: Mint, pro
         timed_out = await c.post("/api/v1/wait", headers=_headers(mint, "k7"))
     assert timed_out.status_code == 504
     assert store.entries == {}
+
+
+async def test_a_request_cancelled_from_outside_still_releases_its_key(
+    make_app: Any, mint: Mint, probe: Any
+) -> None:
+    """anyio cancellation is level-triggered: once a scope is cancelled every later await in
+    it raises too, so the release must be shielded (a store's release awaits I/O)."""
+    import anyio
+    import anyio.lowlevel
+
+    class IoReleaseStore(InMemoryIdempotencyStore):
+        async def release(self, key: str) -> None:
+            await anyio.lowlevel.checkpoint()  # where an unshielded await is cancelled
+            await super().release(key)
+
+    store = IoReleaseStore()
+    app = make_app(store=store)
+    async with _client(app) as c:
+        # ASGITransport runs the app in this task: the caller's own timeout cancels it.
+        with anyio.move_on_after(0.05) as scope:
+            await c.post("/api/v1/wait", headers=_headers(mint, "k8"))
+    assert scope.cancelled_caught
+    assert store.entries == {}

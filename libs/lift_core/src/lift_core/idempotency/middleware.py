@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 
+import anyio
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -117,7 +118,11 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_receive, capture)
         except BaseException:
-            await self.store.release(scoped)
+            # Shielded: when the request is cancelled (its deadline passed, the client left)
+            # an unshielded await would be cancelled too, and the key would stay locked
+            # until the lock expired, answering every retry "still being processed".
+            with anyio.CancelScope(shield=True):
+                await self.store.release(scoped)
             raise
         response = StoredResponse(
             status,

@@ -283,7 +283,8 @@ class DynamoShop:
 
     def save_cart(self, tenant_id: str, customer_id: str, cart: Cart) -> Cart:
         item = self.t.carts(tenant_id, customer_id, items=cart.items)
-        item.version = cart.version
+        if cart.version is not None:
+            item.version = cart.version
         try:
             item.save()  # VersionAttribute: fails if someone saved since we read
         except PutError as exc:

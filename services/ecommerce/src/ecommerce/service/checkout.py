@@ -177,8 +177,8 @@ class Checkout:
                 payment = await self.payments.find(order.tenant_id, order.payment_key)
         except PaymentRefused as exc:
             return await self._release(order, OrderStatus.PAYMENT_DECLINED, exc.reason)
-        except PaymentUnknown:
-            _log.warning("payment outcome unknown; order %s stays pending", order.id)
+        except PaymentUnknown as exc:
+            _log.warning("payment outcome unknown (%s); order %s stays pending", exc, order.id)
             return order
         if payment is None:
             return await self._release(order, OrderStatus.REJECTED, "reservation expired")
