@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import pytest
+
+from lift_mesh import MeshSettings, ServiceClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -13,6 +16,23 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 async def test_fifty_customers_racing_for_ten_units_confirm_exactly_ten_orders(
     estate: Any,
 ) -> None:
+    # This test is about contention in e-commerce, not about a slow banking: give calls
+    # the default mesh timeouts rather than the fixture's tight ones.
+    payments = estate.shop_app.state.checkout.payments
+    tight = payments.client
+    payments.client = ServiceClient(
+        "banking",
+        settings=MeshSettings(services={"banking": ["http://banking"]}),
+        http=httpx.AsyncClient(transport=estate.link),
+    )
+    try:
+        await _race(estate)
+    finally:
+        await payments.client.aclose()
+        payments.client = tight
+
+
+async def _race(estate: Any) -> None:
     merchant = await estate.open_store()
     mug = await estate.product(price=1_000, quantity=10)
     buyers = await asyncio.gather(*(estate.customer(f"racer-{i}", funds=10_000) for i in range(50)))
@@ -34,7 +54,7 @@ async def test_fifty_customers_racing_for_ten_units_confirm_exactly_ten_orders(
     }
     # Recovery passes, as the periodic task runs them: a payment banking is still working
     # on answers "in progress" and is looked at again on the next pass.
-    for _ in range(10):
+    for _ in range(20):
         report = await estate.shop_app.state.checkout.recover()
         if report.still_open == 0:
             break

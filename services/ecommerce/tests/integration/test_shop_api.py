@@ -81,7 +81,7 @@ async def test_export_then_erasure_leaves_orders_but_no_readable_personal_data(
 ) -> None:
     await estate.open_store()
     mug = await estate.product(price=1_000, quantity=5)
-    shop, account = await estate.customer("sam", funds=50_000)
+    shop, _ = await estate.customer("sam", funds=50_000)
     await shop.post("/api/v1/cart/items", json={"product_id": mug, "quantity": 1})
     order = (await shop.post("/api/v1/cart/checkout", headers=estate.headers())).json()
 
