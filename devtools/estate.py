@@ -9,6 +9,7 @@ Plain subprocess supervision: no daemons, nothing left running after it exits.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -35,7 +36,10 @@ class Service:
 
 
 def _services(args: argparse.Namespace) -> list[Service]:
-    return [Service("banking", "banking.main:app_from_environment", args.banking_port)]
+    return [
+        Service("banking", "banking.main:app_from_environment", args.banking_port),
+        Service("ecommerce", "ecommerce.main:app_from_environment", args.ecommerce_port),
+    ]
 
 
 def _env(args: argparse.Namespace, endpoint: str, service: str) -> dict[str, str]:
@@ -53,6 +57,9 @@ def _env(args: argparse.Namespace, endpoint: str, service: str) -> dict[str, str
         "LIFT_IDENTITY_PORT": str(args.identity_port),
         "LIFT_IDENTITY_URL": f"http://127.0.0.1:{args.identity_port}",
         "LIFT_IDENTITY_KEY_PATH": str(ROOT / ".lift/dev-identity-key.pem"),
+        # Services find each other through lift_mesh's static registry.
+        "LIFT_MESH_SERVICES": json.dumps({"banking": [f"http://127.0.0.1:{args.banking_port}"]}),
+        "ECOMMERCE_IDENTITY_URL": f"http://127.0.0.1:{args.identity_port}",
     }
 
 
@@ -139,7 +146,7 @@ def _seed_banking(url: str, identity: str) -> dict[str, list[str]]:
         for owner, kind, amount in (
             ("alice", "checking", 250_000),
             ("bob", "savings", 90_000),
-            ("shop", "merchant", 0),
+            ("ecommerce", "merchant", 0),  # the shop's account, owned by its service
         ):
             own = {"Authorization": f"Bearer {_token(identity, tenant, owner, ['customer'])}"}
             existing: list[dict[str, Any]] = httpx.get(
@@ -168,6 +175,76 @@ def _seed_banking(url: str, identity: str) -> dict[str, list[str]]:
     return seeded
 
 
+PRODUCTS = (
+    ("MUG-001", "Enamel mug", "kitchen", 1_299, 25),
+    ("TEA-042", "Green tea, 100 g", "tea", 650, 80),
+    ("LAMP-7", "Desk lamp", "office", 4_900, 3),
+)
+
+
+def _seed_ecommerce(
+    urls: dict[str, str], identity: str, accounts: dict[str, list[str]]
+) -> dict[str, str]:
+    """Per tenant: the store settings, three products with stock, alice and bob as
+    customers whose bank accounts have a mandate for the shop. Idempotent."""
+    shop, bank = urls["ecommerce"], urls["banking"]
+    ids: dict[str, str] = {}
+    for tenant in TENANTS:
+        alice_acc, bob_acc, merchant = accounts[tenant]
+        admin = {"Authorization": f"Bearer {_token(identity, tenant, 'ada', ['admin'])}"}
+        httpx.put(
+            f"{shop}/api/v1/store",
+            headers=admin,
+            json={
+                "merchant_account_id": merchant,
+                "currency": "EUR",
+                "tax_rate_bp": 2000,
+                "shipping_fee": 495,
+                "free_shipping_from": 5_000,
+            },
+        ).raise_for_status()
+        listed = httpx.get(f"{shop}/api/v1/products?limit=100", headers=admin).json()["items"]
+        have = {p["sku"]: p["id"] for p in listed}
+        for sku, name, category, price, quantity in PRODUCTS:
+            if sku not in have:
+                created = httpx.post(
+                    f"{shop}/api/v1/products",
+                    headers=admin,
+                    json={
+                        "sku": sku,
+                        "name": name,
+                        "category": category,
+                        "price": price,
+                        "currency": "EUR",
+                        "quantity": quantity,
+                    },
+                )
+                created.raise_for_status()
+                have[sku] = created.json()["id"]
+        if tenant == "acme":
+            ids = have
+        for subject, account in (("alice", alice_acc), ("bob", bob_acc)):
+            own = {"Authorization": f"Bearer {_token(identity, tenant, subject, ['customer'])}"}
+            httpx.put(
+                f"{bank}/api/v1/accounts/{account}/mandates/{merchant}",
+                headers=own,
+                json={"max_amount": 100_000, "currency": "EUR"},
+            ).raise_for_status()
+            registered = httpx.post(
+                f"{shop}/api/v1/customers",
+                headers=own,
+                json={
+                    "bank_account_id": account,
+                    "name": subject.title(),
+                    "email": f"{subject}@{tenant}.example",
+                    "address": f"1 {subject.title()} Street",
+                },
+            )
+            if registered.status_code != 409:  # 409: registered by an earlier run
+                registered.raise_for_status()
+    return ids
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
@@ -182,6 +259,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--banking-port", type=int, default=int(os.getenv("LIFT_BANKING_PORT", "8001"))
+    )
+    parser.add_argument(
+        "--ecommerce-port", type=int, default=int(os.getenv("LIFT_ECOMMERCE_PORT", "8003"))
     )
     parser.add_argument("--reload", action="store_true", help="restart services on code changes")
     args = parser.parse_args()
@@ -216,7 +296,15 @@ def main() -> None:
             urls[service.name] = f"http://127.0.0.1:{service.port}"
             _wait_or_point_at_log(service.name, urls[service.name], proc)
         accounts = _seed_banking(urls["banking"], identity)
-        _print_status(endpoint, identity, urls, accounts, time.monotonic() - started)
+        products = _seed_ecommerce(urls, identity, accounts)
+        _print_status(
+            endpoint,
+            identity=identity,
+            urls=urls,
+            accounts=accounts,
+            products=products,
+            elapsed=time.monotonic() - started,
+        )
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
         print("a process exited; stopping the estate", file=sys.stderr)
@@ -239,9 +327,11 @@ def main() -> None:
 
 def _print_status(
     endpoint: str,
+    *,
     identity: str,
     urls: dict[str, str],
     accounts: dict[str, list[str]],
+    products: dict[str, str],
     elapsed: float,
 ) -> None:
     rows = [
@@ -249,7 +339,6 @@ def _print_status(
         ("identity", identity, f"{identity}/docs"),
         *((name, url, f"{url}/docs") for name, url in urls.items()),
         ("healthcare", "-", "not yet available (issue 7)"),
-        ("ecommerce", "-", "not yet available (issue 8)"),
     ]
     print(f"\nLift estate ready in {elapsed:.1f}s\n")
     for name, url, note in rows:
@@ -263,6 +352,8 @@ def _print_status(
         print(f"  acme {role:<9} ({subject}): export TOKEN_{role.upper()}={tokens[role]}")
     banking = urls["banking"]
     alice, bob, shop = accounts["acme"]
+    ecommerce = urls["ecommerce"]
+    mug = products["MUG-001"]
     print(
         f"""
 Try (tenant acme; alice owns {alice}, bob {bob}, shop {shop}):
@@ -273,6 +364,11 @@ Try (tenant acme; alice owns {alice}, bob {bob}, shop {shop}):
        -d '{{"source_account_id": "{alice}", "destination_account_id": "{bob}", \\
             "amount": 1500, "currency": "EUR"}}'
   curl -s {banking}/api/v1/compliance/audit-trail/verify -H "Authorization: Bearer $TOKEN_AUDITOR"
+  curl -s "{ecommerce}/api/v1/products?category=kitchen" -H "Authorization: Bearer $TOKEN_CUSTOMER"
+  curl -s -X POST {ecommerce}/api/v1/cart/items -H "Authorization: Bearer $TOKEN_CUSTOMER" \
+       -H "Content-Type: application/json" -d '{{"product_id": "{mug}", "quantity": 2}}'
+  curl -s -X POST {ecommerce}/api/v1/cart/checkout -H "Authorization: Bearer $TOKEN_CUSTOMER" \
+       -H "Idempotency-Key: order-1"
   make token TENANT=globex SUB=carol ROLES=customer
 
 Ctrl-C stops everything.""",

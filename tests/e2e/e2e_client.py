@@ -13,6 +13,7 @@ import httpx
 class Target:
     identity: str
     banking: str
+    ecommerce: str
 
 
 class Lift:
@@ -28,11 +29,9 @@ class Lift:
             .raise_for_status()
             .json()["access_token"]
         )
-        self.banking = httpx.Client(
-            base_url=f"{target.banking}/api/v1",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
-        )
+        auth = {"Authorization": f"Bearer {token}"}
+        self.banking = httpx.Client(base_url=f"{target.banking}/api/v1", headers=auth, timeout=30)
+        self.shop = httpx.Client(base_url=f"{target.ecommerce}/api/v1", headers=auth, timeout=30)
 
     def open_account(self, kind: str = "checking", owner: str | None = None) -> str:
         body: dict[str, Any] = {"type": kind, "currency": "EUR"}
@@ -90,3 +89,60 @@ class Lift:
             self.banking.get("/compliance/audit-trail/verify").raise_for_status().json()
         )
         return result
+
+    # -- banking: mandates ------------------------------------------------------------------
+
+    def grant_mandate(self, account_id: str, merchant_id: str, max_amount: int) -> None:
+        self.banking.put(
+            f"/accounts/{account_id}/mandates/{merchant_id}",
+            json={"max_amount": max_amount, "currency": "EUR"},
+        ).raise_for_status()
+
+    # -- e-commerce -------------------------------------------------------------------------
+
+    def configure_store(self, merchant_id: str) -> None:
+        self.shop.put(
+            "/store",
+            json={
+                "merchant_account_id": merchant_id,
+                "currency": "EUR",
+                "tax_rate_bp": 2000,
+                "shipping_fee": 500,
+                "free_shipping_from": 10_000,
+            },
+        ).raise_for_status()
+
+    def add_product(self, sku: str, price: int, quantity: int) -> str:
+        body = {
+            "sku": sku,
+            "name": sku.title(),
+            "category": "e2e",
+            "price": price,
+            "currency": "EUR",
+            "quantity": quantity,
+        }
+        product_id: str = self.shop.post("/products", json=body).raise_for_status().json()["id"]
+        return product_id
+
+    def product(self, product_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = self.shop.get(f"/products/{product_id}").raise_for_status().json()
+        return body
+
+    def register(self, bank_account_id: str) -> None:
+        self.shop.post(
+            "/customers",
+            json={
+                "bank_account_id": bank_account_id,
+                "name": "E2E Customer",
+                "email": "e2e@example.com",
+                "address": "1 Test Street",
+            },
+        ).raise_for_status()
+
+    def add_to_cart(self, product_id: str, quantity: int) -> None:
+        self.shop.post(
+            "/cart/items", json={"product_id": product_id, "quantity": quantity}
+        ).raise_for_status()
+
+    def checkout(self, key: str) -> httpx.Response:
+        return self.shop.post("/cart/checkout", headers={"Idempotency-Key": key})

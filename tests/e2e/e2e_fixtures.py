@@ -1,5 +1,6 @@
 """Where the journeys run: ``E2E_TARGET=local`` (default: a fixture starts the embedded
-estate), ``url`` (a deployed stage: ``E2E_IDENTITY_URL``, ``E2E_BANKING_URL``) or
+estate), ``url`` (a deployed stage: ``E2E_IDENTITY_URL``, ``E2E_BANKING_URL``,
+``E2E_ECOMMERCE_URL``) or
 ``compose`` (not built yet: issue 9)."""
 
 from __future__ import annotations
@@ -30,13 +31,17 @@ def _free_port() -> int:
 def target() -> Iterator[Target]:
     kind = os.environ.get("E2E_TARGET", "local")
     if kind == "url":
-        yield Target(identity=os.environ["E2E_IDENTITY_URL"], banking=os.environ["E2E_BANKING_URL"])
+        yield Target(
+            identity=os.environ["E2E_IDENTITY_URL"],
+            banking=os.environ["E2E_BANKING_URL"],
+            ecommerce=os.environ["E2E_ECOMMERCE_URL"],
+        )
         return
     if kind == "compose":
         if os.environ.get("E2E_REQUIRE_DOCKER") == "1":
             pytest.fail("E2E_TARGET=compose is not built yet (issue 9), and Docker is required")
         pytest.skip("E2E_TARGET=compose: the testcontainers fixture is not built yet (issue 9)")
-    ports = {name: _free_port() for name in ("emulator", "identity", "banking")}
+    ports = {name: _free_port() for name in ("emulator", "identity", "banking", "ecommerce")}
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [
             sys.executable,
@@ -48,6 +53,8 @@ def target() -> Iterator[Target]:
             str(ports["identity"]),
             "--banking-port",
             str(ports["banking"]),
+            "--ecommerce-port",
+            str(ports["ecommerce"]),
         ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -56,12 +63,14 @@ def target() -> Iterator[Target]:
     estate = Target(
         identity=f"http://127.0.0.1:{ports['identity']}",
         banking=f"http://127.0.0.1:{ports['banking']}",
+        ecommerce=f"http://127.0.0.1:{ports['ecommerce']}",
     )
     try:
         deadline = time.monotonic() + 90
         while True:
             try:
-                if httpx.get(f"{estate.banking}/health/ready", timeout=2).status_code == 200:
+                urls = (estate.banking, estate.ecommerce)
+                if all(httpx.get(f"{u}/health/ready", timeout=2).status_code == 200 for u in urls):
                     break
             except httpx.TransportError:
                 pass

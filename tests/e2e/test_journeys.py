@@ -51,3 +51,50 @@ def test_tenants_are_isolated(target: Target) -> None:
     assert stolen.status_code == 404
     spoofed = alice.banking.get(f"/accounts/{account}", headers={"X-Tenant-ID": globex})
     assert spoofed.status_code == 403
+
+    shop_admin = Lift(target, acme, "ada", ["admin"])
+    shop_admin.configure_store(account)
+    product = shop_admin.add_product("ISO-1", price=100, quantity=1)
+    assert intruder.shop.get(f"/products/{product}").status_code == 404
+    assert intruder.shop.post("/cart/items", json={"product_id": product}).status_code == 404
+    assert intruder.shop.get("/store").status_code == 409  # globex has no store of its own
+
+
+def test_checkout_charges_once_in_banking_and_a_decline_releases_the_stock(
+    target: Target,
+) -> None:
+    tenant = _tenant()
+    teller = Lift(target, tenant, "tina", ["teller"])
+    admin = Lift(target, tenant, "ada", ["admin"])
+    merchant = teller.open_account("merchant", owner="ecommerce")
+    admin.configure_store(merchant)
+    lamp = admin.add_product("LAMP-E2E", price=4_000, quantity=3)
+
+    buyer = Lift(target, tenant, "bella", ["customer"])
+    account = buyer.open_account()
+    buyer.deposit(account, 20_000)
+    buyer.grant_mandate(account, merchant, 50_000)
+    buyer.register(account)
+    buyer.add_to_cart(lamp, 2)
+    first = buyer.checkout("order-1")
+    again = buyer.checkout("order-1")
+    assert first.status_code == 201, first.text
+    order = first.json()
+    assert order["status"] == "CONFIRMED"
+    assert again.json()["id"] == order["id"]
+    total = order["totals"]["total"]  # 80.00 + 16.00 tax + 5.00 shipping
+    assert total == 10_100
+    assert buyer.balance(account) == 20_000 - total  # charged exactly once
+    assert teller.balance(merchant) == total
+    payment = buyer.banking.get(f"/payments/{order['payment_id']}").json()
+    assert (payment["amount"], payment["status"]) == (total, "captured")
+
+    broke = Lift(target, tenant, "brett", ["customer"])
+    empty = broke.open_account()
+    broke.grant_mandate(empty, merchant, 50_000)
+    broke.register(empty)
+    broke.add_to_cart(lamp, 1)
+    declined = broke.checkout("order-2")
+    assert declined.json()["status"] == "PAYMENT_DECLINED", declined.text
+    stock = admin.product(lamp)
+    assert (stock["quantity"], stock["reserved"], stock["available"]) == (1, 0, 1)
