@@ -60,6 +60,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     e.CustomerNotFound: (404, "customer-not-found"),
     e.CustomerExists: (409, "customer-exists"),
     e.CustomerErased: (410, "customer-erased"),
+    e.BankAccountNotFound: (422, "bank-account-not-found"),
     SubjectErased: (410, "customer-erased"),
     e.CartItemNotFound: (404, "cart-item-not-found"),
     e.EmptyCart: (422, "empty-cart"),

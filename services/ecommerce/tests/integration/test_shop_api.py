@@ -112,7 +112,7 @@ async def test_bad_input_answers_a_clear_problem(estate: Any) -> None:
     await estate.open_store("globex")
     mug = await estate.product(price=1_000, quantity=5)
     theirs = await estate.product(price=1_000, quantity=5, tenant="globex")
-    shop, _ = await estate.customer("tom", funds=10_000)
+    shop, tom_account = await estate.customer("tom", funds=10_000)
     stranger = estate.shop("tom", tenant="globex")
     admin = estate.shop("ada", roles=["admin"])
     cases: list[tuple[Any, str, str, Any, dict[str, str], int, str]] = [
@@ -187,10 +187,19 @@ async def test_bad_input_answers_a_clear_problem(estate: Any) -> None:
         (shop, "GET", "/api/v1/customers/someone-else", None, {}, 404, "customer-not-found"),
         (stranger, "GET", "/api/v1/customers/tom", None, {}, 404, "customer-not-found"),
         (
+            estate.shop("uma"),  # someone else's bank account
+            "POST",
+            "/api/v1/customers",
+            {"bank_account_id": tom_account, "name": "U", "email": "u@x.example", "address": "x"},
+            {},
+            422,
+            "bank-account-not-found",
+        ),
+        (
             shop,
             "POST",
             "/api/v1/customers",
-            {"bank_account_id": "acc_1", "name": "T", "email": "t@example.com", "address": "x"},
+            {"bank_account_id": tom_account, "name": "T", "email": "t@x.example", "address": "x"},
             {},
             409,
             "customer-exists",

@@ -108,6 +108,17 @@ class BankingPayments:
         except MeshError as exc:
             raise PaymentUnknown(str(exc)) from exc
 
+    async def owns_account(self, account_id: str) -> bool:
+        """Whether the *caller* (their token is forwarded) holds this bank account, so no
+        one registers someone else's account to be charged."""
+        try:
+            await self.client.get(f"/api/v1/accounts/{account_id}/balance")
+        except (NotFoundError, ForbiddenError):
+            return False
+        except MeshError as exc:
+            raise PaymentUnknown(str(exc)) from exc
+        return True
+
     async def find(self, tenant: str, key: str) -> Payment | None:
         """The payment made with ``key``, None if banking has none; ``PaymentUnknown`` if
         banking cannot say."""

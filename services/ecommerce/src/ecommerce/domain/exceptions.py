@@ -51,6 +51,10 @@ class CustomerExists(ShopError):
     pass
 
 
+class BankAccountNotFound(ShopError):
+    """The bank account is unknown or not the caller's."""
+
+
 class CustomerErased(ShopError):
     """The customer's personal data was crypto-shredded (GDPR erasure)."""
 

@@ -6,10 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from ecommerce.api.deps import CustomersService, OrdersService
+from ecommerce.api.deps import CheckoutService, CustomersService, OrdersService
 from ecommerce.api.schemas import CustomerOut, OrderPage, RegisterCustomer
 from ecommerce.api.views import order_out
 from ecommerce.domain.customers import Customer
+from ecommerce.domain.exceptions import BankAccountNotFound
+from ecommerce.service.checkout import blocking
 from lift_core.auth import CurrentPrincipal
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
@@ -19,11 +21,22 @@ def _out(c: Customer) -> CustomerOut:
     return CustomerOut.model_validate(c, from_attributes=True)
 
 
-@router.post("", status_code=201, summary="Register as a customer (admins: anyone)")
-def register(
-    body: RegisterCustomer, principal: CurrentPrincipal, customers: CustomersService
+@router.post(
+    "",
+    status_code=201,
+    summary="Register as a customer with a bank account you hold (admins: anyone)",
+)
+async def register(
+    body: RegisterCustomer,
+    principal: CurrentPrincipal,
+    customers: CustomersService,
+    checkout: CheckoutService,
 ) -> CustomerOut:
-    return _out(customers.register(principal, **body.model_dump()))
+    if not principal.has_any_role("admin") and not await checkout.payments.owns_account(
+        body.bank_account_id
+    ):
+        raise BankAccountNotFound("register a bank account you hold in banking")
+    return _out(await blocking(customers.register, principal, **body.model_dump()))
 
 
 @router.get("/{customer_id}", summary="A customer's profile (themselves or an admin)")
