@@ -10,6 +10,7 @@ from bench import (
     audit_protection,
     banking_endpoints,
     cold_start,
+    ecommerce_endpoints,
     lift_core_overhead,
     mesh_overhead,
 )
@@ -20,6 +21,7 @@ SUITES: dict[str, Callable[[], dict[str, Any]]] = {
     "mesh_overhead": mesh_overhead.run,
     "audit_protection": audit_protection.run,
     "banking_endpoints": banking_endpoints.run,
+    "ecommerce_endpoints": ecommerce_endpoints.run,
 }
 
 

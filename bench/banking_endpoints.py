@@ -149,7 +149,9 @@ def run(*, seconds: int = 5, connections: int = 16) -> dict[str, Any]:
     return data
 
 
-def _emulator_latency(endpoint: str, prefix: str, accounts: list[str]) -> dict[str, float]:
+def _emulator_latency(
+    endpoint: str, prefix: str, accounts: list[str], table: str = "banking-accounts"
+) -> dict[str, float]:
     client = boto3.client(
         "dynamodb",
         endpoint_url=endpoint,
@@ -157,7 +159,7 @@ def _emulator_latency(endpoint: str, prefix: str, accounts: list[str]) -> dict[s
         aws_access_key_id="bench",
         aws_secret_access_key="bench",  # noqa: S106 - the emulator's fake credentials
     )
-    table = f"{prefix}banking-accounts"
+    table = f"{prefix}{table}"
     key = {"tenant_id": {"S": "bench"}, "account_id": {"S": accounts[0]}}
     gets, writes = [], []
     for _ in range(200):

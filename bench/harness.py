@@ -55,6 +55,7 @@ def wrk(
     headers: dict[str, str],
     script: Path | None = None,
     body: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run wrk; ``script`` defaults to a plain GET reporter. ``body`` reaches the script as
     ``WRK_BODY`` (wrk takes methods and bodies only from Lua)."""
@@ -64,7 +65,7 @@ def wrk(
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script)]
     for name, value in headers.items():
         argv += ["-H", f"{name}: {value}"]
-    env = {**os.environ, "WRK_BODY": body} if body is not None else None
+    env = {**os.environ, **(env or {}), **({"WRK_BODY": body} if body is not None else {})}
     out = subprocess.run(  # noqa: S603 - fixed argv
         [*argv, url], capture_output=True, text=True, check=True, cwd=ROOT, env=env
     ).stdout

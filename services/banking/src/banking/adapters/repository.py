@@ -199,17 +199,15 @@ class DynamoBank:
             payer_key=item.payer_key,
         )
 
-    def payments_by_payer(
-        self, tenant_id: str, payer_account_id: str, since: str
-    ) -> list[Operation]:
-        return [
-            op
-            for item in self.t.operations.payer_index.query(
+    def count_payments_by_payer(self, tenant_id: str, payer_account_id: str, since: str) -> int:
+        """Payments of the payer since ``since`` (the fraud velocity rule): one count query,
+        not a read per payment."""
+        return int(
+            self.t.operations.payer_index.count(
                 f"{tenant_id}#{payer_account_id}",
                 range_key_condition=self.t.operations.created_at >= since,
             )
-            if (op := self.operation(item.tenant_id, item.op_id)) is not None
-        ]
+        )
 
     def has_paid(self, tenant_id: str, payer_account_id: str, merchant_account_id: str) -> bool:
         for item in self.t.operations.payer_index.query(f"{tenant_id}#{payer_account_id}"):

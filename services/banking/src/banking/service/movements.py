@@ -156,7 +156,7 @@ class Movements:
         assessment = assess(
             amount=money.amount,
             method=method,
-            recent_payments=len(self.bank.payments_by_payer(principal.tenant_id, payer_id, since)),
+            recent_payments=self.bank.count_payments_by_payer(principal.tenant_id, payer_id, since),
             paid_payee_before=self.bank.has_paid(principal.tenant_id, payer_id, merchant_id),
             rules=self.fraud,
         )
