@@ -17,6 +17,7 @@ from lift_mesh.errors import (
     ValidationError,
 )
 from lift_mesh.faults import FaultInjector, Faults
+from lift_mesh.payments import Payment, PaymentRefused, PaymentsClient, PaymentUnknown
 from lift_mesh.registry import (
     CachedRegistry,
     CloudMapRegistry,
@@ -42,6 +43,10 @@ __all__ = [
     "MeshSettings",
     "MeshTimeoutError",
     "NotFoundError",
+    "Payment",
+    "PaymentRefused",
+    "PaymentUnknown",
+    "PaymentsClient",
     "RateLimitedError",
     "Registry",
     "RegistryEntry",

@@ -11,7 +11,6 @@ from functools import lru_cache
 from fastapi import FastAPI
 from pynamodb.models import Model
 
-from ecommerce.adapters.banking import BankingPayments
 from ecommerce.adapters.models import (
     CartModel,
     CustomerModel,
@@ -43,7 +42,7 @@ from lift_core.auth import JwtVerifier
 from lift_core.dynamo import bind_model, ensure_tables, table_check
 from lift_core.idempotency.dynamo import DynamoIdempotencyStore, IdempotencyRecord
 from lift_core.protection import DataKeyRecord, SubjectErased, cipher_from_settings
-from lift_mesh import DevIssuerTokens, MeshSettings, ServiceClient, ServiceTokens
+from lift_mesh import DevIssuerTokens, MeshSettings, PaymentsClient, ServiceClient, ServiceTokens
 
 _log = logging.getLogger("ecommerce.recovery")
 
@@ -111,7 +110,7 @@ def create_ecommerce_app(
     audit = AuditRecorder(DynamoAuditStore(audit_table), audit_policy(s), service="ecommerce")
     customers_uc = Customers(shop, cipher_from_settings(lift, keys_table), audit)
     carts_uc = Carts(shop)
-    payments = BankingPayments(
+    payments = PaymentsClient(
         banking or ServiceClient("banking", settings=MeshSettings()),
         tokens or DevIssuerTokens(s.identity_url, subject=s.service_subject),
     )

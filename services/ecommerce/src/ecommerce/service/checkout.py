@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
-from ecommerce.adapters.banking import BankingPayments, Payment, PaymentRefused, PaymentUnknown
 from ecommerce.adapters.repository import DynamoShop
 from ecommerce.domain.catalog import ProductStatus
 from ecommerce.domain.exceptions import (
@@ -49,6 +48,7 @@ from ecommerce.service.customers import Customers
 from lift_core import context
 from lift_core.audit import AuditRecorder
 from lift_core.context import Principal
+from lift_mesh import Payment, PaymentRefused, PaymentsClient, PaymentUnknown
 
 T = TypeVar("T")
 _NAMESPACE = uuid.UUID("2b3c9a8e-6d1f-4f0e-8b7a-65636f6d6d65")
@@ -82,7 +82,7 @@ class Checkout:
         shop: DynamoShop,
         carts: Carts,
         customers: Customers,
-        payments: BankingPayments,
+        payments: PaymentsClient,
         audit: AuditRecorder,
         *,
         reservation_seconds: int,

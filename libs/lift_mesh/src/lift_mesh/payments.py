@@ -1,8 +1,8 @@
-"""Banking's payment API through lift_mesh, as this service's own merchant identity.
+"""The client every service uses for the estate's payment API (banking's ``/payments``).
 
-The shop charges a customer under the mandate the customer granted its merchant account,
-so the checkout, the recovery path and refunds all call with one identity, and a charge
-repeated with the order's Idempotency-Key lands at most once.
+A service charges a payer as its own identity (the owner of its merchant account) under
+the mandate the payer granted that account. Charges, look-ups and refunds are keyed: a
+charge repeated with the same key lands at most once, so a saga can always ask again.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lift_mesh import (
+from lift_mesh.client import ServiceClient
+from lift_mesh.credentials import ServiceTokens
+from lift_mesh.errors import (
     ConflictError,
     ForbiddenError,
     MeshError,
     NotFoundError,
-    ServiceClient,
-    ServiceTokens,
     ValidationError,
 )
 
@@ -66,7 +66,7 @@ def _payment(body: dict[str, Any]) -> Payment:
     )
 
 
-class BankingPayments:
+class PaymentsClient:
     def __init__(self, client: ServiceClient, tokens: ServiceTokens) -> None:
         self.client = client
         self.tokens = tokens
