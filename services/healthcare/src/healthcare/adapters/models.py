@@ -1,0 +1,166 @@
+"""Healthcare's DynamoDB tables (PynamoDB models never leave ``adapters/``)."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+
+class MrnIndex(GlobalSecondaryIndex["PatientModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "mrn-index"
+        projection = KeysOnlyProjection()
+
+    tenant_mrn = UnicodeAttribute(hash_key=True)
+
+
+class SsnIndex(GlobalSecondaryIndex["PatientModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "ssn-index"
+        projection = KeysOnlyProjection()
+
+    ssn_index = UnicodeAttribute(hash_key=True)  # blind index: HMAC of tenant|ssn|value
+
+
+class PatientModel(Model):
+    """Patients (``pat_…``) and one ``mrn#<MRN>`` claim per MRN in the same partition."""
+
+    class Meta:
+        table_name = "patients"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    patient_id = UnicodeAttribute(range_key=True)
+    tenant_mrn = UnicodeAttribute(null=True)
+    mrn = UnicodeAttribute(null=True)
+    subject = UnicodeAttribute(null=True)
+    bank_account_id = UnicodeAttribute(null=True)
+    phi = JSONAttribute(null=True)  # field -> ciphertext under the patient's key
+    ssn_sealed = UnicodeAttribute(null=True)
+    ssn_index = UnicodeAttribute(null=True)
+    consent = JSONAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    mrn_index = MrnIndex()
+    by_ssn = SsnIndex()
+
+
+class SubjectIndex(GlobalSecondaryIndex["ProviderModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "subject-index"
+        projection = AllProjection()
+
+    tenant_subject = UnicodeAttribute(hash_key=True)
+
+
+class ProviderModel(Model):
+    """Providers (``prv_…``) and one ``npi#<NPI>`` claim per NPI."""
+
+    class Meta:
+        table_name = "providers"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    provider_id = UnicodeAttribute(range_key=True)
+    tenant_subject = UnicodeAttribute(null=True)
+    npi = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(null=True)
+    subject = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    by_subject = SubjectIndex()
+
+
+class CareModel(Model):
+    """Encounters (``enc_…``), care relationships (``rel#<patient>#<provider>``) and
+    break-glass grants (``bg#<patient>#<provider>``): what access decisions look up."""
+
+    class Meta:
+        table_name = "care"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    item_id = UnicodeAttribute(range_key=True)
+    patient_id = UnicodeAttribute()
+    provider_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    expires_at = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+
+
+class PatientRecordsIndex(GlobalSecondaryIndex["RecordModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "patient-index"
+        projection = AllProjection()
+
+    tenant_patient = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class RecordModel(Model):
+    class Meta:
+        table_name = "records"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    record_id = UnicodeAttribute(range_key=True)
+    tenant_patient = UnicodeAttribute()
+    patient_id = UnicodeAttribute()
+    author_provider_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    content_sealed = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    by_patient = PatientRecordsIndex()
+
+
+class DisclosureModel(Model):
+    """Accounting of disclosures (HIPAA 164.528): one item per PHI access, per patient."""
+
+    class Meta:
+        table_name = "disclosures"
+
+    tenant_patient = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)  # "<iso time>#<random>"
+    at = UnicodeAttribute()
+    accessor = UnicodeAttribute()
+    role = UnicodeAttribute()
+    purpose = UnicodeAttribute()
+    resource = UnicodeAttribute()
+    outcome = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    emergency = BooleanAttribute(default=False)
+
+
+class OpenInvoicesIndex(GlobalSecondaryIndex["InvoiceModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "open-index"
+        projection = AllProjection()
+
+    open_marker = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class InvoiceModel(Model):
+    class Meta:
+        table_name = "invoices"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    invoice_id = UnicodeAttribute(range_key=True)
+    encounter_id = UnicodeAttribute()
+    patient_id = UnicodeAttribute()
+    amount = NumberAttribute()
+    currency = UnicodeAttribute()
+    payer_account_id = UnicodeAttribute()
+    merchant_account_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    payment_id = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(default="")
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    open_marker = UnicodeAttribute(null=True)
+    open_index = OpenInvoicesIndex()
+
+
+class ClinicModel(Model):
+    class Meta:
+        table_name = "clinics"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    merchant_account_id = UnicodeAttribute()
+    currency = UnicodeAttribute()

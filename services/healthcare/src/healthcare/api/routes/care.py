@@ -1,0 +1,111 @@
+"""Providers, encounters, records, the clinic's settings and invoices."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from healthcare.api.deps import BillingService, ChartsService, DirectoryService, StatedPurpose
+from healthcare.api.schemas import (
+    ClinicIn,
+    CreateEncounter,
+    CreateInvoice,
+    CreateProvider,
+    CreateRecord,
+    EncounterOut,
+    InvoiceOut,
+    ProviderOut,
+    RecordOut,
+)
+from healthcare.domain.models import InvoiceStatus
+from lift_core.auth import CurrentPrincipal
+
+router = APIRouter(prefix="/api/v1", tags=["care"])
+
+
+@router.put("/clinic", summary="The clinic's merchant account in banking (admin)")
+def put_clinic(
+    body: ClinicIn, principal: CurrentPrincipal, directory: DirectoryService
+) -> ClinicIn:
+    directory.configure(principal, body.merchant_account_id, body.currency)
+    return body
+
+
+@router.post("/providers", status_code=201, summary="Register a provider (NPI check digit)")
+def create_provider(
+    body: CreateProvider, principal: CurrentPrincipal, directory: DirectoryService
+) -> ProviderOut:
+    provider = directory.add_provider(principal, **body.model_dump())
+    return ProviderOut.model_validate(provider, from_attributes=True)
+
+
+@router.get("/providers/{provider_id}", summary="One provider")
+def get_provider(
+    provider_id: str, principal: CurrentPrincipal, directory: DirectoryService
+) -> ProviderOut:
+    return ProviderOut.model_validate(
+        directory.provider(principal, provider_id), from_attributes=True
+    )
+
+
+@router.post("/encounters", status_code=201, summary="Link a provider to a patient")
+def create_encounter(
+    body: CreateEncounter, principal: CurrentPrincipal, directory: DirectoryService
+) -> EncounterOut:
+    encounter = directory.add_encounter(principal, body.patient_id, body.provider_id)
+    return EncounterOut.model_validate(encounter, from_attributes=True)
+
+
+@router.post("/records", status_code=201, summary="Write a record (treating clinician or nurse)")
+def create_record(
+    body: CreateRecord, principal: CurrentPrincipal, charts: ChartsService
+) -> RecordOut:
+    record = charts.add_record(principal, body.patient_id, body.kind, body.content)
+    return RecordOut(
+        id=record.id,
+        patient_id=record.patient_id,
+        author_provider_id=record.author_provider_id,
+        kind=record.kind,
+        created_at=record.created_at,
+        content=body.content,
+    )
+
+
+@router.get("/records/{record_id}", summary="Read a record for a stated purpose (audited)")
+def get_record(
+    record_id: str, purpose: StatedPurpose, principal: CurrentPrincipal, charts: ChartsService
+) -> RecordOut:
+    record, content = charts.read_record(principal, record_id, purpose)
+    return RecordOut(
+        id=record.id,
+        patient_id=record.patient_id,
+        author_provider_id=record.author_provider_id,
+        kind=record.kind,
+        created_at=record.created_at,
+        content=content,
+    )
+
+
+@router.post(
+    "/encounters/{encounter_id}/invoice",
+    status_code=201,
+    summary="Invoice an encounter and charge the patient through banking",
+    responses={202: {"description": "Banking did not answer; the invoice is settled later"}},
+)
+async def invoice(
+    encounter_id: str,
+    body: CreateInvoice,
+    principal: CurrentPrincipal,
+    billing: BillingService,
+    response: Response,
+) -> InvoiceOut:
+    inv = await billing.invoice(principal, encounter_id, body.amount)
+    if inv.status is InvoiceStatus.PENDING:
+        response.status_code = 202
+    return InvoiceOut.model_validate(inv, from_attributes=True)
+
+
+@router.get("/invoices/{invoice_id}", summary="One invoice (billing, admin, the patient)")
+async def get_invoice(
+    invoice_id: str, principal: CurrentPrincipal, billing: BillingService
+) -> InvoiceOut:
+    return InvoiceOut.model_validate(await billing.get(principal, invoice_id), from_attributes=True)

@@ -1,0 +1,155 @@
+"""Request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+
+Subject = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{0,63}$")]
+AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ClinicIn(Strict):
+    merchant_account_id: AccountId
+    currency: Currency
+
+
+class CreatePatient(Strict):
+    mrn: str = Field(pattern=r"^[A-Z0-9-]{4,20}$", examples=["MRN-000123"])
+    name: str = Field(min_length=1, max_length=200)
+    date_of_birth: date
+    address: str = Field(default="", max_length=500)
+    phone: str = Field(default="", max_length=40)
+    insurance: str = Field(default="", max_length=100, description="insurer and member id")
+    ssn: str | None = Field(
+        default=None, pattern=r"^\d{3}-\d{2}-\d{4}$", description="stored encrypted, never returned"
+    )
+    subject: Subject | None = Field(default=None, description="the patient's own login")
+    bank_account_id: AccountId | None = None
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _not_future(cls, value: date) -> date:
+        if value > date.today():
+            raise ValueError("date of birth is in the future")
+        return value
+
+
+class PatientCreated(BaseModel):
+    id: str
+    mrn: str
+
+
+class ConsentIn(Strict):
+    granted: bool
+    restricted_providers: list[Annotated[str, Field(pattern=r"^prv_[a-f0-9]{32}$")]] = Field(
+        default_factory=list, max_length=100
+    )
+
+
+class ConsentOut(BaseModel):
+    granted: bool
+    restricted_providers: list[str]
+    updated_at: str
+
+
+class PatientOut(BaseModel):
+    """Only the fields the caller's role may see are present."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+
+
+class SearchHit(BaseModel):
+    id: str
+    mrn: str
+
+
+class BreakGlassIn(Strict):
+    reason: str = Field(min_length=10, max_length=500)
+
+
+class BreakGlassOut(BaseModel):
+    patient_id: str
+    expires_at: str
+
+
+class DisclosureOut(BaseModel):
+    at: str
+    accessor: str
+    role: str
+    purpose: str
+    resource: str
+    outcome: str
+    reason: str
+    emergency: bool
+
+
+class CreateProvider(Strict):
+    npi: str = Field(pattern=r"^\d{10}$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["clinician", "nurse"]
+    subject: Subject
+
+
+class ProviderOut(BaseModel):
+    id: str
+    npi: str
+    name: str
+    kind: str
+    subject: str
+    created_at: str
+
+
+class CreateEncounter(Strict):
+    patient_id: str = Field(min_length=1, max_length=64)
+    provider_id: str = Field(min_length=1, max_length=64)
+
+
+class EncounterOut(BaseModel):
+    id: str
+    patient_id: str
+    provider_id: str
+    created_at: str
+
+
+class CreateRecord(Strict):
+    patient_id: str = Field(min_length=1, max_length=64)
+    kind: Literal["note", "diagnosis", "lab", "prescription"]
+    content: str = Field(min_length=1, max_length=20_000)
+
+
+class RecordMeta(BaseModel):
+    id: str
+    patient_id: str
+    author_provider_id: str
+    kind: str
+    created_at: str
+
+
+class RecordOut(RecordMeta):
+    content: str
+
+
+class CreateInvoice(Strict):
+    amount: StrictInt = Field(gt=0, le=10**9, description="minor units")
+
+
+class InvoiceOut(BaseModel):
+    id: str
+    encounter_id: str
+    patient_id: str
+    amount: int
+    currency: str
+    status: str
+    payment_id: str | None
+    reason: str
+    created_at: str
+    updated_at: str

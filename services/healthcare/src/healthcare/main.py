@@ -1,0 +1,180 @@
+"""The healthcare app: wiring of tables, cipher, banking client, use cases, retry task."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from functools import lru_cache
+
+from fastapi import FastAPI
+from pynamodb.models import Model
+
+from healthcare.adapters.models import (
+    CareModel,
+    ClinicModel,
+    DisclosureModel,
+    InvoiceModel,
+    PatientModel,
+    ProviderModel,
+    RecordModel,
+)
+from healthcare.adapters.repository import ClinicTables, DynamoClinic
+from healthcare.api.routes import care, patients
+from healthcare.config import HealthcareSettings
+from healthcare.domain import exceptions as e
+from healthcare.service.billing import Billing
+from healthcare.service.charts import Charts
+from healthcare.service.directory import Directory
+from lift_core import LiftSettings, create_app
+from lift_core.audit import (
+    HIPAA,
+    PCI_DSS,
+    SOC2,
+    ActionRule,
+    AuditPolicy,
+    AuditRecord,
+    AuditRecorder,
+    DynamoAuditStore,
+)
+from lift_core.auth import JwtVerifier
+from lift_core.dynamo import bind_model, ensure_tables, table_check
+from lift_core.idempotency.dynamo import DynamoIdempotencyStore, IdempotencyRecord
+from lift_core.protection import BlindIndex, DataKeyRecord, cipher_from_settings
+from lift_mesh import DevIssuerTokens, MeshSettings, PaymentsClient, ServiceClient, ServiceTokens
+
+_log = logging.getLogger("healthcare.billing")
+
+ERRORS: dict[type[Exception], tuple[int, str]] = {
+    e.NotPermitted: (403, "not-permitted"),
+    e.AccessDenied: (403, "access-denied"),
+    e.PatientNotFound: (404, "patient-not-found"),
+    e.ProviderNotFound: (404, "provider-not-found"),
+    e.RecordNotFound: (404, "record-not-found"),
+    e.EncounterNotFound: (404, "encounter-not-found"),
+    e.InvoiceNotFound: (404, "invoice-not-found"),
+    e.InvalidNpi: (422, "invalid-npi"),
+    e.DuplicateMrn: (409, "duplicate-mrn"),
+    e.DuplicateNpi: (409, "duplicate-npi"),
+    e.ClinicNotConfigured: (409, "clinic-not-configured"),
+    e.InvoiceExists: (409, "invoice-exists"),
+    e.PaymentServiceUnavailable: (503, "payment-service-unavailable"),
+}
+
+
+def audit_policy(settings: HealthcareSettings) -> AuditPolicy:
+    """HIPAA 164.312(b) for every PHI access; break-glass flagged as emergency."""
+    days = settings.audit_retention_days
+    phi = ActionRule((HIPAA,), retention_days=days, sensitive=True)
+    return AuditPolicy(
+        {
+            "phi.read": phi,
+            "phi.emergency-read": ActionRule((HIPAA,), days, sensitive=True, emergency=True),
+            "phi.break-glass": ActionRule((HIPAA,), days, sensitive=True, emergency=True),
+            "record.*": phi,
+            "patient.*": phi,
+            "consent.*": phi,
+            "invoice.*": ActionRule((HIPAA, PCI_DSS), retention_days=days),
+        },
+        default=ActionRule((HIPAA, SOC2), retention_days=days),
+    )
+
+
+def create_healthcare_app(
+    lift: LiftSettings | None = None,
+    hc: HealthcareSettings | None = None,
+    *,
+    verifier: JwtVerifier | None = None,
+    banking: ServiceClient | None = None,
+    tokens: ServiceTokens | None = None,
+) -> FastAPI:
+    lift = lift or LiftSettings(service_name="healthcare")
+    s = hc or HealthcareSettings()
+    tables = ClinicTables(
+        patients=bind_model(PatientModel, lift, "healthcare-patients"),
+        providers=bind_model(ProviderModel, lift, "healthcare-providers"),
+        care=bind_model(CareModel, lift, "healthcare-care"),
+        records=bind_model(RecordModel, lift, "healthcare-records"),
+        disclosures=bind_model(DisclosureModel, lift, "healthcare-disclosures"),
+        invoices=bind_model(InvoiceModel, lift, "healthcare-invoices"),
+        clinics=bind_model(ClinicModel, lift, "healthcare-clinics"),
+    )
+    audit_table = bind_model(AuditRecord, lift, "healthcare-audit")
+    idempotency_table = bind_model(IdempotencyRecord, lift, "healthcare-idempotency")
+    keys_table = bind_model(DataKeyRecord, lift, "healthcare-keys")
+    owned: list[type[Model]] = [*tables.all(), audit_table, idempotency_table, keys_table]
+    if lift.auto_create_tables:
+        ensure_tables(owned, lift)
+    clinic = DynamoClinic(tables)
+    audit = AuditRecorder(DynamoAuditStore(audit_table), audit_policy(s), service="healthcare")
+    blind = BlindIndex(base64.b64decode(lift.blind_index_key.get_secret_value()))
+    payments = PaymentsClient(
+        banking or ServiceClient("banking", settings=MeshSettings()),
+        tokens or DevIssuerTokens(s.identity_url, subject=s.service_subject),
+    )
+    billing = Billing(
+        clinic, payments, audit, retry_min_age_seconds=s.billing_retry_min_age_seconds
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = None
+        if s.billing_retry_interval_seconds > 0:
+            task = asyncio.create_task(_retry_forever(billing, s))
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await payments.client.aclose()
+
+    app = create_app(
+        settings=lift,
+        title="Lift healthcare",
+        description="Patients, providers, consent-gated medical records and billing. Every "
+        "PHI access states a purpose, is decided by the HIPAA rules and is audited.",
+        routers=[patients.router, care.router],
+        error_map=ERRORS,
+        readiness_checks={"dynamodb": lambda: table_check(owned)},
+        idempotency_store=DynamoIdempotencyStore(idempotency_table, lift.idempotency_ttl_seconds),
+        audit=audit,
+        verifier=verifier,
+        lifespan=lifespan,
+    )
+    app.state.charts = Charts(
+        clinic,
+        cipher_from_settings(lift, keys_table),
+        blind,
+        audit,
+        break_glass=timedelta(minutes=s.break_glass_minutes),
+    )
+    app.state.directory = Directory(clinic, audit)
+    app.state.billing = billing
+    app.state.clinic = clinic
+    return app
+
+
+async def _retry_forever(billing: Billing, s: HealthcareSettings) -> None:
+    while True:
+        await asyncio.sleep(s.billing_retry_interval_seconds)
+        try:
+            report = await billing.retry_pending(limit=s.billing_retry_batch)
+        except Exception:  # keep the loop alive; the next pass tries again
+            _log.exception("invoice retry pass failed")
+            continue
+        if report.examined:
+            _log.info(
+                "invoice retry: examined %d, settled %s, still pending %d",
+                report.examined,
+                report.settled,
+                report.still_pending,
+            )
+
+
+@lru_cache(maxsize=1)
+def app_from_environment() -> FastAPI:
+    """For uvicorn: ``uvicorn healthcare.main:app_from_environment --factory``."""
+    return create_healthcare_app()

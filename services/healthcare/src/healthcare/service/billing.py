@@ -1,0 +1,160 @@
+"""Invoices, charged to the patient's bank account through banking's payment API.
+
+The invoice id derives from the encounter (one invoice per encounter) and is the payment's
+idempotency key, so a charge can be asked for again at any time and lands at most once.
+Banking down or silent: the invoice stays PENDING and ``retry_pending`` (a periodic task,
+or ``python -m healthcare.billing_retry``) asks again until banking answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from healthcare.adapters.repository import DynamoClinic
+from healthcare.domain.access import Role, role_of
+from healthcare.domain.exceptions import (
+    ClinicNotConfigured,
+    EncounterNotFound,
+    InvoiceNotFound,
+    NotPermitted,
+)
+from healthcare.domain.models import Invoice, InvoiceStatus
+from healthcare.service.common import Clock, blocking, iso, utc_now
+from lift_core import context
+from lift_core.audit import AuditRecorder
+from lift_core.context import Principal
+from lift_mesh import PaymentRefused, PaymentsClient, PaymentUnknown
+
+_log = logging.getLogger("healthcare.billing")
+_NAMESPACE = uuid.UUID("8a3e0c55-0d7e-4f55-9a54-6865616c7468")
+
+
+@dataclass
+class RetryReport:
+    examined: int = 0
+    settled: dict[str, int] = field(default_factory=dict)
+    still_pending: int = 0
+
+
+class Billing:
+    def __init__(
+        self,
+        clinic: DynamoClinic,
+        payments: PaymentsClient,
+        audit: AuditRecorder,
+        *,
+        retry_min_age_seconds: float,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.clinic = clinic
+        self.payments = payments
+        self.audit = audit
+        self.min_age = timedelta(seconds=retry_min_age_seconds)
+        self.clock = clock
+
+    async def invoice(self, principal: Principal, encounter_id: str, amount: int) -> Invoice:
+        if role_of(principal.roles) not in (Role.BILLING, Role.ADMIN):
+            raise NotPermitted("invoices are raised by billing")
+        tenant = principal.tenant_id
+        encounter = await blocking(self.clinic.encounter, tenant, encounter_id)
+        if encounter is None:
+            raise EncounterNotFound(encounter_id)
+        clinic = await blocking(self.clinic.clinic, tenant)
+        if clinic is None:
+            raise ClinicNotConfigured("an admin must set the clinic's merchant account")
+        patient = await blocking(self.clinic.patient, tenant, encounter.patient_id)
+        if not patient.bank_account_id:
+            raise NotPermitted("the patient has no bank account on file")
+        now = iso(self.clock())
+        inv = Invoice(
+            id=f"inv_{uuid.uuid5(_NAMESPACE, f'{tenant}|{encounter_id}').hex}",
+            tenant_id=tenant,
+            encounter_id=encounter_id,
+            patient_id=patient.id,
+            amount=amount,
+            currency=clinic[1],
+            payer_account_id=patient.bank_account_id,
+            merchant_account_id=clinic[0],
+            status=InvoiceStatus.PENDING,
+            created_at=now,
+            updated_at=now,
+        )
+        await blocking(self.clinic.add_invoice, inv)
+        await self._audit(inv, "invoice.create", "success", {"amount": amount})
+        return await self._charge(inv)
+
+    async def get(self, principal: Principal, invoice_id: str) -> Invoice:
+        inv = await blocking(self.clinic.invoice, principal.tenant_id, invoice_id)
+        role = role_of(principal.roles)
+        if role in (Role.BILLING, Role.ADMIN):
+            return inv
+        patient = await blocking(self.clinic.patient, principal.tenant_id, inv.patient_id)
+        if patient.subject is not None and patient.subject == principal.subject:
+            return inv
+        raise InvoiceNotFound(invoice_id)
+
+    async def retry_pending(self, *, limit: int = 100) -> RetryReport:
+        report = RetryReport()
+        now = self.clock()
+        for inv in await blocking(self.clinic.pending_invoices, limit=limit):
+            if datetime.fromisoformat(inv.updated_at) > now - self.min_age:
+                continue  # the request that raised it may still be charging
+            report.examined += 1
+            settled = await self._charge(inv)
+            if settled.status is InvoiceStatus.PENDING:
+                report.still_pending += 1
+            else:
+                report.settled[settled.status] = report.settled.get(settled.status, 0) + 1
+        return report
+
+    async def _charge(self, inv: Invoice) -> Invoice:
+        try:
+            payment = await self.payments.charge(
+                inv.tenant_id,
+                key=inv.payment_key,
+                payer_account_id=inv.payer_account_id,
+                merchant_account_id=inv.merchant_account_id,
+                amount=inv.amount,
+                currency=inv.currency,
+                reference=f"invoice {inv.id}",
+            )
+        except PaymentRefused as exc:
+            return await self._settle(inv, InvoiceStatus.DECLINED, None, exc.reason)
+        except PaymentUnknown as exc:
+            _log.warning("invoice %s stays pending: %s", inv.id, exc)
+            return inv
+        if not payment.captured:
+            reason = ",".join(payment.reasons) or "declined"
+            return await self._settle(inv, InvoiceStatus.DECLINED, payment.id, reason)
+        return await self._settle(inv, InvoiceStatus.PAID, payment.id, "")
+
+    async def _settle(
+        self, inv: Invoice, status: InvoiceStatus, payment_id: str | None, reason: str
+    ) -> Invoice:
+        won = await blocking(
+            self.clinic.settle_invoice,
+            inv,
+            status,
+            at=iso(self.clock()),
+            payment_id=payment_id,
+            reason=reason,
+        )
+        if won:
+            await self._audit(
+                inv,
+                f"invoice.{status.value.lower()}",
+                "success",
+                {"payment": payment_id, "reason": reason},
+            )
+        return await blocking(self.clinic.invoice, inv.tenant_id, inv.id)
+
+    async def _audit(
+        self, inv: Invoice, action: str, outcome: str, details: dict[str, object]
+    ) -> None:
+        actor = None if context.current_principal() else "healthcare-billing-retry"
+        await self.audit.arecord(
+            action, f"invoice/{inv.id}", outcome, details, actor=actor, tenant=inv.tenant_id
+        )

@@ -1,0 +1,347 @@
+"""Patients, consent, records and break-glass, behind the HIPAA access rules.
+
+Every attempt to read PHI, allowed or denied, is decided by ``domain.access``, written
+once to the audit trail (with purpose, outcome and reason; break-glass reads are flagged
+as emergencies) and once to the patient's accounting of disclosures.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from healthcare.adapters.repository import DynamoClinic
+from healthcare.domain.access import (
+    CARE_ROLES,
+    FIELDS,
+    Decision,
+    Facts,
+    Purpose,
+    Role,
+    decide_demographics,
+    decide_record,
+    role_of,
+)
+from healthcare.domain.exceptions import (
+    AccessDenied,
+    NotPermitted,
+    RecordNotFound,
+)
+from healthcare.domain.models import Consent, Disclosure, Patient, Provider, Record
+from healthcare.service.common import Clock, iso, utc_now
+from lift_core.audit import AuditRecorder
+from lift_core.context import Principal
+from lift_core.protection import BlindIndex, EnvelopeCipher
+
+PHI_FIELDS = ("name", "date_of_birth", "address", "phone", "insurance")
+
+
+@dataclass(frozen=True, slots=True)
+class NewPatient:
+    mrn: str
+    name: str
+    date_of_birth: str
+    address: str
+    phone: str
+    insurance: str
+    ssn: str | None
+    subject: str | None
+    bank_account_id: str | None
+
+
+class Charts:
+    def __init__(
+        self,
+        clinic: DynamoClinic,
+        cipher: EnvelopeCipher,
+        blind: BlindIndex,
+        audit: AuditRecorder,
+        *,
+        break_glass: timedelta,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.clinic = clinic
+        self.cipher = cipher
+        self.blind = blind
+        self.audit = audit
+        self.break_glass_for = break_glass
+        self.clock = clock
+
+    # -- patients -----------------------------------------------------------------------
+
+    def register(self, principal: Principal, new: NewPatient) -> Patient:
+        if role_of(principal.roles) not in (Role.ADMIN, Role.CLINICIAN, Role.NURSE):
+            raise NotPermitted("patients are registered by admins, clinicians or nurses")
+        tenant, pid = principal.tenant_id, f"pat_{uuid.uuid4().hex}"
+        values = {f: getattr(new, f) for f in PHI_FIELDS}
+        patient = Patient(
+            id=pid,
+            tenant_id=tenant,
+            mrn=new.mrn,
+            subject=new.subject,
+            bank_account_id=new.bank_account_id,
+            consent=Consent(granted=True, updated_at=iso(self.clock())),
+            created_at=iso(self.clock()),
+            phi={f: self.cipher.encrypt(tenant, pid, f, v) for f, v in values.items()},
+        )
+        self.clinic.add_patient(
+            patient,
+            ssn_sealed=self.cipher.encrypt(tenant, pid, "ssn", new.ssn) if new.ssn else None,
+            ssn_index=self.blind.compute(tenant, "ssn", new.ssn) if new.ssn else None,
+        )
+        self.audit.record("patient.create", f"patient/{pid}", "success", {"mrn": new.mrn})
+        return patient
+
+    def view(self, principal: Principal, patient_id: str, purpose: Purpose) -> dict[str, Any]:
+        """The patient's profile, cut to the fields the caller's role may see."""
+        patient = self._patient(principal, patient_id)
+        facts, role = self._facts(principal, patient, purpose)
+        decision = decide_demographics(facts)
+        self._disclose(
+            principal,
+            patient=patient,
+            role=role,
+            purpose=purpose,
+            resource=f"patient/{patient_id}",
+            decision=decision,
+        )
+        if not decision.allowed:
+            raise AccessDenied(decision.reason)
+        fields = FIELDS[role]
+        shown: dict[str, Any] = {"id": patient.id}
+        for name in PHI_FIELDS:
+            if name in fields:
+                shown[name] = self.cipher.decrypt(
+                    patient.tenant_id, patient.id, name, patient.phi[name]
+                )
+        if "mrn" in fields:
+            shown["mrn"] = patient.mrn
+        if "consent" in fields:
+            shown["consent"] = {
+                "granted": patient.consent.granted,
+                "restricted_providers": list(patient.consent.restricted_providers),
+            }
+        return shown
+
+    def search(
+        self, principal: Principal, *, mrn: str | None, ssn: str | None
+    ) -> list[dict[str, str]]:
+        """By MRN (staff), or by exact SSN (admins, through the blind index). Ids only."""
+        role = role_of(principal.roles)
+        if role in (None, Role.PATIENT, Role.AUDITOR):
+            raise NotPermitted("patient search is for staff")
+        tenant = principal.tenant_id
+        if ssn is not None:
+            if role is not Role.ADMIN:
+                raise NotPermitted("searching by SSN is for admins")
+            ids = self.clinic.patients_by_ssn_index(tenant, self.blind.compute(tenant, "ssn", ssn))
+            self.audit.record(
+                "patient.search", "patient/*", "success", {"by": "ssn", "matches": len(ids)}
+            )
+        else:
+            found = self.clinic.patient_by_mrn(tenant, mrn or "")
+            ids = [found] if found else []
+            self.audit.record(
+                "patient.search", "patient/*", "success", {"by": "mrn", "matches": len(ids)}
+            )
+        return [{"id": i, "mrn": self.clinic.patient(tenant, i).mrn} for i in ids]
+
+    def set_consent(
+        self, principal: Principal, patient_id: str, *, granted: bool, restricted: list[str]
+    ) -> Consent:
+        patient = self._patient(principal, patient_id)
+        own = patient.subject is not None and patient.subject == principal.subject
+        if not own and role_of(principal.roles) is not Role.ADMIN:
+            raise NotPermitted("consent is given by the patient (or recorded by an admin)")
+        consent = Consent(granted, tuple(sorted(set(restricted))), iso(self.clock()))
+        self.clinic.set_consent(principal.tenant_id, patient_id, consent)
+        self.audit.record(
+            "consent.update",
+            f"patient/{patient_id}",
+            "success",
+            {"granted": granted, "restricted_providers": list(consent.restricted_providers)},
+        )
+        return consent
+
+    # -- records ------------------------------------------------------------------------
+
+    def add_record(self, principal: Principal, patient_id: str, kind: str, content: str) -> Record:
+        patient = self._patient(principal, patient_id)
+        facts, role = self._facts(principal, patient, Purpose.TREATMENT)
+        if role not in CARE_ROLES:
+            raise NotPermitted("records are written by clinicians and nurses")
+        decision = decide_record(facts)
+        if not decision.allowed:
+            self.audit.record(
+                "record.create", f"patient/{patient_id}", "denied", {"reason": decision.reason}
+            )
+            raise AccessDenied(decision.reason)
+        provider = self._provider(principal)
+        assert provider is not None  # care roles always resolve to a provider in _facts
+        rid = f"rec_{uuid.uuid4().hex}"
+        record = Record(
+            id=rid,
+            tenant_id=principal.tenant_id,
+            patient_id=patient_id,
+            author_provider_id=provider.id,
+            kind=kind,
+            content_sealed=self.cipher.encrypt(principal.tenant_id, patient_id, rid, content),
+            created_at=iso(self.clock()),
+        )
+        self.clinic.add_record(record)
+        self.audit.record(
+            "record.create", f"patient/{patient_id}/record/{rid}", "success", {"kind": kind}
+        )
+        return record
+
+    def read_record(
+        self, principal: Principal, record_id: str, purpose: Purpose
+    ) -> tuple[Record, str]:
+        """The record and its content, if the rules allow; exactly one audit event."""
+        try:
+            record = self.clinic.record(principal.tenant_id, record_id)
+        except RecordNotFound:
+            self.audit.record(
+                "record.read",
+                f"record/{record_id}",
+                "denied",
+                {"purpose": purpose.value, "reason": "no such record"},
+            )
+            raise
+        patient = self.clinic.patient(principal.tenant_id, record.patient_id)
+        facts, role = self._facts(principal, patient, purpose)
+        decision = decide_record(facts)
+        resource = f"patient/{patient.id}/record/{record_id}"
+        self._disclose(
+            principal,
+            patient=patient,
+            role=role,
+            purpose=purpose,
+            resource=resource,
+            decision=decision,
+        )
+        if not decision.allowed:
+            raise AccessDenied(decision.reason)
+        content = self.cipher.decrypt(
+            principal.tenant_id, patient.id, record.id, record.content_sealed
+        )
+        return record, content
+
+    def list_records(
+        self, principal: Principal, patient_id: str, purpose: Purpose, *, limit: int
+    ) -> list[Record]:
+        """The chart's index (no content): the same rules as reading a record."""
+        patient = self._patient(principal, patient_id)
+        facts, role = self._facts(principal, patient, purpose)
+        decision = decide_record(facts)
+        self._disclose(
+            principal,
+            patient=patient,
+            role=role,
+            purpose=purpose,
+            resource=f"patient/{patient_id}/records",
+            decision=decision,
+        )
+        if not decision.allowed:
+            raise AccessDenied(decision.reason)
+        return self.clinic.records_of(principal.tenant_id, patient_id, limit=limit)
+
+    # -- break-glass and disclosures ----------------------------------------------------
+
+    def break_glass(self, principal: Principal, patient_id: str, reason: str) -> str:
+        """Time-limited emergency access for a clinician; flagged in the audit trail."""
+        if role_of(principal.roles) is not Role.CLINICIAN:
+            raise NotPermitted("break-glass is for clinicians")
+        patient = self._patient(principal, patient_id)
+        provider = self._provider(principal)
+        if provider is None:
+            raise NotPermitted("the caller is not a registered provider")
+        now = self.clock()
+        until = iso(now + self.break_glass_for)
+        self.clinic.grant_break_glass(
+            principal.tenant_id, patient.id, provider.id, at=iso(now), until=until, reason=reason
+        )
+        self.audit.record(
+            "phi.break-glass",
+            f"patient/{patient_id}",
+            "success",
+            {"reason": reason, "until": until},
+        )
+        return until
+
+    def disclosures(self, principal: Principal, patient_id: str, *, limit: int) -> list[Disclosure]:
+        patient = self._patient(principal, patient_id)
+        own = patient.subject is not None and patient.subject == principal.subject
+        if not own and role_of(principal.roles) not in (Role.ADMIN, Role.AUDITOR):
+            raise NotPermitted("the accounting of disclosures is for the patient or compliance")
+        return self.clinic.disclosures(principal.tenant_id, patient_id, limit=limit)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _patient(self, principal: Principal, patient_id: str) -> Patient:
+        return self.clinic.patient(principal.tenant_id, patient_id)
+
+    def _provider(self, principal: Principal) -> Provider | None:
+        return self.clinic.provider_of(principal.tenant_id, principal.subject)
+
+    def _facts(
+        self, principal: Principal, patient: Patient, purpose: Purpose
+    ) -> tuple[Facts, Role]:
+        role = role_of(principal.roles)
+        if role is None:
+            raise NotPermitted("no healthcare role")
+        relationship = restricted = break_glass = False
+        if role in CARE_ROLES:
+            provider = self._provider(principal)
+            if provider is None:
+                raise NotPermitted("the caller is not a registered provider")
+            tenant = principal.tenant_id
+            relationship = self.clinic.related(tenant, patient.id, provider.id)
+            restricted = provider.id in patient.consent.restricted_providers
+            until = self.clinic.break_glass_until(tenant, patient.id, provider.id)
+            break_glass = until is not None and datetime.fromisoformat(until) > self.clock()
+        facts = Facts(
+            role=role,
+            purpose=purpose,
+            own_chart=patient.subject is not None and patient.subject == principal.subject,
+            relationship=relationship,
+            consent=patient.consent.granted,
+            restricted=restricted,
+            break_glass=break_glass,
+        )
+        return facts, role
+
+    def _disclose(
+        self,
+        principal: Principal,
+        *,
+        patient: Patient,
+        role: Role,
+        purpose: Purpose,
+        resource: str,
+        decision: Decision,
+    ) -> None:
+        outcome = "success" if decision.allowed else "denied"
+        action = "phi.emergency-read" if decision.emergency else "phi.read"
+        self.audit.record(
+            action,
+            resource,
+            outcome,
+            {"purpose": purpose.value, "role": role.value, "reason": decision.reason},
+        )
+        self.clinic.disclose(
+            principal.tenant_id,
+            patient.id,
+            Disclosure(
+                at=iso(self.clock()),
+                accessor=principal.subject,
+                role=role.value,
+                purpose=purpose.value,
+                resource=resource,
+                outcome=outcome,
+                reason=decision.reason,
+                emergency=decision.emergency,
+            ),
+        )
