@@ -1,0 +1,173 @@
+"""Healthcare and the real banking app in one process, on the embedded emulator.
+
+Every PHI value a test gives a patient (name, date of birth, SSN, record content) is
+declared restricted: the session fails if any of them shows up in a log line or an audit
+item (see the root conftest).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from banking.config import BankingSettings
+from banking.main import create_banking_app
+from healthcare.config import HealthcareSettings
+from healthcare.main import create_healthcare_app
+from lift_core import LiftSettings
+from lift_core.auth import JwtVerifier
+from lift_mesh import MeshSettings, ServiceClient
+
+
+class BankingLink(httpx.AsyncBaseTransport):
+    """The wire to banking; ``down = True`` refuses every connection."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.down = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("connection refused", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+class MintedTokens:
+    def __init__(self, mint: Callable[..., str]) -> None:
+        self.mint = mint
+
+    async def token(self, tenant: str) -> str:
+        return self.mint(tenant, "healthcare", roles=["service"])
+
+
+@dataclass
+class Clinic:
+    banking_app: FastAPI
+    app: FastAPI
+    link: BankingLink
+    mint: Callable[..., str]
+    canary: Callable[[str], str]
+    tenant: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:8]}")
+    clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    def _client(
+        self, app: FastAPI, subject: str, roles: list[str], tenant: str
+    ) -> httpx.AsyncClient:
+        token = self.mint(tenant, subject, roles=roles)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://test",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        self.clients.append(client)
+        return client
+
+    def as_(self, subject: str, role: str, tenant: str | None = None) -> httpx.AsyncClient:
+        return self._client(self.app, subject, [role], tenant or self.tenant)
+
+    def bank(self, subject: str, role: str = "customer") -> httpx.AsyncClient:
+        return self._client(self.banking_app, subject, [role], self.tenant)
+
+    async def patient(
+        self, *, subject: str | None = None, bank_account_id: str | None = None
+    ) -> dict[str, Any]:
+        """A patient whose PHI values are all restricted canaries; returns them too."""
+        n = uuid.uuid4().hex[:8]
+        phi = {
+            "mrn": f"MRN-{n.upper()}",
+            "name": self.canary(f"Pat Canary{n}"),
+            "date_of_birth": self.canary(
+                f"19{int(n[:2], 16) % 80 + 10}-{int(n[2:4], 16) % 12 + 1:02d}-"
+                f"{int(n[4:6], 16) % 28 + 1:02d}"
+            ),
+            "address": f"{n} Elm Street",
+            "phone": "+1 555 0100",
+            "insurance": f"ACME-HEALTH {n}",
+            "ssn": self.canary(
+                f"{int(n, 16) % 900 + 100:03d}-{int(n, 16) % 89 + 10:02d}-"
+                f"{int(n, 16) % 9000 + 1000:04d}"
+            ),
+            "subject": subject,
+            "bank_account_id": bank_account_id,
+        }
+        admin = self.as_("ada", "admin")
+        created = await admin.post("/api/v1/patients", json={k: v for k, v in phi.items() if v})
+        assert created.status_code == 201, created.text
+        return {**phi, "id": created.json()["id"]}
+
+    async def provider(self, subject: str, kind: str = "clinician") -> str:
+        admin = self.as_("ada", "admin")
+        created = await admin.post(
+            "/api/v1/providers",
+            json={"npi": valid_npi(), "name": f"Dr {subject}", "kind": kind, "subject": subject},
+        )
+        assert created.status_code == 201, created.text
+        return str(created.json()["id"])
+
+    async def encounter(self, patient_id: str, provider_id: str) -> str:
+        admin = self.as_("ada", "admin")
+        created = await admin.post(
+            "/api/v1/encounters", json={"patient_id": patient_id, "provider_id": provider_id}
+        )
+        assert created.status_code == 201, created.text
+        return str(created.json()["id"])
+
+    def audit_events(self) -> list[Any]:
+        recorder = self.app.state.charts.audit
+        return [e for stream in recorder.streams(self.tenant) for e in recorder.store.read(stream)]
+
+
+def valid_npi() -> str:
+    """A random NPI with a correct check digit (Luhn over 80840 + nine digits)."""
+    body = f"{uuid.uuid4().int % 10**9:09d}"
+    digits = "80840" + body
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        d = int(char)
+        if i % 2 == 0:  # the check digit will sit to the right, shifting parity
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return body + str((10 - total % 10) % 10)
+
+
+@pytest.fixture
+async def clinic(
+    db_settings: LiftSettings,
+    verifier: JwtVerifier,
+    mint: Callable[..., str],
+    restricted_canary: Callable[[str], str],
+) -> AsyncIterator[Clinic]:
+    banking_app = create_banking_app(
+        db_settings.model_copy(update={"service_name": "banking"}),
+        BankingSettings(),
+        verifier=verifier,
+    )
+    link = BankingLink(banking_app)
+    client = ServiceClient(
+        "banking",
+        settings=MeshSettings(
+            services={"banking": ["http://banking"]},
+            max_attempts=2,
+            backoff_base_seconds=0.01,
+            breaker_fail_max=1000,
+        ),
+        http=httpx.AsyncClient(transport=link),
+    )
+    app = create_healthcare_app(
+        db_settings.model_copy(update={"service_name": "healthcare"}),
+        HealthcareSettings(billing_retry_interval_seconds=0, billing_retry_min_age_seconds=0),
+        verifier=verifier,
+        banking=client,
+        tokens=MintedTokens(mint),
+    )
+    clinic = Clinic(banking_app, app, link, mint, restricted_canary)
+    yield clinic
+    for c in clinic.clients:
+        await c.aclose()
+    await client.aclose()

@@ -1,0 +1,232 @@
+"""The HIPAA access rules through the API: roles x purposes x relationship x consent.
+
+The expected outcome of every cell is written out here, independently of the domain code,
+and every read (allowed or denied) must leave exactly one audit event for that record.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+PURPOSES = ("treatment", "payment", "operations")
+
+
+async def test_record_access_matrix_and_one_audit_event_per_read(clinic: Any) -> None:
+    related_clinician = await clinic.provider("dr-rel")
+    await clinic.provider("dr-other")
+    related_nurse = await clinic.provider("rn-rel", "nurse")
+    await clinic.provider("rn-other", "nurse")
+    patient = await clinic.patient(subject="pat-self")
+    await clinic.encounter(patient["id"], related_clinician)
+    await clinic.encounter(patient["id"], related_nurse)
+    author = clinic.as_("dr-rel", "clinician")
+    written = await author.post(
+        "/api/v1/records",
+        json={
+            "patient_id": patient["id"],
+            "kind": "note",
+            "content": clinic.canary("Canary note: suspected appendicitis"),
+        },
+    )
+    assert written.status_code == 201, written.text
+    record = written.json()["id"]
+
+    # (caller subject, role, has a care relationship)
+    callers = [
+        ("dr-rel", "clinician", True),
+        ("dr-other", "clinician", False),
+        ("rn-rel", "nurse", True),
+        ("rn-other", "nurse", False),
+        ("bill", "billing", False),
+        ("ada", "admin", False),
+        ("audrey", "auditor", False),
+        ("pat-self", "patient", False),
+        ("pat-else", "patient", False),
+    ]
+
+    def expected(subject: str, role: str, related: bool, purpose: str, consent: bool) -> bool:
+        if role == "patient":
+            return subject == "pat-self"  # own chart, whatever the purpose
+        return role in ("clinician", "nurse") and purpose == "treatment" and related and consent
+
+    owner = clinic.as_("pat-self", "patient")
+    reads = 0
+    cells = 0
+    for consent in (True, False):
+        answer = await owner.put(
+            f"/api/v1/patients/{patient['id']}/consent", json={"granted": consent}
+        )
+        assert answer.status_code == 200, answer.text
+        for (subject, role, related), purpose in itertools.product(callers, PURPOSES):
+            response = await clinic.as_(subject, role).get(
+                f"/api/v1/records/{record}", params={"purpose": purpose}
+            )
+            reads += 1
+            cells += 1
+            allowed = expected(subject, role, related, purpose, consent)
+            assert response.status_code == (200 if allowed else 403), (
+                subject,
+                role,
+                purpose,
+                consent,
+                response.text,
+            )
+            if allowed:
+                assert response.json()["content"] == "Canary note: suspected appendicitis"
+            else:
+                assert response.json()["type"] == "urn:lift:problem:access-denied"
+                assert "appendicitis" not in response.text
+    assert cells == 2 * len(callers) * len(PURPOSES)
+
+    reads_audited = [
+        e
+        for e in clinic.audit_events()
+        if e.resource.endswith(f"/record/{record}") and e.action.startswith("phi.")
+    ]
+    assert len(reads_audited) == reads
+    assert {e.outcome for e in reads_audited} == {"success", "denied"}
+    assert all(e.details["purpose"] in PURPOSES for e in reads_audited)
+
+
+async def test_restriction_beats_the_relationship_and_break_glass_is_timed_and_flagged(
+    clinic: Any,
+) -> None:
+    treating = await clinic.provider("dr-treat")
+    await clinic.provider("dr-er")
+    patient = await clinic.patient(subject="pat-bg")
+    await clinic.encounter(patient["id"], treating)
+    note = await clinic.as_("dr-treat", "clinician").post(
+        "/api/v1/records",
+        json={
+            "patient_id": patient["id"],
+            "kind": "diagnosis",
+            "content": clinic.canary("Canary diagnosis: type 1 diabetes"),
+        },
+    )
+    record = note.json()["id"]
+    er = clinic.as_("dr-er", "clinician")
+    url = f"/api/v1/records/{record}"
+
+    assert (await er.get(url, params={"purpose": "treatment"})).status_code == 403
+    short = await er.post(f"/api/v1/patients/{patient['id']}/break-glass", json={"reason": "x"})
+    assert short.status_code == 422  # a reason is required
+    granted = await er.post(
+        f"/api/v1/patients/{patient['id']}/break-glass",
+        json={"reason": "unconscious in the emergency room"},
+    )
+    assert granted.status_code == 201, granted.text
+    assert (await er.get(url, params={"purpose": "treatment"})).status_code == 200
+    assert (await er.get(url, params={"purpose": "payment"})).status_code == 403
+
+    nurse = await clinic.provider("rn-er", "nurse")
+    assert nurse
+    glass = await clinic.as_("rn-er", "nurse").post(
+        f"/api/v1/patients/{patient['id']}/break-glass",
+        json={"reason": "unconscious in the emergency room"},
+    )
+    assert glass.status_code == 403  # clinicians only
+
+    emergency = [e for e in clinic.audit_events() if e.action == "phi.emergency-read"]
+    assert len(emergency) == 1
+    assert emergency[0].emergency is True
+    report = await clinic.as_("audrey", "auditor").get("/api/v1/compliance/reports/hipaa")
+    assert report.status_code == 200, report.text
+    assert "emergency" in report.text
+
+    # The patient restricts the treating provider: the relationship no longer suffices.
+    owner = clinic.as_("pat-bg", "patient")
+    await owner.put(
+        f"/api/v1/patients/{patient['id']}/consent",
+        json={"granted": True, "restricted_providers": [treating]},
+    )
+    treat = clinic.as_("dr-treat", "clinician")
+    assert (await treat.get(url, params={"purpose": "treatment"})).status_code == 403
+
+    # Break-glass expires.
+    from datetime import timedelta
+
+    charts = clinic.app.state.charts
+    later = charts.clock() + charts.break_glass_for + timedelta(seconds=1)
+    charts.clock = lambda: later
+    assert (await er.get(url, params={"purpose": "treatment"})).status_code == 403
+
+    listed = await owner.get(f"/api/v1/patients/{patient['id']}/disclosures")
+    entries = listed.json()
+    assert listed.status_code == 200
+    assert [e["accessor"] for e in entries if e["emergency"]] == ["dr-er"]
+    assert {e["outcome"] for e in entries} == {"success", "denied"}
+    assert all(e["purpose"] for e in entries)
+    other = await clinic.as_("dr-er", "clinician").get(
+        f"/api/v1/patients/{patient['id']}/disclosures"
+    )
+    assert other.status_code == 403
+
+
+async def test_each_role_sees_only_its_fields_and_the_ssn_never(clinic: Any) -> None:
+    doc = await clinic.provider("dr-fields")
+    patient = await clinic.patient(subject="pat-fields")
+    await clinic.encounter(patient["id"], doc)
+    url = f"/api/v1/patients/{patient['id']}"
+    views = {
+        "clinician": (
+            await clinic.as_("dr-fields", "clinician").get(url, params={"purpose": "treatment"})
+        ).json(),
+        "billing": (
+            await clinic.as_("bill", "billing").get(url, params={"purpose": "payment"})
+        ).json(),
+        "admin": (
+            await clinic.as_("ada", "admin").get(url, params={"purpose": "operations"})
+        ).json(),
+        "patient": (
+            await clinic.as_("pat-fields", "patient").get(url, params={"purpose": "treatment"})
+        ).json(),
+    }
+    assert set(views["clinician"]) == {
+        "id",
+        "name",
+        "date_of_birth",
+        "address",
+        "phone",
+        "mrn",
+        "consent",
+    }
+    assert set(views["billing"]) == {"id", "name", "date_of_birth", "address", "mrn", "insurance"}
+    assert set(views["admin"]) == {"id", "name", "mrn", "consent"}
+    assert set(views["patient"]) == {
+        "id",
+        "name",
+        "date_of_birth",
+        "address",
+        "phone",
+        "mrn",
+        "insurance",
+        "consent",
+    }
+    assert views["billing"]["insurance"] == patient["insurance"]
+    for view in views.values():
+        assert "ssn" not in view
+        assert patient["ssn"] not in str(view)
+    denied = await clinic.as_("bill", "billing").get(url, params={"purpose": "treatment"})
+    assert denied.status_code == 403
+
+    stored = clinic.app.state.clinic.t.patients.get(clinic.tenant, patient["id"])
+    assert patient["ssn"] not in str(stored.attribute_values)
+    assert patient["name"] not in str(stored.attribute_values)
+
+    by_ssn = await clinic.as_("ada", "admin").get(
+        "/api/v1/patients/search", params={"ssn": patient["ssn"]}
+    )
+    assert [h["id"] for h in by_ssn.json()] == [patient["id"]]
+    refused = await clinic.as_("dr-fields", "clinician").get(
+        "/api/v1/patients/search", params={"ssn": patient["ssn"]}
+    )
+    assert refused.status_code == 403
+    by_mrn = await clinic.as_("dr-fields", "clinician").get(
+        "/api/v1/patients/search", params={"mrn": patient["mrn"]}
+    )
+    assert by_mrn.json() == [{"id": patient["id"], "mrn": patient["mrn"]}]
