@@ -25,7 +25,7 @@ from devtools.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 TENANTS = ("acme", "globex")
-ROLES = ("customer", "teller", "admin", "auditor")
+ROLES = ("customer", "teller", "admin", "auditor", "clinician", "patient")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Service:
 def _services(args: argparse.Namespace) -> list[Service]:
     return [
         Service("banking", "banking.main:app_from_environment", args.banking_port),
+        Service("healthcare", "healthcare.main:app_from_environment", args.healthcare_port),
         Service("ecommerce", "ecommerce.main:app_from_environment", args.ecommerce_port),
     ]
 
@@ -60,6 +61,7 @@ def _env(args: argparse.Namespace, endpoint: str, service: str) -> dict[str, str
         # Services find each other through lift_mesh's static registry.
         "LIFT_MESH_SERVICES": json.dumps({"banking": [f"http://127.0.0.1:{args.banking_port}"]}),
         "ECOMMERCE_IDENTITY_URL": f"http://127.0.0.1:{args.identity_port}",
+        "HEALTHCARE_IDENTITY_URL": f"http://127.0.0.1:{args.identity_port}",
     }
 
 
@@ -147,6 +149,7 @@ def _seed_banking(url: str, identity: str) -> dict[str, list[str]]:
             ("alice", "checking", 250_000),
             ("bob", "savings", 90_000),
             ("ecommerce", "merchant", 0),  # the shop's account, owned by its service
+            ("healthcare", "merchant", 0),  # the clinic's account, owned by its service
         ):
             own = {"Authorization": f"Bearer {_token(identity, tenant, owner, ['customer'])}"}
             existing: list[dict[str, Any]] = httpx.get(
@@ -190,7 +193,7 @@ def _seed_ecommerce(
     shop, bank = urls["ecommerce"], urls["banking"]
     ids: dict[str, str] = {}
     for tenant in TENANTS:
-        alice_acc, bob_acc, merchant = accounts[tenant]
+        alice_acc, bob_acc, merchant, _ = accounts[tenant]
         admin = {"Authorization": f"Bearer {_token(identity, tenant, 'ada', ['admin'])}"}
         httpx.put(
             f"{shop}/api/v1/store",
@@ -245,6 +248,74 @@ def _seed_ecommerce(
     return ids
 
 
+def _seed_healthcare(
+    urls: dict[str, str], identity: str, accounts: dict[str, list[str]]
+) -> dict[str, str]:
+    """Per tenant: the clinic's merchant account, Dr Grey (clinician), alice as a patient
+    with a care relationship, a mandate for the clinic and one note. Idempotent."""
+    url, bank = urls["healthcare"], urls["banking"]
+    ids: dict[str, str] = {}
+    for tenant in TENANTS:
+        alice_acc, _, _, merchant = accounts[tenant]
+        admin = {"Authorization": f"Bearer {_token(identity, tenant, 'ada', ['admin'])}"}
+        doctor = {"Authorization": f"Bearer {_token(identity, tenant, 'dr-grey', ['clinician'])}"}
+        alice = {"Authorization": f"Bearer {_token(identity, tenant, 'alice', ['customer'])}"}
+        httpx.put(
+            f"{url}/api/v1/clinic",
+            headers=admin,
+            json={"merchant_account_id": merchant, "currency": "EUR"},
+        ).raise_for_status()
+        found = httpx.get(f"{url}/api/v1/patients/search?mrn=MRN-0001", headers=admin).json()
+        if found:
+            continue  # seeded by an earlier run
+        provider = httpx.post(
+            f"{url}/api/v1/providers",
+            headers=admin,
+            json={
+                "npi": "1234567893",
+                "name": "Dr Meredith Grey",
+                "kind": "clinician",
+                "subject": "dr-grey",
+            },
+        )
+        provider.raise_for_status()
+        httpx.put(
+            f"{bank}/api/v1/accounts/{alice_acc}/mandates/{merchant}",
+            headers=alice,
+            json={"max_amount": 50_000, "currency": "EUR"},
+        ).raise_for_status()
+        patient = httpx.post(
+            f"{url}/api/v1/patients",
+            headers=admin,
+            json={
+                "mrn": "MRN-0001",
+                "name": "Alice Example",
+                "date_of_birth": "1985-06-01",
+                "address": "1 Alice Street",
+                "insurance": "ACME-HEALTH 12345",
+                "ssn": "123-45-6789",
+                "subject": "alice",
+                "bank_account_id": alice_acc,
+            },
+        )
+        patient.raise_for_status()
+        pid = patient.json()["id"]
+        httpx.post(
+            f"{url}/api/v1/encounters",
+            headers=admin,
+            json={"patient_id": pid, "provider_id": provider.json()["id"]},
+        ).raise_for_status()
+        note = httpx.post(
+            f"{url}/api/v1/records",
+            headers=doctor,
+            json={"patient_id": pid, "kind": "note", "content": "Routine check-up, all well."},
+        )
+        note.raise_for_status()
+        if tenant == "acme":
+            ids = {"alice": pid, "record": note.json()["id"]}
+    return ids
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
@@ -259,6 +330,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--banking-port", type=int, default=int(os.getenv("LIFT_BANKING_PORT", "8001"))
+    )
+    parser.add_argument(
+        "--healthcare-port", type=int, default=int(os.getenv("LIFT_HEALTHCARE_PORT", "8002"))
     )
     parser.add_argument(
         "--ecommerce-port", type=int, default=int(os.getenv("LIFT_ECOMMERCE_PORT", "8003"))
@@ -297,12 +371,14 @@ def main() -> None:
             _wait_or_point_at_log(service.name, urls[service.name], proc)
         accounts = _seed_banking(urls["banking"], identity)
         products = _seed_ecommerce(urls, identity, accounts)
+        patients = _seed_healthcare(urls, identity, accounts)
         _print_status(
             endpoint,
             identity=identity,
             urls=urls,
             accounts=accounts,
             products=products,
+            patients=patients,
             elapsed=time.monotonic() - started,
         )
         while all(p.poll() is None for p in processes):
@@ -332,13 +408,13 @@ def _print_status(
     urls: dict[str, str],
     accounts: dict[str, list[str]],
     products: dict[str, str],
+    patients: dict[str, str],
     elapsed: float,
 ) -> None:
     rows = [
         ("emulator", endpoint, "DynamoDB, KMS, Cloud Map (moto, serialized)"),
         ("identity", identity, f"{identity}/docs"),
         *((name, url, f"{url}/docs") for name, url in urls.items()),
-        ("healthcare", "-", "not yet available (issue 7)"),
     ]
     print(f"\nLift estate ready in {elapsed:.1f}s\n")
     for name, url, note in rows:
@@ -347,11 +423,20 @@ def _print_status(
     print("\nTokens (12 h):")
     tokens = {}
     for role in ROLES:
-        subject = {"customer": "alice", "teller": "tina", "admin": "ada", "auditor": "audrey"}[role]
+        subject = {
+            "customer": "alice",
+            "teller": "tina",
+            "admin": "ada",
+            "auditor": "audrey",
+            "clinician": "dr-grey",
+            "patient": "alice",
+        }[role]
         tokens[role] = _token(identity, "acme", subject, [role])
         print(f"  acme {role:<9} ({subject}): export TOKEN_{role.upper()}={tokens[role]}")
     banking = urls["banking"]
-    alice, bob, shop = accounts["acme"]
+    alice, bob, shop, _ = accounts["acme"]
+    healthcare = urls["healthcare"]
+    record = patients.get("record", "<record id>")
     ecommerce = urls["ecommerce"]
     mug = products["MUG-001"]
     print(
@@ -365,10 +450,16 @@ Try (tenant acme; alice owns {alice}, bob {bob}, shop {shop}):
             "amount": 1500, "currency": "EUR"}}'
   curl -s {banking}/api/v1/compliance/audit-trail/verify -H "Authorization: Bearer $TOKEN_AUDITOR"
   curl -s "{ecommerce}/api/v1/products?category=kitchen" -H "Authorization: Bearer $TOKEN_CUSTOMER"
-  curl -s -X POST {ecommerce}/api/v1/cart/items -H "Authorization: Bearer $TOKEN_CUSTOMER" \
+  curl -s -X POST {ecommerce}/api/v1/cart/items -H "Authorization: Bearer $TOKEN_CUSTOMER" \\
        -H "Content-Type: application/json" -d '{{"product_id": "{mug}", "quantity": 2}}'
-  curl -s -X POST {ecommerce}/api/v1/cart/checkout -H "Authorization: Bearer $TOKEN_CUSTOMER" \
+  curl -s -X POST {ecommerce}/api/v1/cart/checkout -H "Authorization: Bearer $TOKEN_CUSTOMER" \\
        -H "Idempotency-Key: order-1"
+  curl -s "{healthcare}/api/v1/records/{record}?purpose=treatment" \\
+       -H "Authorization: Bearer $TOKEN_CLINICIAN"
+  curl -s "{healthcare}/api/v1/records/{record}?purpose=payment" \\
+       -H "Authorization: Bearer $TOKEN_CLINICIAN"   # 403: payment is not a clinical purpose
+  curl -s "{healthcare}/api/v1/patients/{patients.get("alice", "<patient id>")}/disclosures" \\
+       -H "Authorization: Bearer $TOKEN_PATIENT"
   make token TENANT=globex SUB=carol ROLES=customer
 
 Ctrl-C stops everything.""",
