@@ -14,6 +14,7 @@ class Target:
     identity: str
     banking: str
     ecommerce: str
+    healthcare: str
 
 
 class Lift:
@@ -32,6 +33,7 @@ class Lift:
         auth = {"Authorization": f"Bearer {token}"}
         self.banking = httpx.Client(base_url=f"{target.banking}/api/v1", headers=auth, timeout=30)
         self.shop = httpx.Client(base_url=f"{target.ecommerce}/api/v1", headers=auth, timeout=30)
+        self.care = httpx.Client(base_url=f"{target.healthcare}/api/v1", headers=auth, timeout=30)
 
     def open_account(self, kind: str = "checking", owner: str | None = None) -> str:
         body: dict[str, Any] = {"type": kind, "currency": "EUR"}

@@ -1,6 +1,6 @@
 """Where the journeys run: ``E2E_TARGET=local`` (default: a fixture starts the embedded
 estate), ``url`` (a deployed stage: ``E2E_IDENTITY_URL``, ``E2E_BANKING_URL``,
-``E2E_ECOMMERCE_URL``) or
+``E2E_ECOMMERCE_URL``, ``E2E_HEALTHCARE_URL``) or
 ``compose`` (not built yet: issue 9)."""
 
 from __future__ import annotations
@@ -35,13 +35,17 @@ def target() -> Iterator[Target]:
             identity=os.environ["E2E_IDENTITY_URL"],
             banking=os.environ["E2E_BANKING_URL"],
             ecommerce=os.environ["E2E_ECOMMERCE_URL"],
+            healthcare=os.environ["E2E_HEALTHCARE_URL"],
         )
         return
     if kind == "compose":
         if os.environ.get("E2E_REQUIRE_DOCKER") == "1":
             pytest.fail("E2E_TARGET=compose is not built yet (issue 9), and Docker is required")
         pytest.skip("E2E_TARGET=compose: the testcontainers fixture is not built yet (issue 9)")
-    ports = {name: _free_port() for name in ("emulator", "identity", "banking", "ecommerce")}
+    ports = {
+        name: _free_port()
+        for name in ("emulator", "identity", "banking", "ecommerce", "healthcare")
+    }
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [
             sys.executable,
@@ -55,6 +59,8 @@ def target() -> Iterator[Target]:
             str(ports["banking"]),
             "--ecommerce-port",
             str(ports["ecommerce"]),
+            "--healthcare-port",
+            str(ports["healthcare"]),
         ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -64,12 +70,13 @@ def target() -> Iterator[Target]:
         identity=f"http://127.0.0.1:{ports['identity']}",
         banking=f"http://127.0.0.1:{ports['banking']}",
         ecommerce=f"http://127.0.0.1:{ports['ecommerce']}",
+        healthcare=f"http://127.0.0.1:{ports['healthcare']}",
     )
     try:
         deadline = time.monotonic() + 90
         while True:
             try:
-                urls = (estate.banking, estate.ecommerce)
+                urls = (estate.banking, estate.ecommerce, estate.healthcare)
                 if all(httpx.get(f"{u}/health/ready", timeout=2).status_code == 200 for u in urls):
                     break
             except httpx.TransportError:

@@ -59,6 +59,20 @@ def test_tenants_are_isolated(target: Target) -> None:
     assert intruder.shop.post("/cart/items", json={"product_id": product}).status_code == 404
     assert intruder.shop.get("/store").status_code == 409  # globex has no store of its own
 
+    clinic_admin = Lift(target, acme, "ada", ["admin"])
+    patient = (
+        clinic_admin.care.post(
+            "/patients",
+            json={"mrn": "MRN-ISO1", "name": "Iso Patient", "date_of_birth": "1980-01-01"},
+        )
+        .raise_for_status()
+        .json()["id"]
+    )
+    assert (
+        intruder.care.get(f"/patients/{patient}", params={"purpose": "operations"}).status_code
+        == 404
+    )
+
 
 def test_checkout_charges_once_in_banking_and_a_decline_releases_the_stock(
     target: Target,
@@ -98,3 +112,87 @@ def test_checkout_charges_once_in_banking_and_a_decline_releases_the_stock(
     assert declined.json()["status"] == "PAYMENT_DECLINED", declined.text
     stock = admin.product(lamp)
     assert (stock["quantity"], stock["reserved"], stock["available"]) == (1, 0, 1)
+
+
+def test_healthcare_consent_records_break_glass_and_an_invoice_paid_through_banking(
+    target: Target,
+) -> None:
+    tenant = _tenant()
+    teller = Lift(target, tenant, "tina", ["teller"])
+    admin = Lift(target, tenant, "ada", ["admin"])
+    clinic_account = teller.open_account("merchant", owner="healthcare")
+    admin.care.put(
+        "/clinic", json={"merchant_account_id": clinic_account, "currency": "EUR"}
+    ).raise_for_status()
+    patient_bank = Lift(target, tenant, "pat", ["customer"])
+    account = patient_bank.open_account()
+    patient_bank.deposit(account, 30_000)
+    patient_bank.grant_mandate(account, clinic_account, 10_000)
+
+    def provider(subject: str) -> str:
+        body = {
+            "npi": "1245319599" if subject == "dr-a" else "1234567893",
+            "name": subject,
+            "kind": "clinician",
+            "subject": subject,
+        }
+        return str(admin.care.post("/providers", json=body).raise_for_status().json()["id"])
+
+    treating, er_doctor = provider("dr-a"), provider("dr-b")
+    patient = (
+        admin.care.post(
+            "/patients",
+            json={
+                "mrn": "MRN-E2E1",
+                "name": "E2E Patient",
+                "date_of_birth": "1970-01-01",
+                "subject": "pat",
+                "bank_account_id": account,
+            },
+        )
+        .raise_for_status()
+        .json()["id"]
+    )
+    encounter = (
+        admin.care.post("/encounters", json={"patient_id": patient, "provider_id": treating})
+        .raise_for_status()
+        .json()["id"]
+    )
+    dr_a, dr_b = (
+        Lift(target, tenant, "dr-a", ["clinician"]),
+        Lift(target, tenant, "dr-b", ["clinician"]),
+    )
+    record = (
+        dr_a.care.post(
+            "/records", json={"patient_id": patient, "kind": "note", "content": "E2E note"}
+        )
+        .raise_for_status()
+        .json()["id"]
+    )
+    treatment = {"purpose": "treatment"}
+    assert dr_a.care.get(f"/records/{record}", params=treatment).status_code == 200
+
+    me = Lift(target, tenant, "pat", ["patient"])
+    me.care.put(f"/patients/{patient}/consent", json={"granted": False}).raise_for_status()
+    assert dr_a.care.get(f"/records/{record}", params=treatment).status_code == 403
+    assert dr_b.care.get(f"/records/{record}", params=treatment).status_code == 403
+    dr_b.care.post(
+        f"/patients/{patient}/break-glass", json={"reason": "e2e emergency department"}
+    ).raise_for_status()
+    assert dr_b.care.get(f"/records/{record}", params=treatment).status_code == 200
+
+    billing = Lift(target, tenant, "bill", ["billing"])
+    invoice = billing.care.post(f"/encounters/{encounter}/invoice", json={"amount": 4_500})
+    assert invoice.status_code == 201, invoice.text
+    assert invoice.json()["status"] == "PAID"
+    assert patient_bank.balance(account) == 25_500
+    assert teller.balance(clinic_account) == 4_500
+
+    disclosures = me.care.get(f"/patients/{patient}/disclosures").raise_for_status().json()
+    assert {(d["accessor"], d["outcome"], d["emergency"]) for d in disclosures} == {
+        ("dr-a", "success", False),
+        ("dr-a", "denied", False),
+        ("dr-b", "denied", False),
+        ("dr-b", "success", True),
+    }
+    assert treating != er_doctor
