@@ -11,6 +11,7 @@ from bench import (
     banking_endpoints,
     cold_start,
     ecommerce_endpoints,
+    healthcare_records,
     lift_core_overhead,
     mesh_overhead,
 )
@@ -22,6 +23,7 @@ SUITES: dict[str, Callable[[], dict[str, Any]]] = {
     "audit_protection": audit_protection.run,
     "banking_endpoints": banking_endpoints.run,
     "ecommerce_endpoints": ecommerce_endpoints.run,
+    "healthcare_records": healthcare_records.run,
 }
 
 

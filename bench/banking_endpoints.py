@@ -104,7 +104,11 @@ def run(*, seconds: int = 5, connections: int = 16) -> dict[str, Any]:
                 script=ROOT / "bench/wrk_post_unique.lua",
                 body=body,
             )
-            baseline = _emulator_latency(endpoint, env["LIFT_TABLE_PREFIX"], accounts)
+            baseline = emulator_latency(
+                endpoint,
+                f"{env['LIFT_TABLE_PREFIX']}banking-accounts",
+                {"tenant_id": "bench", "account_id": accounts[0]},
+            )
     table = print_table(
         f"Banking endpoints under load (uvicorn 1 worker, wrk -t1 -c{connections}, {seconds}s, "
         "embedded emulator)",
@@ -149,9 +153,8 @@ def run(*, seconds: int = 5, connections: int = 16) -> dict[str, Any]:
     return data
 
 
-def _emulator_latency(
-    endpoint: str, prefix: str, accounts: list[str], table: str = "banking-accounts"
-) -> dict[str, float]:
+def emulator_latency(endpoint: str, table: str, key: dict[str, str]) -> dict[str, float]:
+    """Median GetItem and single-item TransactWriteItems on ``table`` at ``key``."""
     client = boto3.client(
         "dynamodb",
         endpoint_url=endpoint,
@@ -159,12 +162,11 @@ def _emulator_latency(
         aws_access_key_id="bench",
         aws_secret_access_key="bench",  # noqa: S106 - the emulator's fake credentials
     )
-    table = f"{prefix}{table}"
-    key = {"tenant_id": {"S": "bench"}, "account_id": {"S": accounts[0]}}
+    item_key = {name: {"S": value} for name, value in key.items()}
     gets, writes = [], []
     for _ in range(200):
         started = time.perf_counter()
-        client.get_item(TableName=table, Key=key, ConsistentRead=True)
+        client.get_item(TableName=table, Key=item_key, ConsistentRead=True)
         gets.append(time.perf_counter() - started)
         started = time.perf_counter()
         client.transact_write_items(
@@ -172,7 +174,7 @@ def _emulator_latency(
                 {
                     "Update": {
                         "TableName": table,
-                        "Key": key,
+                        "Key": item_key,
                         "UpdateExpression": "ADD bench_counter :one",
                         "ExpressionAttributeValues": {":one": {"N": "1"}},
                     }

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from bench.banking_endpoints import _emulator_latency
+from bench.banking_endpoints import emulator_latency
 from bench.harness import ROOT, free_port, print_table, save, uvicorn_server, wrk
 
 
@@ -88,8 +88,10 @@ def run(*, seconds: int = 5, connections: int = 16, carts: int = 300) -> dict[st
                     env={"WRK_TOKENS_FILE": str(tokens_file)},
                 )
             confirmed = asyncio.run(_confirmed(shop, setup["admin"]))
-            baseline = _emulator_latency(
-                endpoint, f"{prefix}", [setup["payer"]], table="banking-accounts"
+            baseline = emulator_latency(
+                endpoint,
+                f"{prefix}banking-accounts",
+                {"tenant_id": "bench", "account_id": setup["payer"]},
             )
     rows: list[tuple[str, dict[str, Any]]] = [
         ("GET /products/{id}, 1 connection", reads["by_id_1"]),
