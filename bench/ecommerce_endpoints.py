@@ -87,7 +87,7 @@ def run(*, seconds: int = 5, connections: int = 16, carts: int = 300) -> dict[st
                     script=ROOT / "bench/wrk_checkout.lua",
                     env={"WRK_TOKENS_FILE": str(tokens_file)},
                 )
-            confirmed = asyncio.run(_confirmed(shop, setup["admin"]))
+            outcomes = asyncio.run(_outcomes(shop, setup["admin"]))
             baseline = emulator_latency(
                 endpoint,
                 f"{prefix}banking-accounts",
@@ -116,8 +116,8 @@ def run(*, seconds: int = 5, connections: int = 16, carts: int = 300) -> dict[st
             for name, r in rows
         ],
     )
-    print(f"orders confirmed: {confirmed} of {2 * carts} checkouts")
-    data = {"reads": reads, "checkout": checkout, "confirmed": confirmed, "baseline": baseline}
+    print(f"orders by status after {2 * carts} checkouts: {outcomes}")
+    data = {"reads": reads, "checkout": checkout, "orders": outcomes, "baseline": baseline}
     save("ecommerce_endpoints", data, table)
     return data
 
@@ -226,8 +226,10 @@ async def _fill_carts(identity: str, shop: str, setup: dict[str, str], n: int) -
         return list(await asyncio.gather(*(one() for _ in range(n))))
 
 
-async def _confirmed(shop: str, admin_token: str) -> int:
-    count, cursor = 0, None
+async def _outcomes(shop: str, admin_token: str) -> dict[str, int]:
+    """Orders by status and reason: what the checkouts ended as."""
+    counts: dict[str, int] = {}
+    cursor = None
     async with httpx.AsyncClient(timeout=30) as http:
         while True:
             params: dict[str, Any] = {"limit": 100} | ({"cursor": cursor} if cursor else {})
@@ -238,7 +240,9 @@ async def _confirmed(shop: str, admin_token: str) -> int:
                     headers={"Authorization": f"Bearer {admin_token}"},
                 )
             ).json()
-            count += sum(1 for o in page["items"] if o["status"] == "CONFIRMED")
+            for order in page["items"]:
+                key = f"{order['status']} {order['reason']}".strip()
+                counts[key] = counts.get(key, 0) + 1
             cursor = page["next_cursor"]
             if cursor is None:
-                return count
+                return counts
