@@ -21,7 +21,7 @@ run: bootstrap ## Start the embedded estate (emulator, identity, banking) with d
 dev: bootstrap ## Like run, with services restarted on code changes
 	@$(UV) run python -m devtools.estate --reload
 
-test: bootstrap ## Run every suite this machine can run (unit, integration, e2e on the embedded estate)
+test: bootstrap ## Run every suite this machine can run (unit, integration, e2e; compose e2e skips without Docker)
 	$(UV) run pytest $(PYTEST_ARGS)
 
 unit: bootstrap ## Run unit tests only
@@ -30,7 +30,7 @@ unit: bootstrap ## Run unit tests only
 integration: bootstrap ## Run integration tests only (embedded DynamoDB emulator, local servers)
 	$(UV) run pytest -m integration $(PYTEST_ARGS)
 
-e2e: bootstrap ## Run the journeys: E2E_TARGET=local (default) or url (compose: issue 9)
+e2e: bootstrap ## Run the journeys against the embedded estate, then compose (E2E_TARGET=local|compose|url picks one)
 	$(UV) run pytest -m e2e $(PYTEST_ARGS)
 
 lint: bootstrap ## Lint and check formatting with ruff

@@ -1,7 +1,10 @@
-"""Where the journeys run: ``E2E_TARGET=local`` (default: a fixture starts the embedded
-estate), ``url`` (a deployed stage: ``E2E_IDENTITY_URL``, ``E2E_BANKING_URL``,
-``E2E_ECOMMERCE_URL``, ``E2E_HEALTHCARE_URL``) or
-``compose`` (not built yet: issue 9)."""
+"""Where the journeys run. ``E2E_TARGET`` picks one: ``local`` (a fixture starts the
+embedded estate), ``compose`` (testcontainers builds and starts the compose estate; moto
+instead of LocalStack with ``E2E_COMPOSE_EMULATOR=moto``) or ``url`` (a deployed stage:
+``E2E_IDENTITY_URL``, ``E2E_BANKING_URL``, ``E2E_ECOMMERCE_URL``, ``E2E_HEALTHCARE_URL``).
+Unset, the journeys run against ``local`` and then ``compose``; without a Docker engine
+the compose run is skipped with its reason, unless ``E2E_REQUIRE_DOCKER=1`` (CI), where it
+fails."""
 
 from __future__ import annotations
 
@@ -27,9 +30,14 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def target() -> Iterator[Target]:
-    kind = os.environ.get("E2E_TARGET", "local")
+def _targets() -> list[str]:
+    chosen = os.environ.get("E2E_TARGET")
+    return [chosen] if chosen else ["local", "compose"]
+
+
+@pytest.fixture(scope="session", params=_targets())
+def target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    kind = request.param
     if kind == "url":
         yield Target(
             identity=os.environ["E2E_IDENTITY_URL"],
@@ -39,9 +47,8 @@ def target() -> Iterator[Target]:
         )
         return
     if kind == "compose":
-        if os.environ.get("E2E_REQUIRE_DOCKER") == "1":
-            pytest.fail("E2E_TARGET=compose is not built yet (issue 9), and Docker is required")
-        pytest.skip("E2E_TARGET=compose: the testcontainers fixture is not built yet (issue 9)")
+        yield from _compose()
+        return
     ports = {
         name: _free_port()
         for name in ("emulator", "identity", "banking", "ecommerce", "healthcare")
@@ -88,3 +95,53 @@ def target() -> Iterator[Target]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _docker_missing() -> str | None:
+    """Why the compose estate cannot run here, or None."""
+    checks = (
+        (["docker", "info"], "no Docker engine reachable; infra/bootstrap-offline.sh starts one"),
+        (["docker", "compose", "version"], "docker compose v2 is missing; the bootstrap adds it"),
+    )
+    for argv, reason in checks:
+        try:
+            probe = subprocess.run(argv, capture_output=True, check=False, timeout=20)  # noqa: S603
+        except (OSError, subprocess.TimeoutExpired):
+            return reason
+        if probe.returncode != 0:
+            return reason
+    return None
+
+
+def _compose() -> Iterator[Target]:
+    missing = _docker_missing()
+    if missing:
+        if os.environ.get("E2E_REQUIRE_DOCKER") == "1":
+            pytest.fail(f"E2E_REQUIRE_DOCKER=1 but {missing}")
+        pytest.skip(f"compose journeys skipped: {missing}")
+    from testcontainers.compose import DockerCompose
+
+    files = ["docker-compose.yml"]
+    if os.environ.get("E2E_COMPOSE_EMULATOR", "localstack") == "moto":
+        files.append("docker-compose.moto.yml")
+    names = ("emulator", "identity", "banking", "healthcare", "ecommerce")
+    ports = {name: _free_port() for name in names}
+    saved = {k: os.environ.get(k) for k in ("COMPOSE_PROJECT_NAME", *_port_vars(names))}
+    os.environ["COMPOSE_PROJECT_NAME"] = "lift-e2e"
+    for name, var in zip(names, _port_vars(names), strict=True):
+        os.environ[var] = str(ports[name])
+    compose = DockerCompose(ROOT, compose_file_name=files, build=True, wait=True, quiet_build=True)
+    try:
+        compose.start()
+        yield Target(**{n: f"http://127.0.0.1:{ports[n]}" for n in names if n != "emulator"})
+    finally:
+        compose.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _port_vars(names: tuple[str, ...]) -> list[str]:
+    return [f"LIFT_{name.upper()}_PORT" for name in names]
