@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,10 @@ class Target:
     banking: str
     ecommerce: str
     healthcare: str
+    # What only some targets can do: read a service's log, stop and start a service.
+    logs: Callable[[str], str] | None = None
+    stop: Callable[[str], None] | None = None
+    start: Callable[[str], None] | None = None
 
 
 class Lift:

@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -74,6 +74,9 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         stderr=subprocess.DEVNULL,
     )
     estate = Target(
+        logs=lambda service: (ROOT / ".lift" / "logs" / f"{service}.log").read_text(
+            errors="replace"
+        ),
         identity=f"http://127.0.0.1:{ports['identity']}",
         banking=f"http://127.0.0.1:{ports['banking']}",
         ecommerce=f"http://127.0.0.1:{ports['ecommerce']}",
@@ -133,7 +136,24 @@ def _compose() -> Iterator[Target]:
     compose = DockerCompose(ROOT, compose_file_name=files, build=True, wait=True, quiet_build=True)
     try:
         compose.start()
-        yield Target(**{n: f"http://127.0.0.1:{ports[n]}" for n in names if n != "emulator"})
+
+        def logs(service: str) -> str:
+            out, err = compose.get_logs(service)
+            return f"{out}{err}"
+
+        def control(verb: str) -> Callable[[str], None]:
+            def run(service: str) -> None:
+                subprocess.run(  # noqa: S603
+                    ["docker", "compose", *(a for f in files for a in ("-f", f)), verb, service],  # noqa: S607
+                    cwd=ROOT,
+                    check=True,
+                    capture_output=True,
+                )
+
+            return run
+
+        urls = {n: f"http://127.0.0.1:{ports[n]}" for n in names if n != "emulator"}
+        yield Target(**urls, logs=logs, stop=control("stop"), start=control("start"))
     finally:
         compose.stop()
         for key, value in saved.items():
