@@ -48,10 +48,11 @@ bench: bootstrap ## Run the benchmarks and print figures beside their baselines
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(UV) run python -m bench $(BENCH_ARGS)
 
-COMPOSE := docker compose -f docker-compose.yml $(if $(filter moto,$(EMULATOR)),-f docker-compose.moto.yml)
+COMPOSE := docker compose -f docker-compose.yml $(if $(filter moto,$(EMULATOR)),-f docker-compose.moto.yml) $(if $(TRACING),--profile tracing)
+TRACE_ENV := $(if $(TRACING),OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4318)
 
-up: ## Start the compose estate (EMULATOR=moto without LocalStack; no registry: infra/bootstrap-offline.sh first)
-	$(COMPOSE) up --build --wait -d
+up: ## Start the compose estate (EMULATOR=moto without LocalStack; TRACING=1 adds Jaeger on :16686)
+	$(TRACE_ENV) $(COMPOSE) up --build --wait -d
 
 down: ## Stop the compose estate (same EMULATOR as up)
 	$(COMPOSE) down
