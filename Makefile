@@ -15,7 +15,7 @@ bootstrap: ## Install uv if missing and sync the locked workspace (run and test 
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
 	@$(UV) sync --locked --all-packages --quiet
 
-run: bootstrap ## Start the embedded estate (emulator, identity, banking) with demo data; Ctrl-C stops
+run: bootstrap ## Start the embedded estate (emulator, identity, the three services) with demo data; Ctrl-C stops
 	@$(UV) run python -m devtools.estate
 
 dev: bootstrap ## Like run, with services restarted on code changes
