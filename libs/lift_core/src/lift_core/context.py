@@ -7,9 +7,10 @@ and read by logging, audit, auth dependencies and outgoing mesh calls.
 from __future__ import annotations
 
 import contextvars
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -80,3 +81,12 @@ def current_principal() -> Principal | None:
 lambda_invocation: contextvars.ContextVar[tuple[str, bool] | None] = contextvars.ContextVar(
     "lift_lambda_invocation", default=None
 )
+
+
+async def run_blocking(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking call (DynamoDB, KMS) in a worker thread, in a copy of this context so
+    the request's ids and principal come along."""
+    import anyio.to_thread
+
+    bound = functools.partial(call, *args, **kwargs)
+    return await anyio.to_thread.run_sync(copy_context_run, bound)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator
 from functools import lru_cache
 
 from fastapi import FastAPI
@@ -42,9 +38,8 @@ from lift_core.auth import JwtVerifier
 from lift_core.dynamo import bind_model, ensure_tables, table_check
 from lift_core.idempotency.dynamo import DynamoIdempotencyStore, IdempotencyRecord
 from lift_core.protection import DataKeyRecord, SubjectErased, cipher_from_settings
+from lift_core.tasks import PeriodicJob, background
 from lift_mesh import DevIssuerTokens, MeshSettings, PaymentsClient, ServiceClient, ServiceTokens
-
-_log = logging.getLogger("ecommerce.recovery")
 
 ERRORS: dict[type[Exception], tuple[int, str]] = {
     e.NotPermitted: (403, "not-permitted"),
@@ -124,17 +119,16 @@ def create_ecommerce_app(
         recovery_min_age_seconds=s.recovery_min_age_seconds,
     )
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = None
-        if s.recovery_interval_seconds > 0:
-            task = asyncio.create_task(_recover_forever(checkout, s))
-        yield
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await payments.client.aclose()
+    async def recover_once() -> str | None:
+        report = await checkout.recover(limit=s.recovery_batch)
+        if not report.examined:
+            return None
+        return f"examined {report.examined}, finished {report.finished}, open {report.still_open}"
+
+    lifespan = background(
+        PeriodicJob("order recovery", s.recovery_interval_seconds, recover_once),
+        on_shutdown=payments.client.aclose,
+    )
 
     app = create_app(
         settings=lift,
@@ -158,23 +152,6 @@ def create_ecommerce_app(
     app.state.orders = Orders(shop, audit)
     app.state.shop = shop
     return app
-
-
-async def _recover_forever(checkout: Checkout, s: EcommerceSettings) -> None:
-    while True:
-        await asyncio.sleep(s.recovery_interval_seconds)
-        try:
-            report = await checkout.recover(limit=s.recovery_batch)
-        except Exception:  # keep the loop alive; the next pass tries again
-            _log.exception("order recovery pass failed")
-            continue
-        if report.examined:
-            _log.info(
-                "order recovery: examined %d, finished %s, still open %d",
-                report.examined,
-                report.finished,
-                report.still_open,
-            )
 
 
 @lru_cache(maxsize=1)

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
-import logging
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from functools import lru_cache
 
@@ -44,9 +40,8 @@ from lift_core.auth import JwtVerifier
 from lift_core.dynamo import bind_model, ensure_tables, table_check
 from lift_core.idempotency.dynamo import DynamoIdempotencyStore, IdempotencyRecord
 from lift_core.protection import BlindIndex, DataKeyRecord, cipher_from_settings
+from lift_core.tasks import PeriodicJob, background
 from lift_mesh import DevIssuerTokens, MeshSettings, PaymentsClient, ServiceClient, ServiceTokens
-
-_log = logging.getLogger("healthcare.billing")
 
 ERRORS: dict[type[Exception], tuple[int, str]] = {
     e.NotPermitted: (403, "not-permitted"),
@@ -119,17 +114,18 @@ def create_healthcare_app(
         clinic, payments, audit, retry_min_age_seconds=s.billing_retry_min_age_seconds
     )
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = None
-        if s.billing_retry_interval_seconds > 0:
-            task = asyncio.create_task(_retry_forever(billing, s))
-        yield
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await payments.client.aclose()
+    async def retry_once() -> str | None:
+        report = await billing.retry_pending(limit=s.billing_retry_batch)
+        if not report.examined:
+            return None
+        return (
+            f"examined {report.examined}, settled {report.settled}, pending {report.still_pending}"
+        )
+
+    lifespan = background(
+        PeriodicJob("invoice retry", s.billing_retry_interval_seconds, retry_once),
+        on_shutdown=payments.client.aclose,
+    )
 
     app = create_app(
         settings=lift,
@@ -155,23 +151,6 @@ def create_healthcare_app(
     app.state.billing = billing
     app.state.clinic = clinic
     return app
-
-
-async def _retry_forever(billing: Billing, s: HealthcareSettings) -> None:
-    while True:
-        await asyncio.sleep(s.billing_retry_interval_seconds)
-        try:
-            report = await billing.retry_pending(limit=s.billing_retry_batch)
-        except Exception:  # keep the loop alive; the next pass tries again
-            _log.exception("invoice retry pass failed")
-            continue
-        if report.examined:
-            _log.info(
-                "invoice retry: examined %d, settled %s, still pending %d",
-                report.examined,
-                report.settled,
-                report.still_pending,
-            )
 
 
 @lru_cache(maxsize=1)

@@ -9,11 +9,8 @@ references, never the protected values themselves.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Mapping
 from typing import Any
-
-import anyio.to_thread
 
 from lift_core import context
 from lift_core.audit.chain import AuditEvent, compute_hash
@@ -90,8 +87,6 @@ class AuditRecorder:
         actor: str | None = None,
         tenant: str | None = None,
     ) -> AuditEvent:
-        call = functools.partial(
+        return await context.run_blocking(
             self.record, action, resource, outcome, details, actor=actor, tenant=tenant
         )
-        # The worker thread runs in a copy of this context, so the request's ids come along.
-        return await anyio.to_thread.run_sync(context.copy_context_run, call)

@@ -17,15 +17,11 @@ never got their stock. A payment whose order can no longer be confirmed is refun
 
 from __future__ import annotations
 
-import functools
 import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
-
-import anyio.to_thread
 
 from ecommerce.adapters.repository import DynamoShop
 from ecommerce.domain.catalog import ProductStatus
@@ -48,18 +44,13 @@ from ecommerce.service.customers import Customers
 from lift_core import context
 from lift_core.audit import AuditRecorder
 from lift_core.context import Principal
+from lift_core.context import run_blocking as blocking
 from lift_mesh import Payment, PaymentRefused, PaymentsClient, PaymentUnknown
 
 T = TypeVar("T")
 _NAMESPACE = uuid.UUID("2b3c9a8e-6d1f-4f0e-8b7a-65636f6d6d65")
 _log = logging.getLogger("ecommerce.checkout")
 RECOVERY_ACTOR = "ecommerce-recovery"
-
-
-async def blocking(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a DynamoDB (blocking) call in a worker thread, in this request's context."""
-    bound = functools.partial(call, *args, **kwargs)
-    return await anyio.to_thread.run_sync(context.copy_context_run, bound)
 
 
 def order_id(tenant: str, customer: str, key: str) -> str:

@@ -22,10 +22,11 @@ from healthcare.domain.exceptions import (
     NotPermitted,
 )
 from healthcare.domain.models import Invoice, InvoiceStatus
-from healthcare.service.common import Clock, blocking, iso, utc_now
+from healthcare.service.common import Clock, iso, utc_now
 from lift_core import context
 from lift_core.audit import AuditRecorder
 from lift_core.context import Principal
+from lift_core.context import run_blocking as blocking
 from lift_mesh import PaymentRefused, PaymentsClient, PaymentUnknown
 
 _log = logging.getLogger("healthcare.billing")

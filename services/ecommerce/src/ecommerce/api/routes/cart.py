@@ -10,9 +10,9 @@ from ecommerce.api.schemas import AddItem, CartOut, OrderOut, UpdateItem
 from ecommerce.api.views import line_out, order_out
 from ecommerce.domain.orders import OrderStatus
 from ecommerce.service.carts import Carts
-from ecommerce.service.checkout import blocking
 from lift_core.auth import CurrentPrincipal
 from lift_core.context import Principal
+from lift_core.context import run_blocking as blocking
 
 router = APIRouter(prefix="/api/v1/cart", tags=["cart"])
 

@@ -11,8 +11,8 @@ from ecommerce.api.schemas import CustomerOut, OrderPage, RegisterCustomer
 from ecommerce.api.views import order_out
 from ecommerce.domain.customers import Customer
 from ecommerce.domain.exceptions import BankAccountNotFound
-from ecommerce.service.checkout import blocking
 from lift_core.auth import CurrentPrincipal
+from lift_core.context import run_blocking as blocking
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 
