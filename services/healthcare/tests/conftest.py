@@ -55,15 +55,23 @@ class Clinic:
     canary: Callable[[str], str]
     tenant: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:8]}")
     clients: list[httpx.AsyncClient] = field(default_factory=list)
+    record_reads: list[tuple[str, str]] = field(default_factory=list)  # (tenant, record id)
 
     def _client(
         self, app: FastAPI, subject: str, roles: list[str], tenant: str
     ) -> httpx.AsyncClient:
         token = self.mint(tenant, subject, roles=roles)
+
+        async def count_record_reads(response: httpx.Response) -> None:
+            path = response.request.url.path
+            if response.request.method == "GET" and path.startswith("/api/v1/records/"):
+                self.record_reads.append((tenant, path.rsplit("/", 1)[-1]))
+
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),
             base_url="http://test",
             headers={"Authorization": f"Bearer {token}"},
+            event_hooks={"response": [count_record_reads]} if app is self.app else {},
         )
         self.clients.append(client)
         return client
@@ -118,9 +126,24 @@ class Clinic:
         assert created.status_code == 201, created.text
         return str(created.json()["id"])
 
-    def audit_events(self) -> list[Any]:
+    def audit_events(self, tenant: str | None = None) -> list[Any]:
         recorder = self.app.state.charts.audit
-        return [e for stream in recorder.streams(self.tenant) for e in recorder.store.read(stream)]
+        streams = recorder.streams(tenant or self.tenant)
+        return [e for stream in streams for e in recorder.store.read(stream)]
+
+    def check_one_audit_event_per_record_read(self) -> None:
+        """Every record read a test made, allowed or denied, left exactly one audit event."""
+        expected: dict[tuple[str, str], int] = {}
+        for key in self.record_reads:
+            expected[key] = expected.get(key, 0) + 1
+        reads = ("phi.read", "phi.emergency-read", "record.read")
+        for (tenant, record_id), count in expected.items():
+            events = [
+                e
+                for e in self.audit_events(tenant)
+                if e.action in reads and e.resource.endswith(f"record/{record_id}")
+            ]
+            assert len(events) == count, (tenant, record_id, count, len(events))
 
 
 def valid_npi() -> str:
@@ -168,6 +191,7 @@ async def clinic(
     )
     clinic = Clinic(banking_app, app, link, mint, restricted_canary)
     yield clinic
+    clinic.check_one_audit_event_per_record_read()
     for c in clinic.clients:
         await c.aclose()
     await client.aclose()
