@@ -244,9 +244,21 @@ def test_one_trace_id_spans_e_commerce_and_banking_for_a_checkout(target: Target
                 found.append(json.loads(raw[raw.index("{") :]))
         return found
 
-    shop_lines, bank_lines = lines("ecommerce"), lines("banking")
-    assert any(line.get("http", {}).get("route") == "/api/v1/cart/checkout" for line in shop_lines)
-    assert any(line.get("http", {}).get("route") == "/api/v1/payments" for line in bank_lines)
+    def routes(found: list[dict[str, Any]]) -> set[str]:
+        return {line.get("http", {}).get("route", "") for line in found}
+
+    # The access line is written once the response has gone out: give the logs a moment.
+    deadline = time.monotonic() + 15
+    while True:
+        shop_lines, bank_lines = lines("ecommerce"), lines("banking")
+        both = "/api/v1/cart/checkout" in routes(shop_lines) and "/api/v1/payments" in routes(
+            bank_lines
+        )
+        if both or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert "/api/v1/cart/checkout" in routes(shop_lines)
+    assert "/api/v1/payments" in routes(bank_lines)
     assert {line["trace_id"] for line in shop_lines + bank_lines} == {trace_id}
 
 
