@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.lambda_events import alb, api_gateway_v1, function_url, http_api_v2
 
 from lift_core.auth import HttpJwksSource, JwtVerifier
 from lift_core.devidentity import DevIssuer, create_identity_app
