@@ -57,11 +57,12 @@ up: ## Start the compose estate (EMULATOR=moto without LocalStack; TRACING=1 add
 down: ## Stop the compose estate (same EMULATOR as up)
 	$(COMPOSE) down
 
-package: ## Build a Lambda zip: SERVICE=x [ARCH=x86_64|arm64] (not yet available: issue 10)
-	@echo "make package: not yet available (issue 10)"; exit 2
+package: bootstrap ## Build a Lambda zip in dist/: SERVICE=banking|healthcare|ecommerce [ARCH=x86_64|arm64]
+	@test -n "$(SERVICE)" || { echo "make package: SERVICE=banking|healthcare|ecommerce is required"; exit 2; }
+	$(UV) run python -m devtools.package $(SERVICE) --arch $(or $(ARCH),x86_64)
 
-deploy: ## Deploy one service with SAM: SERVICE=x STAGE=y (not yet available: issue 10)
-	@echo "make deploy: not yet available (issue 10)"; exit 2
+deploy: ## Deploy one service with SAM: SERVICE=x STAGE=y (not yet available: the SAM templates are issue 10)
+	@echo "make deploy: not yet available (the SAM templates are issue 10)"; exit 2
 
 new-service: ## Generate a service from the template: NAME=x (not yet available: issue 11)
 	@echo "make new-service: not yet available (issue 11)"; exit 2
