@@ -12,6 +12,7 @@ from bench import (
     cold_start,
     ecommerce_endpoints,
     healthcare_records,
+    lambda_packages,
     lift_core_overhead,
     mesh_overhead,
 )
@@ -24,6 +25,7 @@ SUITES: dict[str, Callable[[], dict[str, Any]]] = {
     "banking_endpoints": banking_endpoints.run,
     "ecommerce_endpoints": ecommerce_endpoints.run,
     "healthcare_records": healthcare_records.run,
+    "lambda_packages": lambda_packages.run,
 }
 
 

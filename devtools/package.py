@@ -9,6 +9,8 @@ group and nothing editable. The handler is ``<service>.lambda_handler.handler``.
 from __future__ import annotations
 
 import argparse
+import compileall
+import py_compile
 import shutil
 import subprocess
 import sys
@@ -19,11 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PLATFORMS = {"x86_64": "x86_64-manylinux_2_28", "arm64": "aarch64-manylinux_2_28"}
 SERVICES = ("banking", "healthcare", "ecommerce")
-# Never needed to serve an event: byte-code caches, type stubs' markers stay (tiny).
-_SKIP_DIRS = {"__pycache__"}
 
 
-def _uv(*args: str, cwd: Path = ROOT) -> str:
+def uv_run(*args: str, cwd: Path = ROOT) -> str:
     done = subprocess.run(  # noqa: S603 - fixed argv
         ["uv", *args],  # noqa: S607 - uv from PATH, as make bootstrap installs it
         cwd=cwd,
@@ -44,7 +44,7 @@ def build(service: str, arch: str = "x86_64", out: Path | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        locked = _uv(
+        locked = uv_run(
             "export",
             "--frozen",
             "--package",
@@ -60,7 +60,7 @@ def build(service: str, arch: str = "x86_64", out: Path | None = None) -> Path:
         (tmp / "requirements.txt").write_text("\n".join(third_party) + "\n")
         wheels = tmp / "wheels"
         for member in members:
-            _uv("build", "--wheel", "--quiet", "--out-dir", str(wheels), member)
+            uv_run("build", "--wheel", "--quiet", "--out-dir", str(wheels), member)
         site = tmp / "site"
         common = [
             "--target",
@@ -71,15 +71,24 @@ def build(service: str, arch: str = "x86_64", out: Path | None = None) -> Path:
             PLATFORMS[arch],
             "--quiet",
         ]
-        _uv(
+        uv_run(
             "pip", "install", *common, "--only-binary", ":all:", "-r", str(tmp / "requirements.txt")
         )
-        _uv("pip", "install", *common, "--no-deps", *map(str, sorted(wheels.glob("*.whl"))))
+        uv_run("pip", "install", *common, "--no-deps", *map(str, sorted(wheels.glob("*.whl"))))
+        # /var/task is read-only: without byte-code in the zip every cold start compiles
+        # every module it imports. Unchecked hashes: the zip's timestamps do not matter.
+        if sys.version_info[:2] == (3, 11):  # the Lambda runtime's; other byte-code is useless
+            compileall.compile_dir(
+                site,
+                quiet=2,
+                workers=0,
+                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+            )
         archive = out / f"{service}-{arch}.zip"
         archive.unlink(missing_ok=True)
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
             for path in sorted(site.rglob("*")):
-                if path.is_file() and not _SKIP_DIRS.intersection(path.parts):
+                if path.is_file():
                     info = zipfile.ZipInfo(str(path.relative_to(site)), (1980, 1, 1, 0, 0, 0))
                     info.external_attr = 0o644 << 16
                     info.compress_type = zipfile.ZIP_DEFLATED

@@ -1,0 +1,130 @@
+"""Process start to first response of each packaged Lambda handler vs bare FastAPI+Mangum.
+
+Both sides run the same way: a fresh ``python -I -S`` whose path is one directory (the
+unpacked service zip, or a directory holding only FastAPI, Mangum and a two-route app, at
+the versions the lock pins), byte-compiled, answering one API Gateway v2 event for
+``GET /health/live``. Timed from the parent; median of ``rounds``. Goal (issue 10): each
+service at most 1.3x bare.
+"""
+
+from __future__ import annotations
+
+import compileall
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from devtools.package import build, uv_run
+from tests.lambda_events import http_api_v2
+
+from bench.harness import median, print_table, save
+
+SERVICES = ("banking", "healthcare", "ecommerce")
+CHILD = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from types import SimpleNamespace
+import importlib
+handler = importlib.import_module(sys.argv[2]).handler
+result = handler(json.loads(sys.argv[3]), SimpleNamespace(aws_request_id="cold-1"))
+assert result["statusCode"] == 200, result
+"""
+BARE = """
+from fastapi import FastAPI
+from mangum import Mangum
+
+app = FastAPI()
+
+
+@app.get("/health/live")
+async def live():
+    return {"status": "ok"}
+
+
+handler = Mangum(app, lifespan="off")
+"""
+
+
+def _bare_dir(tmp: Path) -> Path:
+    locked = uv_run(
+        "export",
+        "--frozen",
+        "--package",
+        "lift-core",
+        "--no-dev",
+        "--no-hashes",
+        "--no-header",
+        "--no-annotate",
+        "--quiet",
+    ).splitlines()
+    pins = [line for line in locked if line.split("==")[0] in ("fastapi", "mangum")]
+    target = tmp / "bare"
+    uv_run("pip", "install", "--quiet", "--target", str(target), *pins)
+    (target / "bare_handler.py").write_text(BARE)
+    compileall.compile_dir(target, quiet=2, workers=0)
+    return target
+
+
+def _time(path: Path, module: str, env: dict[str, str], event: str) -> float:
+    started = time.perf_counter()
+    subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-I", "-S", "-c", CHILD, str(path), module, event],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return time.perf_counter() - started
+
+
+def run(*, rounds: int = 7) -> dict[str, Any]:
+    event = json.dumps(http_api_v2("GET", "/health/live", {"host": "api.example.com"}, None))
+    env = {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "LIFT_ENVIRONMENT": "test",
+        # Tables and the KMS key exist in a deployment: nothing is created at start-up.
+        "LIFT_KMS_KEY_ID": "alias/bench",
+        "LIFT_DYNAMODB_ENDPOINT": "http://127.0.0.1:9",
+    }
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        targets = {"bare FastAPI+Mangum": (_bare_dir(tmp), "bare_handler")}
+        sizes = {}
+        for service in SERVICES:
+            archive = build(service, "x86_64", tmp / "dist")
+            sizes[service] = archive.stat().st_size / 2**20
+            unpacked = tmp / service
+            with zipfile.ZipFile(archive) as zf:
+                zf.extractall(unpacked)
+            targets[service] = (unpacked, f"{service}.lambda_handler")
+        samples: dict[str, list[float]] = {name: [] for name in targets}
+        for _ in range(rounds):  # interleaved, so drift hits every target alike
+            for name, (path, module) in targets.items():
+                samples[name].append(_time(path, module, {**env, "LIFT_SERVICE_NAME": name}, event))
+    bare = median(samples["bare FastAPI+Mangum"])
+    rows = [["bare FastAPI+Mangum", f"{bare:.3f}", "", ""]]
+    for service in SERVICES:
+        seconds = median(samples[service])
+        rows.append(
+            [
+                service,
+                f"{seconds:.3f}",
+                f"{seconds / bare:.2f}x (goal <= 1.3x)",
+                f"{sizes[service]:.1f}",
+            ]
+        )
+    table = print_table(
+        f"Packaged Lambda handlers: process start to first response (median of {rounds})",
+        ["handler", "seconds", "vs bare", "zip MiB"],
+        rows,
+    )
+    data = {"samples": samples, "bare_seconds": bare, "zip_mib": sizes}
+    save("lambda_packages", data, table)
+    return data
