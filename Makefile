@@ -33,9 +33,10 @@ integration: bootstrap ## Run integration tests only (embedded DynamoDB emulator
 e2e: bootstrap ## Run the journeys against the embedded estate, then compose (E2E_TARGET=local|compose|url picks one)
 	$(UV) run pytest -m e2e $(PYTEST_ARGS)
 
-lint: bootstrap ## Lint and check formatting with ruff
+lint: bootstrap ## Lint and check formatting with ruff; cfn-lint the SAM templates
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	$(UV) run cfn-lint infra/sam/*.yaml
 
 fmt: bootstrap ## Format and auto-fix with ruff
 	$(UV) run ruff format .

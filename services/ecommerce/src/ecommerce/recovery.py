@@ -1,7 +1,8 @@
-"""One recovery pass from the command line or a scheduler: ``python -m ecommerce.recovery``.
+"""One recovery pass: ``python -m ecommerce.recovery`` from a command line or cron, or
+``ecommerce.recovery.handler`` from a scheduled Lambda (the SAM template's OrderRecovery).
 
-Prints what it did as JSON and exits 0 when no order was left open, 3 when some still are
-(banking still unreachable), so a scheduler can alert on repeated 3s.
+The command prints what it did as JSON and exits 0 when no order was left open, 3 when
+some still are (banking still unreachable), so a scheduler can alert on repeated 3s.
 """
 
 from __future__ import annotations
@@ -10,25 +11,31 @@ import asyncio
 import dataclasses
 import json
 import sys
+from typing import Any
 
 from ecommerce.config import EcommerceSettings
 from ecommerce.main import create_ecommerce_app
 from ecommerce.service.checkout import Checkout
 
 
-async def _run() -> int:
-    app = create_ecommerce_app()
-    checkout: Checkout = app.state.checkout
+async def _pass() -> dict[str, Any]:
+    checkout: Checkout = create_ecommerce_app().state.checkout
     try:
         report = await checkout.recover(limit=EcommerceSettings().recovery_batch)
     finally:
         await checkout.payments.client.aclose()
-    print(json.dumps(dataclasses.asdict(report)))
-    return 3 if report.still_open else 0
+    return dataclasses.asdict(report)
+
+
+def handler(event: object, context: object) -> dict[str, Any]:
+    """Scheduled Lambda entry: one pass; the report is the invocation's result."""
+    return asyncio.run(_pass())
 
 
 def main() -> int:
-    return asyncio.run(_run())
+    report = asyncio.run(_pass())
+    print(json.dumps(report))
+    return 3 if report["still_open"] else 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""One invoice retry pass from the command line or a scheduler:
-``python -m healthcare.billing_retry``. Prints a JSON report; exits 3 while invoices stay
-pending (banking still unreachable)."""
+"""One invoice retry pass: ``python -m healthcare.billing_retry`` from a command line or
+cron, or ``healthcare.billing_retry.handler`` from a scheduled Lambda (the SAM template's
+InvoiceRetry). The command prints a JSON report and exits 3 while invoices stay pending."""
 
 from __future__ import annotations
 
@@ -8,21 +8,32 @@ import asyncio
 import dataclasses
 import json
 import sys
+from typing import Any
 
 from healthcare.config import HealthcareSettings
 from healthcare.main import create_healthcare_app
 from healthcare.service.billing import Billing
 
 
-async def _run() -> int:
+async def _pass() -> dict[str, Any]:
     billing: Billing = create_healthcare_app().state.billing
     try:
         report = await billing.retry_pending(limit=HealthcareSettings().billing_retry_batch)
     finally:
         await billing.payments.client.aclose()
-    print(json.dumps(dataclasses.asdict(report)))
-    return 3 if report.still_pending else 0
+    return dataclasses.asdict(report)
+
+
+def handler(event: object, context: object) -> dict[str, Any]:
+    """Scheduled Lambda entry: one pass; the report is the invocation's result."""
+    return asyncio.run(_pass())
+
+
+def main() -> int:
+    report = asyncio.run(_pass())
+    print(json.dumps(report))
+    return 3 if report["still_pending"] else 0
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(_run()))
+    sys.exit(main())
