@@ -62,8 +62,12 @@ package: bootstrap ## Build a Lambda zip in dist/: SERVICE=banking|healthcare|ec
 	@test -n "$(SERVICE)" || { echo "make package: SERVICE=banking|healthcare|ecommerce is required"; exit 2; }
 	$(UV) run python -m devtools.package $(SERVICE) --arch $(or $(ARCH),x86_64)
 
-deploy: ## Deploy one service with SAM: SERVICE=x STAGE=y (not yet available: the SAM templates are issue 10)
-	@echo "make deploy: not yet available (the SAM templates are issue 10)"; exit 2
+deploy: package ## Deploy one service with SAM: SERVICE=x STAGE=staging|prod [ARCH=] PARAMS="JwtIssuer=... JwksUrl=..."
+	@test -n "$(STAGE)" || { echo "make deploy: STAGE=staging|prod is required"; exit 2; }
+	uvx --from aws-sam-cli sam deploy --template-file infra/sam/$(SERVICE).yaml \
+	  --stack-name lift-$(STAGE)-$(SERVICE) --capabilities CAPABILITY_IAM --resolve-s3 \
+	  --no-fail-on-empty-changeset \
+	  --parameter-overrides Stage=$(STAGE) Architecture=$(or $(ARCH),x86_64) $(PARAMS)
 
 new-service: ## Generate a service from the template: NAME=x (not yet available: issue 11)
 	@echo "make new-service: not yet available (issue 11)"; exit 2
