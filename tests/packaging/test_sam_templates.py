@@ -1,0 +1,99 @@
+"""The SAM templates declare exactly the tables each service's code binds: same names, keys,
+indexes (keys and projection) and TTL attribute. Drift between code and template fails."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from cfnlint.decode import cfn_yaml
+from fastapi import FastAPI
+
+from banking.main import create_banking_app
+from ecommerce.main import create_ecommerce_app
+from healthcare.main import create_healthcare_app
+from lift_core import LiftSettings
+from lift_core.auth import JwtVerifier
+from lift_mesh import MeshSettings, ServiceClient
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class NoTokens:
+    async def token(self, tenant: str) -> str:
+        raise AssertionError("no call is made here")
+
+
+def _apps(verifier: JwtVerifier) -> dict[str, Callable[[LiftSettings], FastAPI]]:
+    def banking_client() -> ServiceClient:
+        return ServiceClient("banking", settings=MeshSettings(services={"banking": ["http://x"]}))
+
+    return {
+        "banking": lambda lift: create_banking_app(lift, verifier=verifier),
+        "healthcare": lambda lift: create_healthcare_app(
+            lift, verifier=verifier, banking=banking_client(), tokens=NoTokens()
+        ),
+        "ecommerce": lambda lift: create_ecommerce_app(
+            lift, verifier=verifier, banking=banking_client(), tokens=NoTokens()
+        ),
+    }
+
+
+def _shape(keys: Any) -> tuple[tuple[str, str], ...]:
+    return tuple((k["AttributeName"], k["KeyType"]) for k in keys)
+
+
+def _declared(service: str) -> dict[str, dict[str, Any]]:
+    template = cfn_yaml.loads((ROOT / "infra/sam" / f"{service}.yaml").read_text())
+    tables = {}
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::DynamoDB::Table":
+            continue
+        props = resource["Properties"]
+        name = str(props["TableName"]["Fn::Sub"]).removeprefix("lift-${Stage}-")
+        tables[name] = {
+            "keys": _shape(props["KeySchema"]),
+            "indexes": {
+                g["IndexName"]: (_shape(g["KeySchema"]), g["Projection"]["ProjectionType"])
+                for g in props.get("GlobalSecondaryIndexes", [])
+            },
+            "ttl": props.get("TimeToLiveSpecification", {}).get("AttributeName"),
+            "pitr": props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+            "kms": props["SSESpecification"]["SSEType"],
+        }
+    return tables
+
+
+@pytest.mark.parametrize("service", ["banking", "healthcare", "ecommerce"])
+def test_templates_declare_the_tables_the_code_binds(
+    service: str, db_settings: LiftSettings, verifier: JwtVerifier, dynamodb_endpoint: str
+) -> None:
+    prefix = f"sam{uuid.uuid4().hex[:8]}-"
+    lift = db_settings.model_copy(update={"service_name": service, "table_prefix": prefix})
+    _apps(verifier)[service](lift)  # creates every table it binds, from the models
+    client = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
+    created = {}
+    for name in client.list_tables(Limit=100)["TableNames"]:
+        if not name.startswith(prefix):
+            continue
+        table = client.describe_table(TableName=name)["Table"]
+        ttl = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        created[name.removeprefix(prefix)] = {
+            "keys": _shape(table["KeySchema"]),
+            "indexes": {
+                g["IndexName"]: (_shape(g["KeySchema"]), g["Projection"]["ProjectionType"])
+                for g in table.get("GlobalSecondaryIndexes", [])
+            },
+            "ttl": ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") == "ENABLED" else None,
+        }
+    declared = _declared(service)
+    assert sorted(declared) == sorted(created)
+    for name, spec in created.items():
+        assert {k: declared[name][k] for k in spec} == spec, name
+        assert declared[name]["pitr"] is True
+        assert declared[name]["kms"] == "KMS"
