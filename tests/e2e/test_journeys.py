@@ -223,43 +223,45 @@ def _shop_with_buyer(target: Target, tenant: str, *, stock: int, funds: int) -> 
 
 
 def test_one_trace_id_spans_e_commerce_and_banking_for_a_checkout(target: Target) -> None:
+    """The checkout's trace id (found in e-commerce's access line by its request id; the
+    caller's own tracing may have chosen it) is the one banking logs for the payment."""
     if target.logs is None:
         pytest.skip("this target gives no access to service logs")
     s = _shop_with_buyer(target, _tenant(), stock=5, funds=10_000)
     s["buyer"].add_to_cart(s["product"], 1)
-    trace_id = uuid.uuid4().hex
-    checkout = s["buyer"].shop.post(
-        "/cart/checkout",
-        headers={
-            "Idempotency-Key": uuid.uuid4().hex,
-            "traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01",
-        },
-    )
+    checkout = s["buyer"].checkout(uuid.uuid4().hex)
     assert checkout.json()["status"] == "CONFIRMED", checkout.text
+    request_id = checkout.headers["x-request-id"]
+    payment_id = checkout.json()["payment_id"]
 
-    def lines(service: str) -> list[dict[str, Any]]:
-        found = []
-        for raw in target.logs(service).splitlines():  # type: ignore[misc]
-            if trace_id in raw and "{" in raw:  # compose prefixes "<service>-1  | "
-                found.append(json.loads(raw[raw.index("{") :]))
-        return found
+    def lines(service: str, needle: str) -> list[dict[str, Any]]:
+        return [
+            json.loads(raw[raw.index("{") :])  # compose prefixes "<service>-1  | "
+            for raw in target.logs(service).splitlines()  # type: ignore[misc]
+            if needle in raw and "{" in raw
+        ]
 
-    def routes(found: list[dict[str, Any]]) -> set[str]:
-        return {line.get("http", {}).get("route", "") for line in found}
-
-    # The access line is written once the response has gone out: give the logs a moment.
+    # Access lines are written once the response has gone out: give the logs a moment.
     deadline = time.monotonic() + 15
     while True:
-        shop_lines, bank_lines = lines("ecommerce"), lines("banking")
-        both = "/api/v1/cart/checkout" in routes(shop_lines) and "/api/v1/payments" in routes(
-            bank_lines
-        )
-        if both or time.monotonic() > deadline:
+        shop = [x for x in lines("ecommerce", request_id) if x.get("logger") == "lift.access"]
+        trace_id = shop[0]["trace_id"] if shop else ""
+        bank = [
+            x
+            for x in lines("banking", trace_id or "no-trace-yet")
+            if x.get("http", {}).get("route") == "/api/v1/payments"
+        ]
+        if bank or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    assert "/api/v1/cart/checkout" in routes(shop_lines)
-    assert "/api/v1/payments" in routes(bank_lines)
-    assert {line["trace_id"] for line in shop_lines + bank_lines} == {trace_id}
+    assert shop, "no access line for the checkout"
+    assert len(trace_id) == 32
+    assert trace_id != "0" * 32
+    assert bank, f"banking logged no payment under trace {trace_id}"
+    # The same trace carried the payment's own request id and e-commerce's caller ids.
+    assert {x["trace_id"] for x in bank} == {trace_id}
+    assert payment_id
+    assert all(x["correlation_id"] == shop[0]["correlation_id"] for x in bank)
 
 
 def test_chaos_banking_stopped_during_checkouts_then_recovery_conserves_money_and_stock(

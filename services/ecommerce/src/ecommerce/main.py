@@ -39,7 +39,14 @@ from lift_core.dynamo import bind_model, ensure_tables, table_check
 from lift_core.idempotency.dynamo import DynamoIdempotencyStore, IdempotencyRecord
 from lift_core.protection import DataKeyRecord, SubjectErased, cipher_from_settings
 from lift_core.tasks import PeriodicJob, background
-from lift_mesh import DevIssuerTokens, MeshSettings, PaymentsClient, ServiceClient, ServiceTokens
+from lift_mesh import (
+    DevIssuerTokens,
+    MeshSettings,
+    PaymentsClient,
+    PaymentUnknown,
+    ServiceClient,
+    ServiceTokens,
+)
 
 ERRORS: dict[type[Exception], tuple[int, str]] = {
     e.NotPermitted: (403, "not-permitted"),
@@ -63,6 +70,8 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     e.InvalidTransition: (409, "invalid-transition"),
     e.IdempotencyKeyRequired: (400, "idempotency-key-required"),
     e.PaymentServiceUnavailable: (503, "payment-service-unavailable"),
+    # Banking did not answer a call the request needed (e.g. the bank account check).
+    PaymentUnknown: (503, "payment-service-unavailable"),
     InvalidCursor: (400, "invalid-cursor"),
 }
 

@@ -231,3 +231,16 @@ async def test_bad_input_answers_a_clear_problem(estate: Any) -> None:
             "application/problem+json",
         ), (method, path, response.text)
         assert response.json()["type"] == f"urn:lift:problem:{slug}", (method, path, response.text)
+
+
+async def test_registering_while_banking_is_down_is_a_503_not_a_500(estate: Any) -> None:
+    await estate.open_store()
+    estate.link.mode = "down"
+    answer = await estate.shop("vic").post(
+        "/api/v1/customers",
+        json={"bank_account_id": "acc_x", "name": "V", "email": "v@x.example", "address": "x"},
+    )
+    assert (answer.status_code, answer.json()["type"]) == (
+        503,
+        "urn:lift:problem:payment-service-unavailable",
+    )

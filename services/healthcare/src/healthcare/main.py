@@ -41,7 +41,14 @@ from lift_core.dynamo import bind_model, ensure_tables, table_check
 from lift_core.idempotency.dynamo import DynamoIdempotencyStore, IdempotencyRecord
 from lift_core.protection import BlindIndex, DataKeyRecord, cipher_from_settings
 from lift_core.tasks import PeriodicJob, background
-from lift_mesh import DevIssuerTokens, MeshSettings, PaymentsClient, ServiceClient, ServiceTokens
+from lift_mesh import (
+    DevIssuerTokens,
+    MeshSettings,
+    PaymentsClient,
+    PaymentUnknown,
+    ServiceClient,
+    ServiceTokens,
+)
 
 ERRORS: dict[type[Exception], tuple[int, str]] = {
     e.NotPermitted: (403, "not-permitted"),
@@ -57,6 +64,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     e.ClinicNotConfigured: (409, "clinic-not-configured"),
     e.InvoiceExists: (409, "invoice-exists"),
     e.PaymentServiceUnavailable: (503, "payment-service-unavailable"),
+    PaymentUnknown: (503, "payment-service-unavailable"),
 }
 
 
