@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from pynamodb.connection import Connection
 
 from ecommerce.service.checkout import Checkout
 from ecommerce.service.clock import utc_now
@@ -187,3 +188,67 @@ async def test_cancel_refunds_through_banking_and_restocks_and_shipping_forbids_
     assert await estate.balance(merchant) == second["totals"]["total"]
     assert await estate.stock(mug) == (2, 0, 2)
     assert total > 0
+
+
+class ConflictingConnection(Connection):
+    """A DynamoDB connection whose next ``n`` transactions collide with another one
+    (TransactionConflict), as concurrent checkouts of one product do on DynamoDB."""
+
+    def __init__(self, host: str, conflicts: int) -> None:
+        super().__init__(region="us-east-1", host=host)
+        self.conflicts = conflicts
+
+    def transact_write_items(self, *args: Any, **kwargs: Any) -> Any:
+        if self.conflicts > 0:
+            from pynamodb.exceptions import (
+                CancellationReason,
+                TransactWriteError,
+                VerboseClientError,
+            )
+
+            self.conflicts -= 1
+            cause = VerboseClientError(
+                {"Error": {"Code": "TransactionCanceledException", "Message": "conflict"}},
+                "TransactWriteItems",
+                cancellation_reasons=[CancellationReason(code="TransactionConflict"), None],
+            )
+            raise TransactWriteError("Failed to write transaction items", cause=cause)
+        return super().transact_write_items(*args, **kwargs)
+
+
+@pytest.mark.parametrize(("conflicts", "reserved"), [(3, True), (6, False)])
+async def test_a_reservation_that_collides_is_retried_then_refused_as_a_conflict(
+    estate: Any, dynamodb_endpoint: str, conflicts: int, reserved: bool
+) -> None:
+    from ecommerce.adapters.repository import DynamoShop
+    from ecommerce.domain.exceptions import ConcurrentUpdate
+    from ecommerce.domain.orders import Order, OrderStatus
+    from ecommerce.domain.pricing import Line, Totals
+
+    await estate.open_store()
+    mug = await estate.product(price=1_000, quantity=5)
+    shop = estate.shop_app.state.shop
+    flaky = DynamoShop(shop.t, connection=ConflictingConnection(dynamodb_endpoint, conflicts))
+    order = Order(
+        id=f"ord_{conflicts}x",
+        tenant_id="acme",
+        customer_id="c",
+        status=OrderStatus.PENDING,
+        lines=(Line(mug, "SKU", "Mug", 1_000, 2),),
+        totals=Totals(2_000, 400, 500, 2_900),
+        currency="EUR",
+        payer_account_id="a",
+        merchant_account_id="m",
+        created_at="2026-01-01T00:00:00+00:00",
+        updated_at="2026-01-01T00:00:00+00:00",
+        reserve_until="2026-01-01T00:15:00+00:00",
+    )
+    assert shop.create_order(order)
+    if reserved:
+        flaky.reserve(order, at="2026-01-01T00:00:01+00:00")
+        assert await estate.stock(mug) == (5, 2, 3)
+        assert shop.order("acme", order.id).status is OrderStatus.PAYMENT_PENDING
+    else:
+        with pytest.raises(ConcurrentUpdate):
+            flaky.reserve(order, at="2026-01-01T00:00:01+00:00")
+        assert await estate.stock(mug) == (5, 0, 5)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -101,13 +103,41 @@ def _failed(exc: Exception) -> bool:
     return getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException"
 
 
+def _conflicted(exc: TransactWriteError) -> bool:
+    """Another transaction held one of the items (DynamoDB's TransactionConflict): nothing
+    was decided, so the same transaction may simply be tried again."""
+    return any(r is not None and r.code == "TransactionConflict" for r in exc.cancellation_reasons)
+
+
 class DynamoShop:
-    def __init__(self, tables: ShopTables) -> None:
+    def __init__(
+        self,
+        tables: ShopTables,
+        *,
+        connection: Connection | None = None,
+        conflict_attempts: int = 6,
+    ) -> None:
         self.t = tables
         meta = tables.products.Meta
-        self._connection = Connection(
+        self._connection = connection or Connection(
             region=getattr(meta, "region", None), host=getattr(meta, "host", None)
         )
+        self.conflict_attempts = conflict_attempts
+
+    def _transact(self, write: Callable[[TransactWrite], None]) -> None:
+        """One DynamoDB transaction, retried with jittered back-off while it only collided
+        with another (a popular product reserved by many checkouts at once)."""
+        for attempt in range(self.conflict_attempts):
+            try:
+                with TransactWrite(connection=self._connection) as tx:
+                    write(tx)
+                return
+            except TransactWriteError as exc:
+                if not _conflicted(exc):
+                    raise
+                if attempt == self.conflict_attempts - 1:
+                    raise ConcurrentUpdate("too many concurrent changes; try again") from exc
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter
 
     # -- store --------------------------------------------------------------------------
 
@@ -352,19 +382,22 @@ class DynamoShop:
         """PENDING → PAYMENT_PENDING holding every line's stock, or nothing at all."""
         products = self.t.products
         lines = list(order.lines)
+
+        def write(tx: TransactWrite) -> None:
+            for line in lines:
+                tx.update(
+                    products(order.tenant_id, line.product_id),
+                    actions=[
+                        products.available.add(-line.quantity),
+                        products.reserved.add(line.quantity),
+                    ],
+                    condition=(products.available >= line.quantity)
+                    & (products.status == ProductStatus.ACTIVE.value),
+                )
+            self._transition(tx, order, OrderStatus.PAYMENT_PENDING, at=at, keep_open=True)
+
         try:
-            with TransactWrite(connection=self._connection) as tx:
-                for line in lines:
-                    tx.update(
-                        products(order.tenant_id, line.product_id),
-                        actions=[
-                            products.available.add(-line.quantity),
-                            products.reserved.add(line.quantity),
-                        ],
-                        condition=(products.available >= line.quantity)
-                        & (products.status == ProductStatus.ACTIVE.value),
-                    )
-                self._transition(tx, order, OrderStatus.PAYMENT_PENDING, at=at, keep_open=True)
+            self._transact(write)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
             for line, reason in zip(lines, reasons, strict=False):
@@ -422,16 +455,16 @@ class DynamoShop:
         which re-opens the order for the recovery path until its refund is done)."""
         reopen = status is OrderStatus.CANCELLING
         try:
-            with TransactWrite(connection=self._connection) as tx:
-                self._transition(tx, order, status, at=at, reopen=reopen)
+            self._transact(lambda tx: self._transition(tx, order, status, at=at, reopen=reopen))
         except TransactWriteError as exc:
             raise InvalidTransition("the order changed meanwhile; read it again") from exc
 
     def fail_unreserved(self, order: Order, reason: str, *, at: str) -> None:
         """PENDING → REJECTED: nothing was reserved, so nothing to give back."""
         try:
-            with TransactWrite(connection=self._connection) as tx:
-                self._transition(tx, order, OrderStatus.REJECTED, at=at, reason=reason)
+            self._transact(
+                lambda tx: self._transition(tx, order, OrderStatus.REJECTED, at=at, reason=reason)
+            )
         except TransactWriteError as exc:
             raise InvalidTransition("the order is no longer pending") from exc
 
@@ -449,23 +482,26 @@ class DynamoShop:
         reason: str = "",
     ) -> None:
         products = self.t.products
-        try:
-            with TransactWrite(connection=self._connection) as tx:
-                for line in order.lines:
-                    tx.update(
-                        products(order.tenant_id, line.product_id),
-                        actions=stock(line),
-                        condition=products.product_id.exists(),
-                    )
-                self._transition(
-                    tx,
-                    order,
-                    status,
-                    at=at,
-                    payment_id=payment_id,
-                    refund_id=refund_id,
-                    reason=reason,
+
+        def write(tx: TransactWrite) -> None:
+            for line in order.lines:
+                tx.update(
+                    products(order.tenant_id, line.product_id),
+                    actions=stock(line),
+                    condition=products.product_id.exists(),
                 )
+            self._transition(
+                tx,
+                order,
+                status,
+                at=at,
+                payment_id=payment_id,
+                refund_id=refund_id,
+                reason=reason,
+            )
+
+        try:
+            self._transact(write)
         except TransactWriteError as exc:
             raise InvalidTransition(f"the order is no longer {order.status}") from exc
 
