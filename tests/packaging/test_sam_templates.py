@@ -78,7 +78,12 @@ def test_templates_declare_the_tables_the_code_binds(
     _apps(verifier)[service](lift)  # creates every table it binds, from the models
     client = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
     created = {}
-    for name in client.list_tables(Limit=100)["TableNames"]:
+    names = [
+        name
+        for page in client.get_paginator("list_tables").paginate()
+        for name in page["TableNames"]
+    ]
+    for name in names:
         if not name.startswith(prefix):
             continue
         table = client.describe_table(TableName=name)["Table"]

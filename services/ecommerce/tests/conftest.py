@@ -192,8 +192,9 @@ async def estate(
     link = BankingLink(banking_app)
     mesh = MeshSettings(
         services={"banking": ["http://banking"]},
-        attempt_timeout_seconds=0.5,
-        call_timeout_seconds=1.5,
+        # Tight enough that a "slow" banking (5 s) times out, loose enough for a busy CI.
+        attempt_timeout_seconds=1.0,
+        call_timeout_seconds=2.5,
         max_attempts=2,
         backoff_base_seconds=0.01,
         breaker_fail_max=1000,  # these tests look at the saga, not at the breaker
