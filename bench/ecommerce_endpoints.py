@@ -86,6 +86,7 @@ def run(*, seconds: int = 5, connections: int = 16, carts: int = 300) -> dict[st
                     headers={},
                     script=ROOT / "bench/wrk_checkout.lua",
                     env={"WRK_TOKENS_FILE": str(tokens_file)},
+                    timeout_seconds=30,
                 )
             outcomes = asyncio.run(_outcomes(shop, setup["admin"]))
             baseline = emulator_latency(

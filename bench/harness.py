@@ -56,13 +56,17 @@ def wrk(
     script: Path | None = None,
     body: str | None = None,
     env: dict[str, str] | None = None,
+    timeout_seconds: int = 2,
 ) -> dict[str, Any]:
     """Run wrk; ``script`` defaults to a plain GET reporter. ``body`` reaches the script as
     ``WRK_BODY`` (wrk takes methods and bodies only from Lua)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `make bench` installs it (apt-get install wrk)")
     script = script or ROOT / "bench/wrk_report.lua"
-    argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script)]
+    # wrk counts an answer slower than --timeout (default 2 s) as an error and drops it
+    # from the latency figures: slow endpoints need a longer one.
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", f"--timeout={timeout_seconds}s"]
+    argv += ["-s", str(script)]
     for name, value in headers.items():
         argv += ["-H", f"{name}: {value}"]
     env = {**os.environ, **(env or {}), **({"WRK_BODY": body} if body is not None else {})}
