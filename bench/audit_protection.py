@@ -17,7 +17,6 @@ from typing import Any
 import boto3
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from bench.harness import print_table, save
 from lift_core import LiftSettings
 from lift_core.audit import (
     ActionRule,
@@ -30,6 +29,8 @@ from lift_core.audit import (
 from lift_core.config import Environment
 from lift_core.dynamo import bind_model, ensure_tables
 from lift_core.protection import DataKeyRecord, EnvelopeCipher
+
+from bench.harness import print_table, save
 
 POLICY = AuditPolicy({}, default=ActionRule(("PCI DSS 10.2",), retention_days=365))
 

@@ -16,10 +16,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bench.apps import JWKS_ENV
-from bench.harness import ROOT, median, print_table, save
 from lift_core.config import DevIdentitySettings, Environment
 from lift_core.devidentity import DevIssuer, TokenRequest
+
+from bench.apps import JWKS_ENV
+from bench.harness import ROOT, median, print_table, save
 
 CHILD = """
 import json, resource, sys

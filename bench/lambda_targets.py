@@ -14,7 +14,8 @@ def bare_handler() -> Any:
 
 
 def lift_handler() -> Any:
-    from bench.apps import lift_app
     from lift_core.lambda_handler import lambda_handler
+
+    from bench.apps import lift_app
 
     return lambda_handler(lift_app)

@@ -13,10 +13,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bench.apps import JWKS_ENV
-from bench.harness import median, print_table, save, uvicorn_server, wrk
 from lift_core.config import DevIdentitySettings, Environment
 from lift_core.devidentity import DevIssuer, TokenRequest
+
+from bench.apps import JWKS_ENV
+from bench.harness import median, print_table, save, uvicorn_server, wrk
 
 
 def run(*, seconds: int = 5, rounds: int = 3, connections: int = 32) -> dict[str, Any]:

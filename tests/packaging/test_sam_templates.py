@@ -13,12 +13,13 @@ import pytest
 from cfnlint.decode import cfn_yaml
 from fastapi import FastAPI
 
-from banking.main import create_banking_app
-from ecommerce.main import create_ecommerce_app
-from healthcare.main import create_healthcare_app
 from lift_core import LiftSettings
 from lift_core.auth import JwtVerifier
 from lift_mesh import MeshSettings, ServiceClient
+
+from banking.main import create_banking_app
+from ecommerce.main import create_ecommerce_app
+from healthcare.main import create_healthcare_app
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

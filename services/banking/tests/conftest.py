@@ -10,10 +10,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from banking.config import BankingSettings
-from banking.main import create_banking_app
 from lift_core import LiftSettings
 from lift_core.auth import JwtVerifier
+
+from banking.config import BankingSettings
+from banking.main import create_banking_app
 
 
 @pytest.fixture

@@ -16,13 +16,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from lift_core import LiftSettings
+from lift_core.auth import JwtVerifier
+from lift_mesh import MeshSettings, ServiceClient
+
 from banking.config import BankingSettings
 from banking.main import create_banking_app
 from ecommerce.config import EcommerceSettings
 from ecommerce.main import create_ecommerce_app
-from lift_core import LiftSettings
-from lift_core.auth import JwtVerifier
-from lift_mesh import MeshSettings, ServiceClient
 
 MERCHANT_SUBJECT = "ecommerce"
 

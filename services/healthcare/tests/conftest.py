@@ -16,13 +16,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from lift_core import LiftSettings
+from lift_core.auth import JwtVerifier
+from lift_mesh import MeshSettings, ServiceClient
+
 from banking.config import BankingSettings
 from banking.main import create_banking_app
 from healthcare.config import HealthcareSettings
 from healthcare.main import create_healthcare_app
-from lift_core import LiftSettings
-from lift_core.auth import JwtVerifier
-from lift_mesh import MeshSettings, ServiceClient
 
 
 class BankingLink(httpx.AsyncBaseTransport):

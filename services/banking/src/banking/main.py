@@ -7,14 +7,6 @@ from functools import lru_cache
 from fastapi import FastAPI
 from pynamodb.models import Model
 
-from banking.adapters.models import AccountModel, LedgerModel, OperationModel
-from banking.adapters.repository import BankTables, DuplicateOperation, DynamoBank, StaleRead
-from banking.api.routes import accounts, movements
-from banking.config import BankingSettings
-from banking.domain import exceptions as e
-from banking.domain.fraud import FraudRules
-from banking.service.accounts import Accounts, Rules
-from banking.service.movements import Movements
 from lift_core import LiftSettings, create_app
 from lift_core.audit import (
     PCI_DSS,
@@ -28,6 +20,15 @@ from lift_core.audit import (
 from lift_core.auth import JwtVerifier
 from lift_core.dynamo import bind_model, ensure_tables, table_check
 from lift_core.idempotency.dynamo import DynamoIdempotencyStore, IdempotencyRecord
+
+from banking.adapters.models import AccountModel, LedgerModel, OperationModel
+from banking.adapters.repository import BankTables, DuplicateOperation, DynamoBank, StaleRead
+from banking.api.routes import accounts, movements
+from banking.config import BankingSettings
+from banking.domain import exceptions as e
+from banking.domain.fraud import FraudRules
+from banking.service.accounts import Accounts, Rules
+from banking.service.movements import Movements
 
 ERRORS: dict[type[Exception], tuple[int, str]] = {
     e.InvalidAmount: (422, "invalid-amount"),

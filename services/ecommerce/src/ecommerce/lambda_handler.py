@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ecommerce.main import create_ecommerce_app
 from lift_core.lambda_handler import lambda_handler
+
+from ecommerce.main import create_ecommerce_app
 
 handler = lambda_handler(create_ecommerce_app)

@@ -7,22 +7,6 @@ from functools import lru_cache
 from fastapi import FastAPI
 from pynamodb.models import Model
 
-from ecommerce.adapters.models import (
-    CartModel,
-    CustomerModel,
-    OrderModel,
-    ProductModel,
-    StoreModel,
-)
-from ecommerce.adapters.repository import DynamoShop, InvalidCursor, ShopTables
-from ecommerce.api.routes import cart, customers, orders, products
-from ecommerce.config import EcommerceSettings
-from ecommerce.domain import exceptions as e
-from ecommerce.service.carts import Carts
-from ecommerce.service.catalog import Catalog
-from ecommerce.service.checkout import Checkout
-from ecommerce.service.customers import Customers
-from ecommerce.service.orders import Orders
 from lift_core import LiftSettings, create_app
 from lift_core.audit import (
     GDPR,
@@ -47,6 +31,23 @@ from lift_mesh import (
     ServiceClient,
     ServiceTokens,
 )
+
+from ecommerce.adapters.models import (
+    CartModel,
+    CustomerModel,
+    OrderModel,
+    ProductModel,
+    StoreModel,
+)
+from ecommerce.adapters.repository import DynamoShop, InvalidCursor, ShopTables
+from ecommerce.api.routes import cart, customers, orders, products
+from ecommerce.config import EcommerceSettings
+from ecommerce.domain import exceptions as e
+from ecommerce.service.carts import Carts
+from ecommerce.service.catalog import Catalog
+from ecommerce.service.checkout import Checkout
+from ecommerce.service.customers import Customers
+from ecommerce.service.orders import Orders
 
 ERRORS: dict[type[Exception], tuple[int, str]] = {
     e.NotPermitted: (403, "not-permitted"),

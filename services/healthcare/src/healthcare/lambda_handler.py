@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from healthcare.main import create_healthcare_app
 from lift_core.lambda_handler import lambda_handler
+
+from healthcare.main import create_healthcare_app
 
 handler = lambda_handler(create_healthcare_app)

@@ -9,22 +9,6 @@ from functools import lru_cache
 from fastapi import FastAPI
 from pynamodb.models import Model
 
-from healthcare.adapters.models import (
-    CareModel,
-    ClinicModel,
-    DisclosureModel,
-    InvoiceModel,
-    PatientModel,
-    ProviderModel,
-    RecordModel,
-)
-from healthcare.adapters.repository import ClinicTables, DynamoClinic
-from healthcare.api.routes import care, patients
-from healthcare.config import HealthcareSettings
-from healthcare.domain import exceptions as e
-from healthcare.service.billing import Billing
-from healthcare.service.charts import Charts
-from healthcare.service.directory import Directory
 from lift_core import LiftSettings, create_app
 from lift_core.audit import (
     HIPAA,
@@ -49,6 +33,23 @@ from lift_mesh import (
     ServiceClient,
     ServiceTokens,
 )
+
+from healthcare.adapters.models import (
+    CareModel,
+    ClinicModel,
+    DisclosureModel,
+    InvoiceModel,
+    PatientModel,
+    ProviderModel,
+    RecordModel,
+)
+from healthcare.adapters.repository import ClinicTables, DynamoClinic
+from healthcare.api.routes import care, patients
+from healthcare.config import HealthcareSettings
+from healthcare.domain import exceptions as e
+from healthcare.service.billing import Billing
+from healthcare.service.charts import Charts
+from healthcare.service.directory import Directory
 
 ERRORS: dict[type[Exception], tuple[int, str]] = {
     e.NotPermitted: (403, "not-permitted"),

@@ -6,14 +6,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from lift_core.audit import AuditRecorder
+from lift_core.context import Principal
+
 from banking.adapters.repository import DynamoBank, Movement, Operation
 from banking.domain.accounts import STAFF_ROLES, Account, AccountStatus, AccountType
 from banking.domain.exceptions import AccountNotFound, CurrencyMismatch, NotPermitted
 from banking.domain.mandates import Mandate
 from banking.domain.money import Money
 from banking.domain.payments import LedgerEntry
-from lift_core.audit import AuditRecorder
-from lift_core.context import Principal
 
 
 def now_iso() -> str:

@@ -8,6 +8,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from lift_core.audit import AuditRecorder
+from lift_core.context import Principal
+
 from banking.adapters.repository import (
     DuplicateOperation,
     DynamoBank,
@@ -31,8 +34,6 @@ from banking.domain.fraud import FraudRules, PaymentMethod, assess
 from banking.domain.money import Money
 from banking.domain.payments import PaymentStatus
 from banking.service.accounts import Accounts, now_iso, today
-from lift_core.audit import AuditRecorder
-from lift_core.context import Principal
 
 _NAMESPACE = uuid.UUID("6f1f6c0e-3b0a-4c1e-9a55-6c6966742d62")
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ecommerce.domain.exceptions import NotPermitted
 from lift_core.context import Principal
+
+from ecommerce.domain.exceptions import NotPermitted
 
 ADMIN = "admin"
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from lift_core.context import Principal
+
 from ecommerce.adapters.repository import Cart, DynamoShop
 from ecommerce.domain.catalog import Product, ProductStatus
 from ecommerce.domain.exceptions import CartItemNotFound, InvalidQuantity, ProductNotActive
 from ecommerce.domain.pricing import Line
-from lift_core.context import Principal
 
 MAX_QUANTITY = 99
 MAX_ITEMS = 50

@@ -23,6 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from lift_core import context
+from lift_core.audit import AuditRecorder
+from lift_core.context import Principal
+from lift_core.context import run_blocking as blocking
+from lift_mesh import Payment, PaymentRefused, PaymentsClient, PaymentUnknown
+
 from ecommerce.adapters.repository import DynamoShop
 from ecommerce.domain.catalog import ProductStatus
 from ecommerce.domain.exceptions import (
@@ -41,11 +47,6 @@ from ecommerce.service.access import may_act_for
 from ecommerce.service.carts import Carts
 from ecommerce.service.clock import Clock, iso, utc_now
 from ecommerce.service.customers import Customers
-from lift_core import context
-from lift_core.audit import AuditRecorder
-from lift_core.context import Principal
-from lift_core.context import run_blocking as blocking
-from lift_mesh import Payment, PaymentRefused, PaymentsClient, PaymentUnknown
 
 T = TypeVar("T")
 _NAMESPACE = uuid.UUID("2b3c9a8e-6d1f-4f0e-8b7a-65636f6d6d65")

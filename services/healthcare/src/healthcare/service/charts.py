@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from lift_core.audit import AuditRecorder
+from lift_core.context import Principal
+from lift_core.protection import BlindIndex, EnvelopeCipher
+
 from healthcare.adapters.repository import DynamoClinic
 from healthcare.domain.access import (
     CARE_ROLES,
@@ -31,9 +35,6 @@ from healthcare.domain.exceptions import (
 )
 from healthcare.domain.models import Consent, Disclosure, Patient, Provider, Record
 from healthcare.service.common import Clock, iso, utc_now
-from lift_core.audit import AuditRecorder
-from lift_core.context import Principal
-from lift_core.protection import BlindIndex, EnvelopeCipher
 
 PHI_FIELDS = ("name", "date_of_birth", "address", "phone", "insurance")
 

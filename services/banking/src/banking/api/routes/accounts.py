@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from lift_core.auth import CurrentPrincipal
+
 from banking.api.deps import AccountsService
 from banking.api.schemas import (
     AccountOut,
@@ -21,7 +23,6 @@ from banking.api.schemas import (
 )
 from banking.domain.accounts import Account
 from banking.domain.money import Money
-from lift_core.auth import CurrentPrincipal
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 Limit = Annotated[int, Query(ge=1, le=100)]

@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from lift_core.auth import CurrentPrincipal
+
 from banking.api.deps import IdempotencyKey, MovementsService
 from banking.api.schemas import (
     CreatePayment,
@@ -18,7 +20,6 @@ from banking.api.schemas import (
 from banking.domain.cards import contains_card_number
 from banking.domain.exceptions import RawCardData
 from banking.domain.money import Money
-from lift_core.auth import CurrentPrincipal
 
 router = APIRouter(prefix="/api/v1", tags=["movements"])
 

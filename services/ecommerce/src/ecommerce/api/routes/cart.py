@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from lift_core.auth import CurrentPrincipal
+from lift_core.context import Principal
+from lift_core.context import run_blocking as blocking
+
 from ecommerce.adapters.repository import Cart
 from ecommerce.api.deps import CartsService, CheckoutService, CustomersService, IdempotencyKey
 from ecommerce.api.schemas import AddItem, CartOut, OrderOut, UpdateItem
 from ecommerce.api.views import line_out, order_out
 from ecommerce.domain.orders import OrderStatus
 from ecommerce.service.carts import Carts
-from lift_core.auth import CurrentPrincipal
-from lift_core.context import Principal
-from lift_core.context import run_blocking as blocking
 
 router = APIRouter(prefix="/api/v1/cart", tags=["cart"])
 

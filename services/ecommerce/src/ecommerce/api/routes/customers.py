@@ -6,13 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from lift_core.auth import CurrentPrincipal
+from lift_core.context import run_blocking as blocking
+
 from ecommerce.api.deps import CheckoutService, CustomersService, OrdersService
 from ecommerce.api.schemas import CustomerOut, OrderPage, RegisterCustomer
 from ecommerce.api.views import order_out
 from ecommerce.domain.customers import Customer
 from ecommerce.domain.exceptions import BankAccountNotFound
-from lift_core.auth import CurrentPrincipal
-from lift_core.context import run_blocking as blocking
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from lift_core.auth import CurrentPrincipal
+from lift_core.context import run_blocking as blocking
+
 from ecommerce.api.deps import CheckoutService, CustomersService, OrdersService
 from ecommerce.api.schemas import OrderOut, OrderPage, SetOrderStatus
 from ecommerce.api.views import order_out
-from lift_core.auth import CurrentPrincipal
-from lift_core.context import run_blocking as blocking
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from lift_core.auth import CurrentPrincipal
+
 from ecommerce.api.deps import CatalogService
 from ecommerce.api.schemas import (
     Category,
@@ -19,7 +21,6 @@ from ecommerce.api.schemas import (
 )
 from ecommerce.api.views import product_out
 from ecommerce.domain.pricing import StorePolicy
-from lift_core.auth import CurrentPrincipal
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 Limit = Annotated[int, Query(ge=1, le=100)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from lift_core.auth import CurrentPrincipal
+
 from healthcare.api.deps import BillingService, ChartsService, DirectoryService, StatedPurpose
 from healthcare.api.schemas import (
     ClinicIn,
@@ -17,7 +19,6 @@ from healthcare.api.schemas import (
     RecordOut,
 )
 from healthcare.domain.models import InvoiceStatus
-from lift_core.auth import CurrentPrincipal
 
 router = APIRouter(prefix="/api/v1", tags=["care"])
 

@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from lift_core.auth import CurrentPrincipal
+
 from healthcare.api.deps import ChartsService, StatedPurpose
 from healthcare.api.schemas import (
     BreakGlassIn,
@@ -21,7 +23,6 @@ from healthcare.api.schemas import (
 )
 from healthcare.domain.exceptions import NotPermitted
 from healthcare.service.charts import NewPatient
-from lift_core.auth import CurrentPrincipal
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 Limit = Annotated[int, Query(ge=1, le=100)]
