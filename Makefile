@@ -6,10 +6,10 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV := uv
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap run dev test unit integration e2e lint fmt typecheck bench up down package deploy new-service token clean
+.PHONY: help bootstrap run dev test unit integration e2e lint fmt typecheck bench up down package deploy new-service update-service token clean
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 bootstrap: ## Install uv if missing and sync the locked workspace (run and test do this for you)
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
@@ -58,8 +58,8 @@ up: ## Start the compose estate (EMULATOR=moto without LocalStack; TRACING=1 add
 down: ## Stop the compose estate (same EMULATOR as up)
 	$(COMPOSE) down
 
-package: bootstrap ## Build a Lambda zip in dist/: SERVICE=banking|healthcare|ecommerce [ARCH=x86_64|arm64]
-	@test -n "$(SERVICE)" || { echo "make package: SERVICE=banking|healthcare|ecommerce is required"; exit 2; }
+package: bootstrap ## Build a Lambda zip in dist/: SERVICE=<a service> [ARCH=x86_64|arm64]
+	@test -n "$(SERVICE)" || { echo "make package: SERVICE=<one of services/> is required"; exit 2; }
 	$(UV) run python -m devtools.package $(SERVICE) --arch $(or $(ARCH),x86_64)
 
 deploy: package ## Deploy one service with SAM: SERVICE=x STAGE=staging|prod [ARCH=] PARAMS="JwtIssuer=... JwksUrl=..."
@@ -69,8 +69,14 @@ deploy: package ## Deploy one service with SAM: SERVICE=x STAGE=staging|prod [AR
 	  --no-fail-on-empty-changeset \
 	  --parameter-overrides Stage=$(STAGE) Architecture=$(or $(ARCH),x86_64) $(PARAMS)
 
-new-service: ## Generate a service from the template: NAME=x (not yet available: issue 11)
-	@echo "make new-service: not yet available (issue 11)"; exit 2
+new-service: bootstrap ## Generate a service from the copier template and register it: NAME=x
+	@test -n "$(NAME)" || { echo "make new-service: NAME=<name> is required (lowercase letters and digits)"; exit 2; }
+	@$(UV) run python -m devtools.new_service "$(NAME)"
+	@$(UV) sync --all-packages --quiet
+
+update-service: bootstrap ## Take later template changes into a generated service (copier update): NAME=x
+	@test -n "$(NAME)" || { echo "make update-service: NAME=<name> is required"; exit 2; }
+	@$(UV) run python -m devtools.new_service --update "$(NAME)"
 
 token: bootstrap ## Mint a dev token from the running dev issuer: TENANT=acme SUB=alice ROLES=customer
 	@LIFT_IDENTITY_URL=$${LIFT_IDENTITY_URL:-http://127.0.0.1:8000} $(UV) run python -m lift_core.devidentity token --tenant "$(or $(TENANT),acme)" --sub "$(or $(SUB),alice)" --roles "$(or $(ROLES),customer)"

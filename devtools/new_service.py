@@ -13,6 +13,7 @@ Every check on the name runs before anything is written, so a refused name chang
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import keyword
 import re
@@ -63,16 +64,16 @@ def next_port(root: Path = ROOT) -> int:
 def register_workspace(name: str, root: Path = ROOT) -> None:
     path = root / "pyproject.toml"
     doc = tomlkit.parse(path.read_text())
-    deps = doc["project"]["dependencies"]  # type: ignore[index]
-    if name not in deps:  # type: ignore[operator]
-        deps.append(name)  # type: ignore[union-attr]
-    sources = doc["tool"]["uv"]["sources"]  # type: ignore[index]
-    sources[name] = tomlkit.parse("s = { workspace = true }")["s"]  # type: ignore[index]
-    mypy = doc["tool"]["mypy"]  # type: ignore[index]
+    deps = doc["project"]["dependencies"]
+    if name not in deps:
+        deps.append(name)
+    sources = doc["tool"]["uv"]["sources"]
+    sources[name] = tomlkit.parse("s = { workspace = true }")["s"]
+    mypy = doc["tool"]["mypy"]
     entry = f"services/{name}/src"
-    paths = str(mypy["mypy_path"]).split(":")  # type: ignore[index]
+    paths = str(mypy["mypy_path"]).split(":")
     if entry not in paths:
-        mypy["mypy_path"] = ":".join([*paths, entry])  # type: ignore[index]
+        mypy["mypy_path"] = ":".join([*paths, entry])
     path.write_text(tomlkit.dumps(doc))
 
 
@@ -105,7 +106,10 @@ def generate(name: str, *, root: Path = ROOT, description: str | None = None) ->
     data: dict[str, object] = {"service": name, "port": next_port(root)}
     if description:
         data["description"] = description
-    run_copy(str(root), str(root), data=data, defaults=True, quiet=True, overwrite=False)
+    # Relative paths, so the answers file records "." as the template's home: any clone can
+    # update from its own copy (make runs from the repository root).
+    with contextlib.chdir(root):
+        run_copy(".", ".", data=data, defaults=True, quiet=True, overwrite=False)
     register_workspace(name, root)
     register_compose(name, root)
     service = root / "services" / name
@@ -122,7 +126,8 @@ def update(name: str, *, root: Path = ROOT) -> None:
     answers = f"services/{name}/.copier-answers.yml"
     if not (root / answers).exists():
         raise Refused(f"services/{name} was not generated from the template ({answers} missing)")
-    run_update(str(root), answers_file=answers, defaults=True, overwrite=True, quiet=True)
+    with contextlib.chdir(root):
+        run_update(".", answers_file=answers, defaults=True, overwrite=True, quiet=True)
 
 
 def main(argv: list[str] | None = None) -> int:

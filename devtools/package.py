@@ -20,7 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PLATFORMS = {"x86_64": "x86_64-manylinux_2_28", "arm64": "aarch64-manylinux_2_28"}
-SERVICES = ("banking", "healthcare", "ecommerce")
+# Every service with a Lambda entry point, generated ones included.
+SERVICES = tuple(sorted(p.parents[2].name for p in ROOT.glob("services/*/src/*/lambda_handler.py")))
 
 
 def uv_run(*args: str, cwd: Path = ROOT) -> str:

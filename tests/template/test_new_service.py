@@ -1,0 +1,171 @@
+"""``make new-service``: a generated service builds, passes its tests and the repository's
+gates, runs in compose, deploys with SAM, and takes later template changes; a bad name
+changes nothing.
+
+Everything happens in a throwaway git copy of this working tree, so the template under test
+is the one in this commit, uncommitted edits included.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+NAME = "insurance"
+
+
+def run(*command: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    done = subprocess.run(  # noqa: S603 - fixed argv
+        command, cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    if check and done.returncode != 0:
+        pytest.fail(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+def git(*args: str, cwd: Path) -> str:
+    identity = ("-c", "user.name=lift-tests", "-c", "user.email=tests@lift.invalid")
+    return run("git", *identity, *args, cwd=cwd).stdout
+
+
+def new_service(name: str, *, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return run(sys.executable, "-m", "devtools.new_service", name, cwd=cwd, check=False)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A git copy of this working tree (tracked and untracked files, minus ignored ones)."""
+    copy = tmp_path_factory.mktemp("lift-copy")
+    files = run("git", "ls-files", "-co", "--exclude-standard", "-z", cwd=ROOT).stdout
+    for rel in filter(None, files.split("\0")):
+        source = ROOT / rel
+        if source.is_file():
+            (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy / rel)
+    git("init", "-q", cwd=copy)
+    git("add", "-A", cwd=copy)
+    git("commit", "-qm", "base", cwd=copy)
+    yield copy
+    shutil.rmtree(copy, ignore_errors=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("Insurance", "not a valid service name"),
+        ("my service", "not a valid service name"),
+        ("claims-desk", "not a valid service name"),
+        ("banking", "already exists"),
+        ("lift_core", "not a valid service name"),
+        ("json", "reserved"),
+        ("httpx", "shadow the installed package"),
+    ],
+)
+def test_a_bad_name_is_refused_clearly_and_changes_nothing(
+    repo: Path, name: str, reason: str
+) -> None:
+    done = new_service(name, cwd=repo)
+    assert done.returncode == 2
+    assert reason in done.stderr
+    assert git("status", "--porcelain", "--untracked-files=all", cwd=repo) == ""
+
+
+@pytest.fixture(scope="module")
+def generated(repo: Path) -> Path:
+    done = new_service(NAME, cwd=repo)
+    assert done.returncode == 0, done.stderr
+    run("uv", "sync", "--all-packages", "--locked", "--quiet", cwd=repo)
+    return repo
+
+
+def test_the_service_is_registered_in_the_workspace_compose_and_lock(generated: Path) -> None:
+    pyproject = (generated / "pyproject.toml").read_text()
+    assert f"{NAME} = {{ workspace = true }}" in pyproject
+    assert f"services/{NAME}/src" in pyproject
+    assert f'name = "{NAME}"' in (generated / "uv.lock").read_text()
+    assert f"  - services/{NAME}/compose.yaml" in (generated / "docker-compose.yml").read_text()
+    # Generating it again is refused: the name now exists.
+    assert "already exists" in new_service(NAME, cwd=generated).stderr
+
+
+def test_the_generated_tests_pass_and_assert_real_behaviour(generated: Path) -> None:
+    python = str(generated / ".venv" / "bin" / "python")
+    done = run(
+        python, "-m", "pytest", f"services/{NAME}", "-p", "no:cacheprovider", "-q", cwd=generated
+    )
+    counts = {kind: int(n) for n, kind in re.findall(r"(\d+) (passed|failed|error)", done.stdout)}
+    assert counts.get("passed", 0) >= 20
+    assert "failed" not in counts
+    assert "error" not in counts
+
+    # The tests are not decoration: break a rule and they fail.
+    rules = generated / "services" / NAME / "src" / NAME / "domain" / "cases.py"
+    original = rules.read_text()
+    rules.write_text(original.replace("if reviewer == case.owner:", "if False:"))
+    try:
+        broken = run(
+            python,
+            "-m",
+            "pytest",
+            f"services/{NAME}",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            cwd=generated,
+            check=False,
+        )
+        assert broken.returncode == 1
+        assert "FAILED" in broken.stdout
+        assert "test_a_reviewer_decides_once_and_never_their_own_case" in broken.stdout
+        assert "test_the_four_eyes_rule_and_reasons_hold_through_the_api" in broken.stdout
+    finally:
+        rules.write_text(original)
+
+
+def test_the_generated_service_passes_lint_and_strict_typing(generated: Path) -> None:
+    python = str(generated / ".venv" / "bin" / "python")
+    run(python, "-m", "ruff", "check", f"services/{NAME}", cwd=generated)
+    run(python, "-m", "ruff", "format", "--check", f"services/{NAME}", cwd=generated)
+    run(python, "-m", "mypy", f"services/{NAME}", cwd=generated)
+
+
+def test_its_sam_template_passes_cfn_lint(generated: Path) -> None:
+    run(str(generated / ".venv" / "bin" / "cfn-lint"), f"infra/sam/{NAME}.yaml", cwd=generated)
+
+
+def test_the_compose_estate_includes_it(generated: Path) -> None:
+    if (
+        shutil.which("docker") is None
+        or run("docker", "compose", "version", cwd=generated, check=False).returncode != 0
+    ):
+        if os.environ.get("E2E_REQUIRE_DOCKER") == "1":
+            pytest.fail("docker compose is required here (E2E_REQUIRE_DOCKER=1)")
+        pytest.skip("no docker compose CLI on this machine")
+    run("docker", "compose", "config", "--quiet", cwd=generated)
+    services = run("docker", "compose", "config", "--services", cwd=generated).stdout.split()
+    assert {NAME, "banking", "healthcare", "ecommerce"} <= set(services)
+
+
+def test_a_later_template_change_reaches_the_service_with_update(generated: Path) -> None:
+    git("add", "-A", cwd=generated)
+    git("commit", "-qm", f"generate {NAME}", cwd=generated)
+    readme = generated / "templates" / "service" / "services" / "{{ service }}" / "README.md.jinja"
+    readme.write_text(readme.read_text() + "\nOwned by the {{ service }} team.\n")
+    git("commit", "-qam", "template: name the owning team", cwd=generated)
+
+    run(sys.executable, "-m", "devtools.new_service", "--update", NAME, cwd=generated)
+    changed = set(git("diff", "--name-only", cwd=generated).split())
+    assert changed == {f"services/{NAME}/README.md", f"services/{NAME}/.copier-answers.yml"}
+    assert "_src_path: ." in (generated / "services" / NAME / ".copier-answers.yml").read_text()
+    assert f"Owned by the {NAME} team." in (generated / "services" / NAME / "README.md").read_text()
