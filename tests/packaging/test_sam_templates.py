@@ -103,3 +103,107 @@ def test_templates_declare_the_tables_the_code_binds(
         assert {k: declared[name][k] for k in spec} == spec, name
         assert declared[name]["pitr"] is True
         assert declared[name]["kms"] == "KMS"
+
+
+def _alarm_terms(pattern: str) -> list[tuple[str, str, str]]:
+    """The ``$.path op value`` terms of a CloudWatch JSON filter pattern joined by ``&&``."""
+    body = pattern.strip().removeprefix("{").removesuffix("}")
+    terms = []
+    for term in body.split("&&"):
+        path, op, value = term.split()
+        terms.append((path.removeprefix("$."), op, value.strip('"')))
+    return terms
+
+
+def _matches(line: dict[str, Any], terms: list[tuple[str, str, str]]) -> bool:
+    for path, op, value in terms:
+        field: Any = line
+        for part in path.split("."):
+            field = field.get(part) if isinstance(field, dict) else None
+        if op == "=" and field != value:
+            return False
+        if op == ">=" and not (isinstance(field, int) and field >= int(value)):
+            return False
+    return True
+
+
+@pytest.mark.parametrize("service", ["banking", "healthcare", "ecommerce"])
+async def test_the_5xx_alarm_counts_lift_core_access_lines_of_the_deployed_version_only(
+    service: str,
+    monkeypatch: pytest.MonkeyPatch,
+    verifier: JwtVerifier,
+    mint: Callable[..., str],
+) -> None:
+    """The metric filter reads fields of lift_core's access log: renaming the logger, the
+    status field or the version field would blind the canary, and fails here instead."""
+    import logging
+
+    import httpx
+    from fastapi import APIRouter
+
+    from lift_core import create_app
+    from lift_core.config import Environment
+    from lift_core.logging import JsonFormatter
+
+    template = cfn_yaml.loads((ROOT / "infra/sam" / f"{service}.yaml").read_text())
+    resources = template["Resources"]
+    metric_filter = resources["ServerErrors"]["Properties"]
+    (transformation,) = metric_filter["MetricTransformations"]
+    alarm = resources["ErrorsAlarm"]["Properties"]
+    assert alarm["MetricName"] == transformation["MetricName"]
+    assert alarm["Namespace"] == transformation["MetricNamespace"]
+    assert alarm["Dimensions"] == [
+        {"Name": "Version", "Value": {"Fn::GetAtt": ["Function", "Version.Version"]}}
+    ]
+    latency = resources["LatencyAlarm"]["Properties"]["Dimensions"]
+    assert {
+        "Name": "ExecutedVersion",
+        "Value": {"Fn::GetAtt": ["Function", "Version.Version"]},
+    } in latency
+    (dimension,) = transformation["Dimensions"]
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", "7")
+    lines: list[str] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    capture = Capture()
+    capture.setFormatter(JsonFormatter(service))
+    logging.getLogger("lift.access").addHandler(capture)
+    router = APIRouter()
+
+    @router.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    @router.get("/fine")
+    def fine() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    app = create_app(
+        settings=LiftSettings(environment=Environment.TEST, service_name=service, access_log=True),
+        title=service,
+        routers=[router],
+        verifier=verifier,
+    )
+    headers = {"Authorization": f"Bearer {mint('acme', 'alice')}"}
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+            base_url="http://x",
+            headers=headers,
+        ) as client:
+            assert (await client.get("/boom")).status_code == 500
+            assert (await client.get("/fine")).status_code == 200
+    finally:
+        logging.getLogger("lift.access").removeHandler(capture)
+
+    import json
+
+    parsed = [json.loads(line) for line in lines]
+    terms = _alarm_terms(metric_filter["FilterPattern"])
+    counted = [p for p in parsed if _matches(p, terms)]
+    assert [p["http"]["route"] for p in counted] == ["/boom"]
+    assert counted[0][dimension["Value"].removeprefix("$.")] == "7"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from typing import Any
@@ -21,6 +22,9 @@ class JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
         super().__init__()
         self.service = service
+        # On Lambda, the version serving this line ("7", or "$LATEST"): the deployment
+        # alarms count 5xx answers per version (infra/sam, the ServerErrors metric filter).
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
 
     def format(self, record: logging.LogRecord) -> str:
         # Context fields are ids lift_core made; the message, extra fields and stack traces
@@ -33,6 +37,8 @@ class JsonFormatter(logging.Formatter):
             "service": self.service,
             "message": redact_text(record.getMessage()),
         }
+        if self.function_version:
+            line["function_version"] = self.function_version
         ctx = context.current()
         if ctx is not None:
             line["request_id"] = ctx.request_id

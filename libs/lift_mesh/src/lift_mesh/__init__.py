@@ -2,7 +2,15 @@
 
 from lift_mesh.client import ServiceClient, TargetStats
 from lift_mesh.config import MeshSettings
-from lift_mesh.credentials import DevIssuerTokens, ServiceTokens
+from lift_mesh.credentials import (
+    ClientCredentialsTokens,
+    DevIssuerTokens,
+    ServiceTokens,
+    ServiceTokensRequired,
+    TokenRefused,
+    TokenUnavailable,
+    service_tokens,
+)
 from lift_mesh.errors import (
     BadRequestError,
     ConflictError,
@@ -31,6 +39,7 @@ from lift_mesh.registry import (
 __all__ = [
     "BadRequestError",
     "CachedRegistry",
+    "ClientCredentialsTokens",
     "CloudMapRegistry",
     "ConflictError",
     "DevIssuerTokens",
@@ -52,10 +61,14 @@ __all__ = [
     "RegistryEntry",
     "ServerError",
     "ServiceClient",
+    "ServiceTokensRequired",
     "ServiceTokens",
     "StaticRegistry",
     "TargetStats",
+    "TokenRefused",
+    "TokenUnavailable",
     "UnauthorizedError",
     "UnavailableError",
     "ValidationError",
+    "service_tokens",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,3 +38,12 @@ class MeshSettings(BaseSettings):
     outlier_base_ejection_seconds: float = Field(default=5.0, gt=0)
     outlier_max_ejection_seconds: float = Field(default=120.0, gt=0)
     outlier_max_ejection_percent: int = Field(default=50, ge=0, le=100)
+
+    # Calls made as the service itself (no user): the OAuth 2.0 client-credentials grant.
+    # Unset in dev/test, where the dev identity issuer mints them (see credentials.py).
+    token_url: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    token_scopes: list[str] = Field(default_factory=list)
+    tenant_scope: str = Field(default="tenant:{tenant}", pattern=r"\{tenant\}")
+    token_audience: str | None = None

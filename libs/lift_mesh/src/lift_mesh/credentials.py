@@ -2,8 +2,17 @@
 
 Most calls forward the end user's token (``bearer_from_context``). Background work such as
 saga recovery has no user: it calls as the service, with a token per tenant from
-``ServiceTokens``. ``DevIssuerTokens`` gets them from the dev identity issuer; a deployment
-plugs in its identity provider's client-credentials grant behind the same protocol.
+``ServiceTokens``:
+
+- ``ClientCredentialsTokens``: the OAuth 2.0 client-credentials grant (RFC 6749 section
+  4.4) against your identity provider's token endpoint. This is the production source.
+- ``DevIssuerTokens``: the dev identity issuer's ``POST /token`` (dev and test only).
+
+``service_tokens()`` picks one from settings. Both cache a token per tenant until shortly
+before it expires, and fetch it once however many calls need it at the same moment. A token
+endpoint that does not answer raises ``TokenUnavailable``, and one that refuses the client
+raises ``TokenRefused``. Both are ``MeshError``s, so a caller treats them like an
+unreachable callee; neither message carries the secret or a token.
 """
 
 from __future__ import annotations
@@ -11,9 +20,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
+from urllib.parse import quote_plus
 
 import httpx
+from pydantic import SecretStr
+
+from lift_core import LiftSettings
+from lift_mesh.config import MeshSettings
+from lift_mesh.errors import MeshError, UnavailableError
+
+TOKEN_SERVICE = "identity"
 
 
 class ServiceTokens(Protocol):
@@ -22,9 +39,131 @@ class ServiceTokens(Protocol):
         ...
 
 
-class DevIssuerTokens:
-    """Tokens from the dev identity issuer's ``POST /token``, cached until shortly before
-    they expire. Dev/test only: the issuer itself refuses to run anywhere else."""
+class TokenUnavailable(UnavailableError):
+    """The token endpoint did not answer, or answered 5xx: try again later."""
+
+
+class TokenRefused(MeshError):
+    """The token endpoint refused this client (an OAuth error such as ``invalid_client``)."""
+
+
+class ServiceTokensRequired(RuntimeError):
+    """Outside dev/test, a client-credentials token endpoint must be configured."""
+
+
+class _CachedTokens:
+    """One token per tenant, cached until ``refresh_margin_seconds`` before it expires."""
+
+    def __init__(
+        self,
+        *,
+        http: httpx.AsyncClient | None,
+        refresh_margin_seconds: float,
+        clock: Callable[[], float],
+    ) -> None:
+        self.http = http or httpx.AsyncClient(timeout=5.0)
+        self.margin = refresh_margin_seconds
+        self.clock = clock
+        self._cache: dict[str, tuple[str, float]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def _request(self, tenant: str) -> httpx.Response:
+        raise NotImplementedError
+
+    def _cached(self, tenant: str) -> str | None:
+        cached = self._cache.get(tenant)
+        return cached[0] if cached and cached[1] > self.clock() else None
+
+    async def token(self, tenant: str) -> str:
+        if token := self._cached(tenant):
+            return token
+        async with self._locks.setdefault(tenant, asyncio.Lock()):
+            if token := self._cached(tenant):  # fetched while this call waited
+                return token
+            try:
+                response = await self._request(tenant)
+            except httpx.HTTPError as exc:
+                raise TokenUnavailable(
+                    f"token endpoint unreachable: {type(exc).__name__}", service=TOKEN_SERVICE
+                ) from exc
+            body = _json(response)
+            if response.status_code >= 500:
+                raise TokenUnavailable(
+                    f"token endpoint answered {response.status_code}",
+                    service=TOKEN_SERVICE,
+                    status=response.status_code,
+                )
+            if response.status_code >= 400 or "access_token" not in body:
+                error = str(body.get("error", "no access_token in the answer"))[:100]
+                raise TokenRefused(
+                    f"token endpoint refused the client: {error}",
+                    service=TOKEN_SERVICE,
+                    status=response.status_code,
+                )
+            token = str(body["access_token"])
+            lifetime = float(body.get("expires_in", 0))
+            self._cache[tenant] = (token, self.clock() + max(lifetime - self.margin, 0.0))
+            return token
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class ClientCredentialsTokens(_CachedTokens):
+    """Tokens from an OAuth 2.0 token endpoint by the client-credentials grant.
+
+    The client authenticates with HTTP Basic (``client_secret_basic``). The tenant travels
+    as a requested scope, ``tenant_scope`` formatted with it (``tenant:acme`` by default),
+    next to any fixed ``scopes``. Your identity provider must turn that into the claims
+    lift_core verifies: ``tenant_id`` and ``roles`` (a Cognito pre-token-generation trigger,
+    an Auth0 action or a Keycloak mapper does this). ``audience`` is sent for providers
+    that want one (Auth0).
+    """
+
+    def __init__(
+        self,
+        token_url: str,
+        *,
+        client_id: str,
+        client_secret: SecretStr,
+        scopes: tuple[str, ...] = (),
+        tenant_scope: str = "tenant:{tenant}",
+        audience: str | None = None,
+        http: httpx.AsyncClient | None = None,
+        refresh_margin_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(http=http, refresh_margin_seconds=refresh_margin_seconds, clock=clock)
+        self.token_url = token_url
+        # RFC 6749 section 2.3.1: both are form-encoded before they go into Basic auth.
+        self._auth = httpx.BasicAuth(
+            quote_plus(client_id), quote_plus(client_secret.get_secret_value())
+        )
+        self.scopes = scopes
+        self.tenant_scope = tenant_scope
+        self.audience = audience
+
+    async def _request(self, tenant: str) -> httpx.Response:
+        form = {
+            "grant_type": "client_credentials",
+            "scope": " ".join([self.tenant_scope.format(tenant=tenant), *self.scopes]),
+        }
+        if self.audience:
+            form["audience"] = self.audience
+        return await self.http.post(self.token_url, data=form, auth=self._auth)
+
+
+class DevIssuerTokens(_CachedTokens):
+    """Tokens from the dev identity issuer's ``POST /token``. Dev/test only: the issuer
+    itself refuses to run anywhere else."""
 
     def __init__(
         self,
@@ -36,29 +175,39 @@ class DevIssuerTokens:
         refresh_margin_seconds: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(http=http, refresh_margin_seconds=refresh_margin_seconds, clock=clock)
         self.issuer_url = issuer_url.rstrip("/")
         self.subject = subject
         self.roles = list(roles)
-        self.http = http or httpx.AsyncClient(timeout=5.0)
-        self.margin = refresh_margin_seconds
-        self.clock = clock
-        self._cache: dict[str, tuple[str, float]] = {}
-        self._lock = asyncio.Lock()
 
-    async def token(self, tenant: str) -> str:
-        cached = self._cache.get(tenant)
-        if cached and cached[1] > self.clock():
-            return cached[0]
-        async with self._lock:  # one fetch per tenant when many calls need it at once
-            cached = self._cache.get(tenant)
-            if cached and cached[1] > self.clock():
-                return cached[0]
-            response = await self.http.post(
-                f"{self.issuer_url}/token",
-                json={"tenant_id": tenant, "subject": self.subject, "roles": self.roles},
+    async def _request(self, tenant: str) -> httpx.Response:
+        return await self.http.post(
+            f"{self.issuer_url}/token",
+            json={"tenant_id": tenant, "subject": self.subject, "roles": self.roles},
+        )
+
+
+def service_tokens(
+    lift: LiftSettings, mesh: MeshSettings, *, subject: str, dev_issuer_url: str
+) -> ServiceTokens:
+    """Client credentials when ``LIFT_MESH_TOKEN_URL`` is set; the dev issuer in dev/test;
+    otherwise ``ServiceTokensRequired``, at start-up rather than at the first call."""
+    if mesh.token_url:
+        if not mesh.client_id or mesh.client_secret is None:
+            raise ServiceTokensRequired(
+                "LIFT_MESH_TOKEN_URL needs LIFT_MESH_CLIENT_ID and LIFT_MESH_CLIENT_SECRET"
             )
-            response.raise_for_status()
-            body = response.json()
-            expires = self.clock() + max(float(body["expires_in"]) - self.margin, 0.0)
-            self._cache[tenant] = (body["access_token"], expires)
-            return str(body["access_token"])
+        return ClientCredentialsTokens(
+            mesh.token_url,
+            client_id=mesh.client_id,
+            client_secret=mesh.client_secret,
+            scopes=tuple(mesh.token_scopes),
+            tenant_scope=mesh.tenant_scope,
+            audience=mesh.token_audience,
+        )
+    if lift.is_dev:
+        return DevIssuerTokens(dev_issuer_url, subject=subject)
+    raise ServiceTokensRequired(
+        f"{lift.environment.value}: calls made as the service need a client-credentials "
+        "token endpoint (LIFT_MESH_TOKEN_URL, LIFT_MESH_CLIENT_ID, LIFT_MESH_CLIENT_SECRET)"
+    )

@@ -24,12 +24,12 @@ from lift_core.idempotency.dynamo import DynamoIdempotencyStore, IdempotencyReco
 from lift_core.protection import DataKeyRecord, SubjectErased, cipher_from_settings
 from lift_core.tasks import PeriodicJob, background
 from lift_mesh import (
-    DevIssuerTokens,
     MeshSettings,
     PaymentsClient,
     PaymentUnknown,
     ServiceClient,
     ServiceTokens,
+    service_tokens,
 )
 
 from ecommerce.adapters.models import (
@@ -115,9 +115,11 @@ def create_ecommerce_app(
     audit = AuditRecorder(DynamoAuditStore(audit_table), audit_policy(s), service="ecommerce")
     customers_uc = Customers(shop, cipher_from_settings(lift, keys_table), audit)
     carts_uc = Carts(shop)
+    mesh = MeshSettings()
     payments = PaymentsClient(
-        banking or ServiceClient("banking", settings=MeshSettings()),
-        tokens or DevIssuerTokens(s.identity_url, subject=s.service_subject),
+        banking or ServiceClient("banking", settings=mesh),
+        tokens
+        or service_tokens(lift, mesh, subject=s.service_subject, dev_issuer_url=s.identity_url),
     )
     checkout = Checkout(
         shop,

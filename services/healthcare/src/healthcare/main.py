@@ -26,12 +26,12 @@ from lift_core.idempotency.dynamo import DynamoIdempotencyStore, IdempotencyReco
 from lift_core.protection import BlindIndex, DataKeyRecord, cipher_from_settings
 from lift_core.tasks import PeriodicJob, background
 from lift_mesh import (
-    DevIssuerTokens,
     MeshSettings,
     PaymentsClient,
     PaymentUnknown,
     ServiceClient,
     ServiceTokens,
+    service_tokens,
 )
 
 from healthcare.adapters.models import (
@@ -115,9 +115,11 @@ def create_healthcare_app(
     clinic = DynamoClinic(tables)
     audit = AuditRecorder(DynamoAuditStore(audit_table), audit_policy(s), service="healthcare")
     blind = BlindIndex(base64.b64decode(lift.blind_index_key.get_secret_value()))
+    mesh = MeshSettings()
     payments = PaymentsClient(
-        banking or ServiceClient("banking", settings=MeshSettings()),
-        tokens or DevIssuerTokens(s.identity_url, subject=s.service_subject),
+        banking or ServiceClient("banking", settings=mesh),
+        tokens
+        or service_tokens(lift, mesh, subject=s.service_subject, dev_issuer_url=s.identity_url),
     )
     billing = Billing(
         clinic, payments, audit, retry_min_age_seconds=s.billing_retry_min_age_seconds
