@@ -7,7 +7,6 @@ the answer never arrives) — the failures a saga must survive.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 from fastapi import FastAPI
+from tests.banking_link import BankingLink, MintedTokens
 
 from lift_core import LiftSettings
 from lift_core.auth import JwtVerifier
@@ -26,35 +26,6 @@ from ecommerce.config import EcommerceSettings
 from ecommerce.main import create_ecommerce_app
 
 MERCHANT_SUBJECT = "ecommerce"
-
-
-class BankingLink(httpx.AsyncBaseTransport):
-    """The wire between e-commerce and banking, with switches for failure."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.inner = httpx.ASGITransport(app=app)
-        self.mode = "up"  # up | down | slow | lose_response
-        self.requests: list[str] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(f"{request.method} {request.url.path}")
-        if self.mode == "down":
-            raise httpx.ConnectError("connection refused", request=request)
-        if self.mode == "slow":
-            await asyncio.sleep(5)
-        response = await self.inner.handle_async_request(request)
-        if self.mode == "lose_response":
-            await response.aread()
-            raise httpx.ReadError("connection reset after the request was sent", request=request)
-        return response
-
-
-class MintedTokens:
-    def __init__(self, mint: Callable[..., str]) -> None:
-        self.mint = mint
-
-    async def token(self, tenant: str) -> str:
-        return self.mint(tenant, MERCHANT_SUBJECT, roles=["service"])
 
 
 @dataclass
@@ -208,7 +179,7 @@ async def estate(
         ),
         verifier=verifier,
         banking=client,
-        tokens=MintedTokens(mint),
+        tokens=MintedTokens(mint, MERCHANT_SUBJECT),
     )
     estate = Estate(banking_app, shop_app, link, mint)
     yield estate

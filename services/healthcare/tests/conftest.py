@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from tests.banking_link import BankingLink, MintedTokens
 
 from lift_core import LiftSettings
 from lift_core.auth import JwtVerifier
@@ -24,27 +25,6 @@ from banking.config import BankingSettings
 from banking.main import create_banking_app
 from healthcare.config import HealthcareSettings
 from healthcare.main import create_healthcare_app
-
-
-class BankingLink(httpx.AsyncBaseTransport):
-    """The wire to banking; ``down = True`` refuses every connection."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.inner = httpx.ASGITransport(app=app)
-        self.down = False
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.down:
-            raise httpx.ConnectError("connection refused", request=request)
-        return await self.inner.handle_async_request(request)
-
-
-class MintedTokens:
-    def __init__(self, mint: Callable[..., str]) -> None:
-        self.mint = mint
-
-    async def token(self, tenant: str) -> str:
-        return self.mint(tenant, "healthcare", roles=["service"])
 
 
 @dataclass
@@ -188,7 +168,7 @@ async def clinic(
         HealthcareSettings(billing_retry_interval_seconds=0, billing_retry_min_age_seconds=0),
         verifier=verifier,
         banking=client,
-        tokens=MintedTokens(mint),
+        tokens=MintedTokens(mint, "healthcare"),
     )
     clinic = Clinic(banking_app, app, link, mint, restricted_canary)
     yield clinic

@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI
 
 from lift_core.auth import AuthMiddleware, HttpJwksSource, JwtVerifier
 from lift_core.config import LiftSettings
-from lift_core.errors import install_exception_handlers
+from lift_core.errors import PROBLEM_CONTENT_TYPE, install_exception_handlers
 from lift_core.faults import FaultInjectionMiddleware, FaultSwitch, faults_router
 from lift_core.health import Check, Readiness, health_router
 from lift_core.idempotency import IdempotencyMiddleware, IdempotencyStore
@@ -72,7 +72,7 @@ def create_app(
         telemetry=FASTAPI_TELEMETRY_OFF,
     )
     install_exception_handlers(app, error_map)
-    _declare_bearer_auth(app)
+    _document_contract(app)
     app.include_router(health_router(Readiness(readiness_checks or {})))
     for router in routers:
         app.include_router(router)
@@ -122,10 +122,34 @@ def create_app(
     return app
 
 
-def _declare_bearer_auth(app: FastAPI) -> None:
-    """Every operation outside the public paths requires the bearer JWT, as the middleware
-    enforces; say so in the OpenAPI document so the docs and clients know."""
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "examples": ["urn:lift:problem:not-found"]},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": ["string", "null"]},
+        "request_id": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def _document_contract(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the middleware and error handlers do.
+
+    - Every operation outside the public paths requires the bearer JWT.
+    - Every error is an ``application/problem+json`` problem. FastAPI documents 422 as
+      its own JSON validation error, which lift_core never sends, so 422 and the
+      ``default`` response are set to the problem schema.
+    """
     build_schema = app.openapi
+    problem = {
+        "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    }
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -137,10 +161,18 @@ def _declare_bearer_auth(app: FastAPI) -> None:
                 "bearerFormat": "JWT",
                 "description": "JWT from the identity issuer; its tenant_id claim scopes all data.",
             }
+            schemas = components.setdefault("schemas", {})
+            schemas["Problem"] = PROBLEM_SCHEMA
+            for unused in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(unused, None)
             for path, operations in schema.get("paths", {}).items():
-                if not path.startswith(PUBLIC_PATHS):
-                    for operation in operations.values():
+                for operation in operations.values():
+                    if not path.startswith(PUBLIC_PATHS):
                         operation["security"] = [{"bearerAuth": []}]
+                    responses = operation.setdefault("responses", {})
+                    if "422" in responses:
+                        responses["422"] = {"description": "Validation failed", **problem}
+                    responses["default"] = {"description": "An error (RFC 9457)", **problem}
             app.openapi_schema = schema
         return app.openapi_schema
 

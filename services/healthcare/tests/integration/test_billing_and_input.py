@@ -70,7 +70,7 @@ async def test_banking_down_leaves_the_invoice_pending_and_the_retry_pays_it_onc
     clinic: Any,
 ) -> None:
     s = await _billable(clinic, funds=50_000)
-    clinic.link.down = True
+    clinic.link.mode = "down"
     pending = await clinic.as_("bill", "billing").post(
         f"/api/v1/encounters/{s['encounter']}/invoice", json={"amount": 9_900}
     )
@@ -78,7 +78,7 @@ async def test_banking_down_leaves_the_invoice_pending_and_the_retry_pays_it_onc
     assert pending.json()["status"] == "PENDING"
     billing = clinic.app.state.billing
     assert (await billing.retry_pending()).still_pending == 1  # still down
-    clinic.link.down = False
+    clinic.link.mode = "up"
     report = await billing.retry_pending()
     assert report.settled == {"PAID": 1}
     assert (await billing.retry_pending()).examined == 0
