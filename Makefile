@@ -6,7 +6,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV := uv
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap run dev test unit integration e2e fuzz lint fmt typecheck bench up down package deploy new-service update-service token clean
+.PHONY: help bootstrap run dev test unit integration e2e pacts fuzz lint fmt typecheck bench up down package deploy new-service update-service token clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,6 +44,9 @@ fmt: bootstrap ## Format and auto-fix with ruff
 
 typecheck: bootstrap ## Type-check every package with mypy (strict, pydantic plugin)
 	$(UV) run mypy libs services tests conftest.py .ci bench devtools
+
+pacts: bootstrap ## Re-record the consumers' pacts in contracts/pacts/ (after a consumer's needs of banking change)
+	PACT_UPDATE=1 $(UV) run pytest services/ecommerce/tests/contract services/healthcare/tests/contract -p no:cacheprovider -q
 
 fuzz: bootstrap ## Fuzz every service's OpenAPI longer than make test does (EXAMPLES=200 per operation, random seed)
 	FUZZ_EXAMPLES=$(or $(EXAMPLES),200) FUZZ_RANDOM=1 $(UV) run pytest -m fuzz -p no:cacheprovider $(PYTEST_ARGS)
