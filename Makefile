@@ -6,7 +6,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV := uv
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap run dev test unit integration e2e pacts fuzz lint fmt typecheck bench up down package deploy new-service update-service token clean
+.PHONY: help bootstrap run dev test unit integration e2e pacts fuzz lint fmt typecheck bench bench-check up down package deploy new-service update-service token clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,6 +54,10 @@ fuzz: bootstrap ## Fuzz every service's OpenAPI longer than make test does (EXAM
 bench: bootstrap ## Run the benchmarks and print figures beside their baselines
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(UV) run python -m bench $(BENCH_ARGS)
+
+bench-check: bootstrap ## Fail when a benchmark ratio regresses >10% vs bench/baseline.json with 95% confidence (SHORT=1: the CI run)
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(UV) run python -m bench.check $(if $(SHORT),--short) $(BENCH_ARGS)
 
 COMPOSE := docker compose -f docker-compose.yml $(if $(filter moto,$(EMULATOR)),-f docker-compose.moto.yml) $(if $(TRACING),--profile tracing)
 TRACE_ENV := $(if $(TRACING),OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4318)

@@ -62,6 +62,13 @@ def _env(args: argparse.Namespace, endpoint: str, service: str) -> dict[str, str
         "LIFT_MESH_SERVICES": json.dumps({"banking": [f"http://127.0.0.1:{args.banking_port}"]}),
         "ECOMMERCE_IDENTITY_URL": f"http://127.0.0.1:{args.identity_port}",
         "HEALTHCARE_IDENTITY_URL": f"http://127.0.0.1:{args.identity_port}",
+        # A dev estate recovers within seconds (production keeps the 30 s defaults), and
+        # its chaos switch is on: PUT /internal/faults (admin) slows or fails a service.
+        "ECOMMERCE_RECOVERY_INTERVAL_SECONDS": "3",
+        "ECOMMERCE_RECOVERY_MIN_AGE_SECONDS": "3",
+        "HEALTHCARE_BILLING_RETRY_INTERVAL_SECONDS": "3",
+        "HEALTHCARE_BILLING_RETRY_MIN_AGE_SECONDS": "3",
+        "LIFT_FAULT_INJECTION_ENABLED": "true",
     }
 
 
@@ -338,6 +345,9 @@ def main() -> None:
         "--ecommerce-port", type=int, default=int(os.getenv("LIFT_ECOMMERCE_PORT", "8003"))
     )
     parser.add_argument("--reload", action="store_true", help="restart services on code changes")
+    parser.add_argument(
+        "--ready-file", type=Path, help="written once the demo data is seeded (for tests)"
+    )
     args = parser.parse_args()
 
     # Stop like Ctrl-C when a supervisor (or a test fixture) asks, even mid start-up.
@@ -381,6 +391,8 @@ def main() -> None:
             patients=patients,
             elapsed=time.monotonic() - started,
         )
+        if args.ready_file:
+            args.ready_file.write_text(json.dumps(urls))
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
         print("a process exited; stopping the estate", file=sys.stderr)

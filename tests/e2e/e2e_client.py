@@ -153,3 +153,26 @@ class Lift:
 
     def checkout(self, key: str) -> httpx.Response:
         return self.shop.post("/cart/checkout", headers={"Idempotency-Key": key})
+
+
+def shop_with_buyer(target: Target, tenant: str, *, stock: int, funds: int) -> dict[str, Any]:
+    """A store whose merchant account e-commerce owns, one product, and a registered buyer
+    with ``funds`` who granted the store a mandate."""
+    teller = Lift(target, tenant, "tina", ["teller"])
+    admin = Lift(target, tenant, "ada", ["admin"])
+    merchant = teller.open_account("merchant", owner="ecommerce")
+    admin.configure_store(merchant)
+    product = admin.add_product("MUG-E2E", price=1_000, quantity=stock)
+    buyer = Lift(target, tenant, "bea", ["customer"])
+    account = buyer.open_account()
+    buyer.deposit(account, funds)
+    buyer.grant_mandate(account, merchant, 100_000)
+    buyer.register(account)
+    return {
+        "teller": teller,
+        "admin": admin,
+        "buyer": buyer,
+        "merchant": merchant,
+        "account": account,
+        "product": product,
+    }

@@ -154,3 +154,47 @@ async def test_a_request_cancelled_from_outside_still_releases_its_key(
             await c.post("/api/v1/wait", headers=_headers(mint, "k8"))
     assert scope.cancelled_caught
     assert store.entries == {}
+
+
+async def test_a_client_gone_before_its_body_arrived_leaves_the_key_unused(
+    make_app: Any, mint: Mint, probe: Any
+) -> None:
+    """A caller whose attempt timed out while the request queued has disconnected before
+    the server read the body. The key must stay free: claiming it with an empty payload made
+    the caller's retry a 422 "key reused", and a saga then took the payment as refused
+    (found by the banking-latency chaos scenario)."""
+    store = InMemoryIdempotencyStore()
+    app = make_app(store=store)
+    sent: list[dict[str, Any]] = []
+    headers = _headers(mint, "k9")
+
+    async def gone() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def capture(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/payments",
+        "raw_path": b"/api/v1/payments",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        + [(b"content-type", b"application/json"), (b"host", b"t")],
+        "client": ("127.0.0.1", 1),
+        "server": ("t", 80),
+    }
+    await app(scope, gone, capture)
+    assert store.entries == {}
+    assert probe.executions == 0
+    async with _client(app) as c:
+        retry = await c.post(
+            "/api/v1/payments", json={"amount": 5, "currency": "USD"}, headers=headers
+        )
+    assert retry.status_code == 201, retry.text
+    assert probe.executions == 1

@@ -108,6 +108,11 @@ class AsyncBreaker:
             return True
         return False
 
+    def release(self, *, probe: bool) -> None:
+        """Give back an admission without a verdict (the call was cancelled from outside)."""
+        if probe:
+            self._probes -= 1
+
     def record(self, *, success: bool, probe: bool) -> None:
         if probe:
             self._probes -= 1

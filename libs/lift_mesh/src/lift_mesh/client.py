@@ -387,7 +387,13 @@ class ServiceClient:
                 UnavailableError(f"{self.service}: {type(exc).__name__}", service=self.service)
             ) from exc
         except BaseException:
-            breaker.record(success=True, probe=probe)  # cancelled by our caller: no verdict
+            if time.monotonic() >= call.deadline:
+                # The call's own budget ran out while this instance kept it waiting: a
+                # timeout like any other. (Recording it as a success reset the breaker's
+                # count, so an instance that always answered too late never tripped it.)
+                self._failed(instance, breaker, probe)
+            else:
+                breaker.release(probe=probe)  # cancelled by our caller: no verdict
             raise
         finally:
             stats.outstanding -= 1

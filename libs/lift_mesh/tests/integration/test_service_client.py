@@ -78,6 +78,47 @@ async def test_breaker_trips_on_async_failures_fails_fast_and_recovers_through_h
     assert states == [("closed", "open"), ("open", "half-open"), ("half-open", "closed")]
 
 
+async def test_an_instance_that_outlasts_the_whole_call_budget_trips_the_breaker(
+    servers: Servers, mesh: MeshFactory
+) -> None:
+    """The attempt timeout is longer than the call's budget here, so each call ends by the
+    budget cancelling the attempt. Those count as failures: before the fix they counted
+    as successes and reset the breaker, and a banking that always answered too late never
+    tripped e-commerce's breaker (found by the latency chaos scenario)."""
+    [(url, b)] = servers(1)
+    b.delay = 1.0
+    settings = mesh(
+        [url],
+        max_attempts=1,
+        attempt_timeout_seconds=5.0,
+        call_timeout_seconds=0.1,
+        breaker_fail_max=3,
+    )
+    async with ServiceClient("banking", settings=settings) as client:
+        for _ in range(3):
+            with pytest.raises(MeshTimeoutError):
+                await client.get("/x")
+        assert client.breaker(url).state == "open"
+        started = time.perf_counter()
+        with pytest.raises(UnavailableError):
+            await client.get("/x")
+        assert time.perf_counter() - started < 0.05  # fails fast instead of waiting 0.1 s
+
+
+async def test_a_call_cancelled_by_its_caller_gives_the_breaker_no_verdict(
+    servers: Servers, mesh: MeshFactory
+) -> None:
+    [(url, b)] = servers(1)
+    b.delay = 1.0
+    settings = mesh([url], max_attempts=1, call_timeout_seconds=5.0, breaker_fail_max=2)
+    async with ServiceClient("banking", settings=settings) as client:
+        for _ in range(3):
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.05):  # the caller gives up, not the client
+                    await client.get("/x")
+        assert client.breaker(url).state == "closed"
+
+
 async def test_client_errors_do_not_count_against_the_breaker(
     servers: Servers, mesh: MeshFactory
 ) -> None:

@@ -62,6 +62,12 @@ class IdempotencyMiddleware:
             )
             return
         body = await _read_body(receive)
+        if body is None:
+            # The client left before its body arrived (a caller that timed out while this
+            # request queued). Claiming the key with an empty payload would answer the
+            # client's retry, with the real body, 422 "key reused": nothing is done.
+            _log.info("client disconnected before its request body arrived; key not used")
+            return
         digest = fingerprint(body)
         # Scoped to the caller too: another user's identical request must never be answered
         # with this one's stored response.
@@ -145,12 +151,13 @@ class IdempotencyMiddleware:
         await send({"type": "http.response.body", "body": response.body})
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole body, or None when the client disconnected before sending all of it."""
     parts: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            return None
         parts.append(message.get("body", b""))
         if not message.get("more_body", False):
             break
