@@ -106,9 +106,7 @@ def judge(name: str, rounds: list[float], baseline: float, better: str) -> Verdi
         return Verdict(name, baseline, threshold, mean, mean, mean, 0.0 if worse else 1.0)
     test = stats.ttest_1samp(rounds, threshold, alternative=alternative)
     interval = stats.ttest_1samp(rounds, threshold).confidence_interval(CONFIDENCE)
-    return Verdict(
-        name, baseline, threshold, mean, interval.low, interval.high, float(test.pvalue)
-    )
+    return Verdict(name, baseline, threshold, mean, interval.low, interval.high, float(test.pvalue))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,9 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"no baseline for {', '.join(missing)}: run with --update-baseline", file=sys.stderr)
         return 2
-    verdicts = [
-        judge(r.name, measured[r.name], baseline[r.name]["mean"], r.better) for r in chosen
-    ]
+    verdicts = [judge(r.name, measured[r.name], baseline[r.name]["mean"], r.better) for r in chosen]
     rows = [
         [
             v.name,

@@ -4,7 +4,6 @@ more than 10% with 95% confidence, in the direction that is worse for that ratio
 from __future__ import annotations
 
 import pytest
-
 from bench.check import judge
 
 pytestmark = pytest.mark.unit

@@ -30,7 +30,7 @@ from lift_core import LiftSettings
 from lift_mesh.config import MeshSettings
 from lift_mesh.errors import MeshError, UnavailableError
 
-TOKEN_SERVICE = "identity"
+IDENTITY_PROVIDER = "identity"  # the service name token errors carry
 
 
 class ServiceTokens(Protocol):
@@ -84,20 +84,20 @@ class _CachedTokens:
                 response = await self._request(tenant)
             except httpx.HTTPError as exc:
                 raise TokenUnavailable(
-                    f"token endpoint unreachable: {type(exc).__name__}", service=TOKEN_SERVICE
+                    f"token endpoint unreachable: {type(exc).__name__}", service=IDENTITY_PROVIDER
                 ) from exc
             body = _json(response)
             if response.status_code >= 500:
                 raise TokenUnavailable(
                     f"token endpoint answered {response.status_code}",
-                    service=TOKEN_SERVICE,
+                    service=IDENTITY_PROVIDER,
                     status=response.status_code,
                 )
             if response.status_code >= 400 or "access_token" not in body:
                 error = str(body.get("error", "no access_token in the answer"))[:100]
                 raise TokenRefused(
                     f"token endpoint refused the client: {error}",
-                    service=TOKEN_SERVICE,
+                    service=IDENTITY_PROVIDER,
                     status=response.status_code,
                 )
             token = str(body["access_token"])
