@@ -42,3 +42,10 @@ def record(pact: Pact, scratch: Path) -> Path:
         f"{committed.relative_to(PACT_DIR.parents[1])} and let {pact.provider} verify it"
     )
     return committed
+
+
+class ExampleTokens:
+    """The service's own token, as the mock banking sees it: any bearer matches the pact."""
+
+    async def token(self, tenant: str) -> str:
+        return "token"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pact import Pact, generate, match
 from pact.match.matcher import GenericMatcher
-from tests.contracts import record
+from tests.contracts import ExampleTokens, record
 
 from lift_mesh import MeshSettings, PaymentRefused, PaymentsClient, ServiceClient
 
@@ -25,11 +25,6 @@ PAYMENT = {
     "amount": 2500,
     "refunded": 0,
 }
-
-
-class ExampleTokens:
-    async def token(self, tenant: str) -> str:
-        return "token"
 
 
 def charge_request(payer: str, key: str, amount: int) -> dict[str, object]:

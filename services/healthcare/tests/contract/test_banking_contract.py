@@ -10,18 +10,13 @@ from pathlib import Path
 
 import pytest
 from pact import Pact, match
-from tests.contracts import record
+from tests.contracts import ExampleTokens, record
 
 from lift_mesh import MeshSettings, PaymentRefused, PaymentsClient, ServiceClient
 
 pytestmark = pytest.mark.integration
 
 BEARER = match.regex("Bearer token", regex=r"^Bearer \S+$")
-
-
-class ExampleTokens:
-    async def token(self, tenant: str) -> str:
-        return "token"
 
 
 def invoice_charge(payer: str, key: str) -> dict[str, object]:
