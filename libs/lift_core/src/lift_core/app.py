@@ -118,6 +118,8 @@ def create_app(
         RequestContextMiddleware,
         access_log=settings.access_log,
         metrics=http_server_metrics(),
+        # The documented path templates (FastAPI no longer lists included routes flat).
+        route_templates=lambda: app.openapi().get("paths", {}).keys(),
     )
     return app
 

@@ -12,7 +12,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -20,6 +20,7 @@ from opentelemetry.propagate import extract
 from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace import SpanKind, StatusCode
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lift_core import context
@@ -61,12 +62,30 @@ class RequestContextMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, *, access_log: bool, metrics: HttpServerMetrics | None
+        self,
+        app: ASGIApp,
+        *,
+        access_log: bool,
+        metrics: HttpServerMetrics | None,
+        route_templates: Callable[[], Iterable[str]] = tuple,
     ) -> None:
         self.app = app
         self.access_log = access_log
         self.metrics = metrics
+        self.route_templates = route_templates
+        self._templates: list[tuple[re.Pattern[str], str]] | None = None
         self.tracer = trace.get_tracer("lift_core")
+
+    def _route_of(self, scope: Scope) -> str:
+        """The route template, also for answers given before routing (401, 429, an injected
+        fault): logs and metrics then say which route was refused, not "unmatched"."""
+        route = getattr(scope.get("route"), "path", "")
+        if route:
+            return str(route)
+        if self._templates is None:  # built once, on the first answer given before routing
+            self._templates = [(compile_path(t)[0], t) for t in self.route_templates()]
+        path = scope["path"]
+        return next((t for regex, t in self._templates if regex.match(path)), "unmatched")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -113,8 +132,7 @@ class RequestContextMiddleware:
             if not response_started:
                 await send_problem(send_with_ids, 500, slug="internal")
         finally:
-            route_obj = scope.get("route")
-            ctx.route = getattr(route_obj, "path", "") or "unmatched"
+            ctx.route = self._route_of(scope)
             elapsed = time.perf_counter() - started
             self._finish_span(span, ctx, status)
             otel_context.detach(otel_token)

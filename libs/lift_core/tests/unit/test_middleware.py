@@ -55,6 +55,20 @@ async def test_access_log_is_one_json_line_with_route_template_and_no_secrets(
     assert all('"amount"' not in x for x in json_logs)
 
 
+async def test_answers_given_before_routing_still_name_their_route(
+    client: httpx.AsyncClient, json_logs: list[str]
+) -> None:
+    """Auth refuses before the router runs; the access line still names the route template
+    (metrics and alarms per route see refusals), and an unknown path stays "unmatched"."""
+    assert (await client.post("/api/v1/payments", json={})).status_code == 401
+    assert (await client.get("/api/v1/no-such-thing")).status_code == 401
+    lines = [json.loads(x) for x in json_logs if '"lift.access"' in x]
+    assert [(x["http"]["route"], x["http"]["status"]) for x in lines] == [
+        ("/api/v1/payments", 401),
+        ("unmatched", 401),
+    ]
+
+
 async def test_security_headers_on_api_and_relaxed_csp_on_docs(
     client: httpx.AsyncClient, mint: Mint
 ) -> None:
