@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 from fastapi import FastAPI
-from pynamodb.models import Model
 
 from lift_core import LiftSettings, create_app
 from lift_core.audit import (
@@ -13,13 +12,10 @@ from lift_core.audit import (
     SOC2,
     ActionRule,
     AuditPolicy,
-    AuditRecord,
-    AuditRecorder,
-    DynamoAuditStore,
 )
 from lift_core.auth import JwtVerifier
-from lift_core.dynamo import bind_model, ensure_tables, table_check
-from lift_core.idempotency.dynamo import DynamoIdempotencyStore, IdempotencyRecord
+from lift_core.dynamo import bind_model
+from lift_core.wiring import ServiceTables
 
 from banking.adapters.models import AccountModel, LedgerModel, OperationModel
 from banking.adapters.repository import BankTables, DuplicateOperation, DynamoBank, StaleRead
@@ -85,13 +81,9 @@ def create_banking_app(
         ledger=bind_model(LedgerModel, lift, "banking-ledger"),
         operations=bind_model(OperationModel, lift, "banking-operations"),
     )
-    audit_table = bind_model(AuditRecord, lift, "banking-audit")
-    idempotency_table = bind_model(IdempotencyRecord, lift, "banking-idempotency")
-    owned: list[type[Model]] = [*tables.all(), audit_table, idempotency_table]
-    if lift.auto_create_tables:
-        ensure_tables(owned, lift)
+    platform = ServiceTables.bind(lift, "banking", tables.all())
     bank = DynamoBank(tables)
-    audit = AuditRecorder(DynamoAuditStore(audit_table), audit_policy(banking), service="banking")
+    audit = platform.recorder(audit_policy(banking))
     accounts_uc = Accounts(bank, audit, Rules(daily_debit_limit=banking.daily_debit_limit))
     fraud = FraudRules(
         high_amount=banking.fraud_high_amount,
@@ -107,8 +99,8 @@ def create_banking_app(
         "minor units plus an ISO 4217 currency.",
         routers=[accounts.router, movements.router],
         error_map=ERRORS,
-        readiness_checks={"dynamodb": lambda: table_check(owned)},
-        idempotency_store=DynamoIdempotencyStore(idempotency_table, lift.idempotency_ttl_seconds),
+        readiness_checks=platform.readiness_checks(),
+        idempotency_store=platform.idempotency_store(),
         audit=audit,
         verifier=verifier,
     )

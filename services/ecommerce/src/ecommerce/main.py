@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 from fastapi import FastAPI
-from pynamodb.models import Model
 
 from lift_core import LiftSettings, create_app
 from lift_core.audit import (
@@ -14,15 +13,12 @@ from lift_core.audit import (
     SOC2,
     ActionRule,
     AuditPolicy,
-    AuditRecord,
-    AuditRecorder,
-    DynamoAuditStore,
 )
 from lift_core.auth import JwtVerifier
-from lift_core.dynamo import bind_model, ensure_tables, table_check
-from lift_core.idempotency.dynamo import DynamoIdempotencyStore, IdempotencyRecord
-from lift_core.protection import DataKeyRecord, SubjectErased, cipher_from_settings
+from lift_core.dynamo import bind_model
+from lift_core.protection import SubjectErased
 from lift_core.tasks import PeriodicJob, background
+from lift_core.wiring import ServiceTables
 from lift_mesh import (
     MeshSettings,
     PaymentsClient,
@@ -105,15 +101,10 @@ def create_ecommerce_app(
         carts=bind_model(CartModel, lift, "ecommerce-carts"),
         orders=bind_model(OrderModel, lift, "ecommerce-orders"),
     )
-    audit_table = bind_model(AuditRecord, lift, "ecommerce-audit")
-    idempotency_table = bind_model(IdempotencyRecord, lift, "ecommerce-idempotency")
-    keys_table = bind_model(DataKeyRecord, lift, "ecommerce-keys")
-    owned: list[type[Model]] = [*tables.all(), audit_table, idempotency_table, keys_table]
-    if lift.auto_create_tables:
-        ensure_tables(owned, lift)
+    platform = ServiceTables.bind(lift, "ecommerce", tables.all(), data_keys=True)
     shop = DynamoShop(tables)
-    audit = AuditRecorder(DynamoAuditStore(audit_table), audit_policy(s), service="ecommerce")
-    customers_uc = Customers(shop, cipher_from_settings(lift, keys_table), audit)
+    audit = platform.recorder(audit_policy(s))
+    customers_uc = Customers(shop, platform.cipher(), audit)
     carts_uc = Carts(shop)
     mesh = MeshSettings()
     payments = PaymentsClient(
@@ -149,8 +140,8 @@ def create_ecommerce_app(
         "the customer through banking exactly once. Money is integer minor units.",
         routers=[products.router, customers.router, cart.router, orders.router],
         error_map=ERRORS,
-        readiness_checks={"dynamodb": lambda: table_check(owned)},
-        idempotency_store=DynamoIdempotencyStore(idempotency_table, lift.idempotency_ttl_seconds),
+        readiness_checks=platform.readiness_checks(),
+        idempotency_store=platform.idempotency_store(),
         audit=audit,
         verifier=verifier,
         lifespan=lifespan,

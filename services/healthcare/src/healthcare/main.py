@@ -7,7 +7,6 @@ from datetime import timedelta
 from functools import lru_cache
 
 from fastapi import FastAPI
-from pynamodb.models import Model
 
 from lift_core import LiftSettings, create_app
 from lift_core.audit import (
@@ -16,15 +15,12 @@ from lift_core.audit import (
     SOC2,
     ActionRule,
     AuditPolicy,
-    AuditRecord,
-    AuditRecorder,
-    DynamoAuditStore,
 )
 from lift_core.auth import JwtVerifier
-from lift_core.dynamo import bind_model, ensure_tables, table_check
-from lift_core.idempotency.dynamo import DynamoIdempotencyStore, IdempotencyRecord
-from lift_core.protection import BlindIndex, DataKeyRecord, cipher_from_settings
+from lift_core.dynamo import bind_model
+from lift_core.protection import BlindIndex
 from lift_core.tasks import PeriodicJob, background
+from lift_core.wiring import ServiceTables
 from lift_mesh import (
     MeshSettings,
     PaymentsClient,
@@ -106,14 +102,9 @@ def create_healthcare_app(
         invoices=bind_model(InvoiceModel, lift, "healthcare-invoices"),
         clinics=bind_model(ClinicModel, lift, "healthcare-clinics"),
     )
-    audit_table = bind_model(AuditRecord, lift, "healthcare-audit")
-    idempotency_table = bind_model(IdempotencyRecord, lift, "healthcare-idempotency")
-    keys_table = bind_model(DataKeyRecord, lift, "healthcare-keys")
-    owned: list[type[Model]] = [*tables.all(), audit_table, idempotency_table, keys_table]
-    if lift.auto_create_tables:
-        ensure_tables(owned, lift)
+    platform = ServiceTables.bind(lift, "healthcare", tables.all(), data_keys=True)
     clinic = DynamoClinic(tables)
-    audit = AuditRecorder(DynamoAuditStore(audit_table), audit_policy(s), service="healthcare")
+    audit = platform.recorder(audit_policy(s))
     blind = BlindIndex(base64.b64decode(lift.blind_index_key.get_secret_value()))
     mesh = MeshSettings()
     payments = PaymentsClient(
@@ -145,15 +136,15 @@ def create_healthcare_app(
         "PHI access states a purpose, is decided by the HIPAA rules and is audited.",
         routers=[patients.router, care.router],
         error_map=ERRORS,
-        readiness_checks={"dynamodb": lambda: table_check(owned)},
-        idempotency_store=DynamoIdempotencyStore(idempotency_table, lift.idempotency_ttl_seconds),
+        readiness_checks=platform.readiness_checks(),
+        idempotency_store=platform.idempotency_store(),
         audit=audit,
         verifier=verifier,
         lifespan=lifespan,
     )
     app.state.charts = Charts(
         clinic,
-        cipher_from_settings(lift, keys_table),
+        platform.cipher(),
         blind,
         audit,
         break_glass=timedelta(minutes=s.break_glass_minutes),
