@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import quote_plus
@@ -51,8 +52,9 @@ class ServiceTokensRequired(RuntimeError):
     """Outside dev/test, a client-credentials token endpoint must be configured."""
 
 
-class _CachedTokens:
-    """One token per tenant, cached until ``refresh_margin_seconds`` before it expires."""
+class _CachedTokens(ABC):
+    """One token per tenant, cached until ``refresh_margin_seconds`` before it expires.
+    Subclasses say how to ask their token endpoint (``_request``)."""
 
     def __init__(
         self,
@@ -67,8 +69,9 @@ class _CachedTokens:
         self._cache: dict[str, tuple[str, float]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
+    @abstractmethod
     async def _request(self, tenant: str) -> httpx.Response:
-        raise NotImplementedError
+        """Ask the token endpoint for ``tenant``'s token; the answer is checked here."""
 
     def _cached(self, tenant: str) -> str | None:
         cached = self._cache.get(tenant)
