@@ -154,8 +154,14 @@ class Estate:
 
 @pytest.fixture
 async def estate(
-    db_settings: LiftSettings, verifier: JwtVerifier, mint: Callable[..., str]
+    request: pytest.FixtureRequest,
+    db_settings: LiftSettings,
+    verifier: JwtVerifier,
+    mint: Callable[..., str],
 ) -> AsyncIterator[Estate]:
+    """Banking and e-commerce; ``indirect`` parametrization overrides e-commerce's
+    LiftSettings (e.g. a longer request timeout for a load test)."""
+    shop_overrides: dict[str, object] = getattr(request, "param", {})
     banking_app = create_banking_app(
         db_settings.model_copy(update={"service_name": "banking"}),
         BankingSettings(daily_debit_limit=100_000_000),
@@ -173,7 +179,7 @@ async def estate(
     )
     client = ServiceClient("banking", settings=mesh, http=httpx.AsyncClient(transport=link))
     shop_app = create_ecommerce_app(
-        db_settings.model_copy(update={"service_name": "ecommerce"}),
+        db_settings.model_copy(update={"service_name": "ecommerce", **shop_overrides}),
         EcommerceSettings(
             recovery_interval_seconds=0, recovery_min_age_seconds=0, catalog_cache_seconds=0
         ),
