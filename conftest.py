@@ -11,7 +11,9 @@ import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
+import boto3
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from devtools.emulator import Emulator
@@ -52,8 +54,9 @@ _TEST_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 def dynamodb_endpoint() -> Iterator[str]:
     """The embedded emulator (moto, requests serialized) for the whole session.
 
-    Before it stops, every audit table the suite wrote (``*-audit``) is checked: every
-    chain must verify, and no audit item may hold a raw card number or SSN.
+    Before it stops, every audit table still in it (``*-audit``: those of session and
+    module fixtures; a test's own are checked when it ends, see ``db_settings``) is
+    checked: every chain must verify, and no audit item may hold a raw card number or SSN.
     """
     emulator = Emulator()
     endpoint = emulator.start()
@@ -77,15 +80,23 @@ def _canaries_in(text: str) -> list[str]:
     return [c for c in RESTRICTED_CANARIES if c in text]
 
 
-def _audit_findings(endpoint: str) -> tuple[list[str], list[str]]:
-    import boto3
+def _tables(client: Any, prefix: str = "") -> list[str]:
+    return [
+        name
+        for page in client.get_paginator("list_tables").paginate()
+        for name in page["TableNames"]
+        if name.startswith(prefix)
+    ]
 
+
+def _audit_findings(endpoint: str, prefix: str = "") -> tuple[list[str], list[str]]:
+    """Protected values in, and broken chains of, every audit table under ``prefix``."""
     from lift_core.audit import AuditRecord, DynamoAuditStore, verify_events
     from lift_core.dynamo import bind_model
 
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
     leaks, broken = [], []
-    for table in client.list_tables()["TableNames"]:
+    for table in _tables(client, prefix):
         if not table.endswith("-audit"):
             continue
         prefix = table.removesuffix("audit")
@@ -168,15 +179,28 @@ def settings() -> LiftSettings:
 
 
 @pytest.fixture
-def db_settings(dynamodb_endpoint: str) -> LiftSettings:
-    """Settings pointing at the emulator, with tables unique to this test."""
-    return LiftSettings(
+def db_settings(dynamodb_endpoint: str) -> Iterator[LiftSettings]:
+    """Settings pointing at the emulator, with tables unique to this test.
+
+    When the test ends its audit tables must verify and hold no protected value; then its
+    tables are dropped. The emulator lives in the test process: tables left behind by
+    hundreds of tests grew it to gigabytes, and its garbage collection stalled requests
+    for seconds (a 504 in CI).
+    """
+    prefix = f"t{uuid.uuid4().hex[:10]}-"
+    yield LiftSettings(
         environment=Environment.TEST,
         service_name="test",
         dynamodb_endpoint=dynamodb_endpoint,
-        table_prefix=f"t{uuid.uuid4().hex[:10]}-",
+        table_prefix=prefix,
         auto_create_tables=True,
     )
+    leaks, broken = _audit_findings(dynamodb_endpoint, prefix)
+    client = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
+    for table in _tables(client, prefix):
+        client.delete_table(TableName=table)
+    assert not leaks, f"audit items hold protected values: {leaks[:5]}"
+    assert not broken, f"audit chains broken by this test: {broken[:5]}"
 
 
 @pytest.fixture
