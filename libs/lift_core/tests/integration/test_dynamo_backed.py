@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -98,6 +99,25 @@ def test_ensure_tables_is_idempotent_and_refused_outside_dev(db_settings: LiftSe
     )
     with pytest.raises(TableCreationRefused):
         ensure_tables([model], prod)
+
+
+def test_every_bound_model_shares_one_botocore_session_and_works_from_any_thread(
+    db_settings: LiftSettings,
+) -> None:
+    first = bind_model(IdempotencyRecord, db_settings, "shared-one")
+    second = bind_model(RateLimitCounter, db_settings, "shared-two")
+    connections = [m._get_connection().connection for m in (first, second)]
+    assert connections[0].session is connections[1].session
+    ensure_tables([first, second], db_settings)
+    # A thread that never touched the models uses the clients made when they were bound.
+    seen: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: seen.extend([first.exists(), [c.client for c in connections]])
+    )
+    worker.start()
+    worker.join()
+    assert seen[0] is True
+    assert seen[1] == [c.client for c in connections]
 
 
 async def test_table_readiness_check_passes_and_fails(db_settings: LiftSettings) -> None:
