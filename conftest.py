@@ -1,7 +1,7 @@
 """Fixtures shared by every package's tests: the embedded DynamoDB emulator, settings, tokens.
 
-Integration tests use a real DynamoDB-compatible endpoint (moto's server, in-process), with
-a fresh table prefix per test session so parallel sessions never collide.
+Integration tests use a real DynamoDB-compatible endpoint (moto's server, in a process of its
+own), with a fresh table prefix per test so tests never collide.
 """
 
 from __future__ import annotations
@@ -9,14 +9,18 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from devtools.emulator import Emulator
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -54,17 +58,35 @@ _TEST_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 def dynamodb_endpoint() -> Iterator[str]:
     """The embedded emulator (moto, requests serialized) for the whole session.
 
+    It runs in a process of its own (``python -m devtools.emulator``): its work then runs on
+    the other core while the tests' apps run on this one, and its heap is not the tests'.
     Before it stops, every audit table still in it (``*-audit``: those of session and
     module fixtures; a test's own are checked when it ends, see ``db_settings``) is
     checked: every chain must verify, and no audit item may hold a raw card number or SSN.
     """
-    emulator = Emulator()
-    endpoint = emulator.start()
-    yield endpoint
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "devtools.emulator", "--port", str(port)],
+        cwd=Path(__file__).parent,
+        stdout=subprocess.DEVNULL,
+    )
     try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the emulator did not start (exit code {process.poll()})")
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        endpoint = f"http://127.0.0.1:{port}"
+        yield endpoint
         leaks, broken = _audit_findings(endpoint)
     finally:
-        emulator.stop()
+        process.terminate()
+        process.wait(timeout=10)
     assert not leaks, f"audit items hold protected values: {leaks[:5]}"
     assert not broken, f"audit chains broken after the suite: {broken[:5]}"
 
@@ -183,9 +205,8 @@ def db_settings(dynamodb_endpoint: str) -> Iterator[LiftSettings]:
     """Settings pointing at the emulator, with tables unique to this test.
 
     When the test ends its audit tables must verify and hold no protected value; then its
-    tables are dropped. The emulator lives in the test process: tables left behind by
-    hundreds of tests grew it to gigabytes, and its garbage collection stalled requests
-    for seconds (a 504 in CI).
+    tables are dropped. Tables left behind by hundreds of tests grew the emulator to
+    gigabytes, and its garbage collection stalled requests for seconds (a 504 in CI).
     """
     prefix = f"t{uuid.uuid4().hex[:10]}-"
     yield LiftSettings(
