@@ -121,12 +121,14 @@ def _audit_findings(endpoint: str, prefix: str = "") -> tuple[list[str], list[st
     for table in _tables(client, prefix):
         if not table.endswith("-audit"):
             continue
-        prefix = table.removesuffix("audit")
+        table_prefix = table.removesuffix("audit")
         store = DynamoAuditStore(
             bind_model(
                 AuditRecord,
                 LiftSettings(
-                    environment=Environment.TEST, dynamodb_endpoint=endpoint, table_prefix=prefix
+                    environment=Environment.TEST,
+                    dynamodb_endpoint=endpoint,
+                    table_prefix=table_prefix,
                 ),
                 "audit",
             )
