@@ -21,6 +21,7 @@ from typing import Any
 import boto3
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from devtools.estate import free_port
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -64,9 +65,7 @@ def dynamodb_endpoint() -> Iterator[str]:
     module fixtures; a test's own are checked when it ends, see ``db_settings``) is
     checked: every chain must verify, and no audit item may hold a raw card number or SSN.
     """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "devtools.emulator", "--port", str(port)],
         cwd=Path(__file__).parent,
@@ -264,6 +263,13 @@ def restricted_canary() -> Callable[[str], str]:
         return value
 
     return declare
+
+
+@pytest.fixture(autouse=True)
+def _forget_spans() -> Iterator[None]:
+    """The exporter keeps what it is given: without this the session's spans pile up."""
+    yield
+    SPANS.clear()
 
 
 @pytest.fixture

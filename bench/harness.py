@@ -6,24 +6,16 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from devtools.estate import uvicorn_argv, wait_healthy
+from devtools.estate import free_port, uvicorn_argv, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager

@@ -9,7 +9,6 @@ fails."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,16 +17,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from devtools.estate import free_port
 from e2e_client import Target
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _targets() -> list[str]:
@@ -50,8 +43,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         yield from _compose()
         return
     ports = {
-        name: _free_port()
-        for name in ("emulator", "identity", "banking", "ecommerce", "healthcare")
+        name: free_port() for name in ("emulator", "identity", "banking", "ecommerce", "healthcare")
     }
     # Written by the estate once its demo data is seeded: a journey that starts earlier
     # races the seeding (and a chaos scenario would break it).
@@ -127,7 +119,7 @@ def _compose() -> Iterator[Target]:
     if os.environ.get("E2E_COMPOSE_EMULATOR", "localstack") == "moto":
         files.append("docker-compose.moto.yml")
     names = ("emulator", "identity", "banking", "healthcare", "ecommerce")
-    ports = {name: _free_port() for name in names}
+    ports = {name: free_port() for name in names}
     saved = {k: os.environ.get(k) for k in ("COMPOSE_PROJECT_NAME", *_port_vars(names))}
     os.environ["COMPOSE_PROJECT_NAME"] = "lift-e2e"
     for name, var in zip(names, _port_vars(names), strict=True):

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from devtools.estate import free_port
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -119,9 +120,7 @@ def servers() -> Iterator[Servers]:
 @pytest.fixture
 def dead_url() -> str:
     """A URL where nothing listens: connecting fails at once."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 MeshFactory = Callable[..., MeshSettings]

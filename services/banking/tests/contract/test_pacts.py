@@ -8,7 +8,6 @@ relies on (a path, a status, a field, a problem type) fails here.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -19,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from devtools.estate import free_port
 from fastapi import FastAPI, HTTPException
 from pact import Verifier
 from tests.contracts import PACT_DIR
@@ -42,12 +42,6 @@ CONSUMERS = sorted(p.name.removesuffix("-banking.json") for p in PACT_DIR.glob("
 class Provider:
     url: str
     token: str
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _states(banking: FastAPI, consumer: str, mint: Any) -> FastAPI:
@@ -185,7 +179,7 @@ def provider(
         target = states if scope.get("path") == "/_pact/state" else banking
         await target(scope, receive, send)
 
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, port=port, lifespan="off", log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
