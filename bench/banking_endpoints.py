@@ -18,8 +18,9 @@ from typing import Any
 
 import boto3
 import httpx
+from devtools.estate import free_port
 
-from bench.harness import ROOT, free_port, print_table, save, uvicorn_server, wrk
+from bench.harness import ROOT, print_table, save, uvicorn_server, wrk
 
 
 def run(*, seconds: int = 5, connections: int = 16) -> dict[str, Any]:

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from devtools.estate import free_port
 
 from bench.banking_endpoints import emulator_latency
-from bench.harness import ROOT, free_port, print_table, save, uvicorn_server, wrk
+from bench.harness import ROOT, print_table, save, uvicorn_server, wrk
 
 
 def run(*, seconds: int = 5, connections: int = 16, carts: int = 300) -> dict[str, Any]:

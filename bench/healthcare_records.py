@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from devtools.estate import free_port
 
 from bench.banking_endpoints import emulator_latency
-from bench.harness import free_port, print_table, save, uvicorn_server, wrk
+from bench.harness import print_table, save, uvicorn_server, wrk
 
 
 def run(*, seconds: int = 5, connections: int = 16) -> dict[str, Any]:

@@ -16,7 +16,9 @@ import sys
 import time
 from typing import Any
 
-from bench.harness import ROOT, free_port, median, print_table, save, uvicorn_server
+from devtools.estate import free_port
+
+from bench.harness import ROOT, median, print_table, save, uvicorn_server
 
 CALLS = 2000
 
