@@ -37,11 +37,13 @@ from lift_core.telemetry import configure_telemetry
 pytest_plugins = ["e2e_fixtures"]
 
 # Fake credentials: the emulator accepts any, and nothing here may reach a real account.
+# Pact's verifier would otherwise report usage to pact.io from every run.
 for _name, _value in {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
+    "PACT_DO_NOT_TRACK": "true",
 }.items():
     os.environ[_name] = _value
 
