@@ -23,6 +23,22 @@ from e2e_client import Target
 ROOT = Path(__file__).resolve().parents[2]
 
 
+CHAOS_REPORT = "chaos_report"
+_chaos_lines: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "teardown":  # the chaos report fixture adds its lines as it ends
+        _chaos_lines.extend(str(v) for k, v in report.user_properties if k == CHAOS_REPORT)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _chaos_lines:
+        terminalreporter.section("chaos scenarios")
+        for line in _chaos_lines:
+            terminalreporter.write_line(line)
+
+
 def _targets() -> list[str]:
     chosen = os.environ.get("E2E_TARGET")
     return [chosen] if chosen else ["local", "compose"]

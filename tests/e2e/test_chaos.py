@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from e2e_client import Lift, Target, shop_with_buyer
+from e2e_fixtures import CHAOS_REPORT
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +46,9 @@ class Report:
 
 
 @pytest.fixture
-def report(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[str], Report]]:
+def report(request: pytest.FixtureRequest) -> Iterator[Callable[[str], Report]]:
+    """Each scenario's report line, printed in the run's summary (``chaos scenarios``), from
+    xdist workers too: it travels as a user property of the test's report."""
     made: list[Report] = []
 
     def make(scenario: str) -> Report:
@@ -53,9 +56,10 @@ def report(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[str], Repor
         return made[-1]
 
     yield make
-    with capsys.disabled():
-        for r in made:
-            print(f"\n{r.line()}")
+    for r in made:
+        request.node.user_properties.append(
+            (CHAOS_REPORT, f"[{request.node.callspec.id}] {r.line()}")
+        )
 
 
 @contextmanager
