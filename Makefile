@@ -5,6 +5,8 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
 UV := uv
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test` and `make integration` (0: one process, no xdist).
+PYTEST_WORKERS ?= 2
 
 .PHONY: help bootstrap run dev test unit integration e2e pacts fuzz lint fmt typecheck bench bench-check up down package deploy new-service update-service token clean
 
@@ -21,14 +23,14 @@ run: bootstrap ## Start the embedded estate (emulator, identity, the three servi
 dev: bootstrap ## Like run, with services restarted on code changes
 	@$(UV) run python -m devtools.estate --reload
 
-test: bootstrap ## Run every suite this machine can run (unit, integration, e2e; compose e2e skips without Docker)
-	$(UV) run pytest $(PYTEST_ARGS)
+test: bootstrap ## Run every suite this machine can run (unit, integration, e2e; compose e2e skips without Docker), on 2 xdist workers (PYTEST_WORKERS=0: one process)
+	$(UV) run pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 unit: bootstrap ## Run unit tests only
 	$(UV) run pytest -m unit $(PYTEST_ARGS)
 
 integration: bootstrap ## Run integration tests only (embedded DynamoDB emulator, local servers)
-	$(UV) run pytest -m integration $(PYTEST_ARGS)
+	$(UV) run pytest -m integration -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 e2e: bootstrap ## Run the journeys against the embedded estate, then compose (E2E_TARGET=local|compose|url picks one)
 	$(UV) run pytest -m e2e $(PYTEST_ARGS)

@@ -306,3 +306,30 @@ def json_logs() -> Iterator[list[str]]:
     yield handler.lines
     root.removeHandler(handler)
     root.setLevel(previous)
+
+
+# Under pytest-xdist (`make test` runs two workers) a module's tests run on one worker, since
+# they share its module fixtures, and so do all the e2e journeys, which share their estates.
+# xdist's own `--dist loadgroup` cannot say this on pytest 9.2: it renames node ids, which
+# pytest no longer lets it do (pytest-dev/pytest-xdist#1386), so the groups are ours.
+_LONG_GROUPS = ("tests/e2e", "tests/template/")  # scheduled first: they set the run's length
+
+
+def _group(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    return "tests/e2e" if path.startswith("tests/e2e/") else path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid)
+
+    return ByGroup(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not _group(item.nodeid).startswith(_LONG_GROUPS))
