@@ -1,16 +1,15 @@
 """Process start to first Lambda response: a lift_core service handler vs bare FastAPI+Mangum.
 
 Goal (issue 3): at most 1.3x bare. Each sample is a fresh interpreter that imports the
-handler and answers one authenticated API Gateway v2 event; timed from the parent.
+handler and answers one authenticated API Gateway v2 event; timed from the parent's spawn to
+the child's response (``bench.harness.first_response``), not to the child's exit.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +19,19 @@ from lift_core.config import DevIdentitySettings, Environment
 from lift_core.devidentity import DevIssuer, TokenRequest
 
 from bench.apps import JWKS_ENV
-from bench.harness import ROOT, median, print_table, save
+from bench.harness import ROOT, first_response, median, print_table, save
 
 CHILD = """
-import json, resource, sys
+import json, resource, sys, time
 from types import SimpleNamespace
 from bench.lambda_targets import {target} as make
 handler = make()
 event = json.loads(sys.argv[1])
 result = handler(event, SimpleNamespace(aws_request_id="cold-1"))
+answered = time.monotonic()
 assert result["statusCode"] == 200, result
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(answered)
 """
 
 
@@ -73,18 +74,11 @@ def run(*, rounds: int = 7) -> dict[str, Any]:
         for i in range(rounds + 1):
             for name, runs in samples.items():
                 code = CHILD.format(target=f"{name}_handler")
-                started = time.perf_counter()
-                out = subprocess.run(  # noqa: S603 - our own interpreter and code
-                    [sys.executable, "-c", code, event],
-                    cwd=ROOT,
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    check=True,
+                elapsed, output = first_response(
+                    [sys.executable, "-c", code, event], env=env, cwd=ROOT
                 )
-                elapsed = time.perf_counter() - started
                 if i:
-                    runs.append((elapsed, int(out.stdout.strip().splitlines()[-1])))
+                    runs.append((elapsed, int(output[-1])))
     summary = {
         name: {
             "seconds": median([s[0] for s in runs]),
