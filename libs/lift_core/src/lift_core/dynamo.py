@@ -3,7 +3,8 @@
 Models shared by every service (idempotency, rate limits, audit) are built per service by
 ``bind_model`` so each service owns its own tables, even when several run in one process.
 
-Every bound model's DynamoDB client comes from one botocore session per process. Left to
+Every bound model's DynamoDB client, and every other AWS client lift_core makes
+(``aws_client``: KMS), comes from one botocore session per process. Left to
 itself PynamoDB gives each model a session of its own (pynamodb/PynamoDB#876), and each
 session parses botocore's DynamoDB service model again: about 10 MB and tens of
 milliseconds per table, where a client from a shared session costs about 0.2 MB.
@@ -58,6 +59,17 @@ def _botocore_session() -> Any:
     from botocore.session import get_session
 
     return get_session()
+
+
+def aws_client(service: str, settings: LiftSettings) -> Any:
+    """A botocore client for ``service`` (``"kms"``...) at the configured region and endpoint,
+    from the same process-wide session as the tables' clients: one session, one parse of
+    the endpoint rules, for every AWS client of the service."""
+    instrument_botocore()
+    with _client_lock:
+        return _botocore_session().create_client(
+            service, region_name=settings.aws_region, endpoint_url=settings.dynamodb_endpoint
+        )
 
 
 def _client_from_shared_session(model: type[Model]) -> None:
