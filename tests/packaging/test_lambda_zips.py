@@ -153,7 +153,12 @@ def test_the_zip_alone_serves_lambda_events(
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    *log_lines, last = done.stdout.strip().splitlines()
+    result = json.loads(last)
+    loggers = [json.loads(line)["logger"] for line in log_lines]
+    # One access line per event: Mangum's own INFO line would double the log bill.
+    assert loggers.count("lift.access") == len(events), loggers
+    assert "mangum.http" not in loggers, loggers
     assert result["outside"] == []  # nothing came from outside the zip
     answers = result["answers"]
     for i, kind in enumerate(("v1", "v2", "alb")):

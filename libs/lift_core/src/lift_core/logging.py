@@ -83,3 +83,5 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    # On Lambda, Mangum logs every response at INFO too; keep only its errors.
+    logging.getLogger("mangum.http").setLevel(logging.WARNING)
