@@ -23,8 +23,8 @@ from pydantic import BaseModel
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 
 from lift_core import context
+from lift_core.http import http_client
 from lift_core.middleware import DEADLINE_HEADER
-from lift_core.telemetry import instrument_httpx
 from lift_mesh.balancer import BALANCERS, InstanceStats, OutlierDetector
 from lift_mesh.breaker import AsyncBreaker, BreakerOpen
 from lift_mesh.config import MeshSettings
@@ -100,8 +100,7 @@ class ServiceClient:
         self.registry = registry or CachedRegistry(
             StaticRegistry(s.services), s.registry_cache_seconds
         )
-        instrument_httpx()
-        self.http = http or httpx.AsyncClient(
+        self.http = http or http_client(
             limits=httpx.Limits(max_connections=s.bulkhead_max_concurrent * 2)
         )
         self.credentials = credentials

@@ -28,6 +28,7 @@ import httpx
 from pydantic import SecretStr
 
 from lift_core import LiftSettings
+from lift_core.http import http_client
 from lift_mesh.config import MeshSettings
 from lift_mesh.errors import MeshError, UnavailableError
 
@@ -63,7 +64,7 @@ class _CachedTokens(ABC):
         refresh_margin_seconds: float,
         clock: Callable[[], float],
     ) -> None:
-        self.http = http or httpx.AsyncClient(timeout=5.0)
+        self.http = http or http_client(timeout=5.0)
         self.margin = refresh_margin_seconds
         self.clock = clock
         self._cache: dict[str, tuple[str, float]] = {}

@@ -188,3 +188,19 @@ def test_settings_choose_client_credentials_then_the_dev_issuer_else_refuse() ->
             dev_issuer_url="http://x",
         )
     assert SECRET not in json.dumps(configured.model_dump(mode="json"))
+
+
+async def test_the_mesh_and_token_clients_verify_tls_with_one_shared_context() -> None:
+    import ssl
+
+    from lift_core.http import tls_context
+
+    mesh = ServiceClient("banking")
+    tokens = DevIssuerTokens("http://issuer", subject="ecommerce")
+    # httpx keeps the context on its connection pool; there is no public accessor.
+    contexts = [client.http._transport._pool._ssl_context for client in (mesh, tokens)]  # type: ignore[attr-defined]
+    assert contexts[0] is contexts[1] is tls_context()
+    assert tls_context().verify_mode is ssl.CERT_REQUIRED
+    assert tls_context().check_hostname
+    await mesh.aclose()
+    await tokens.http.aclose()

@@ -44,12 +44,9 @@ class HttpJwksSource:
         self.transport = transport
 
     async def fetch(self) -> dict[str, Any]:
-        import httpx  # deferred: only a JWKS fetch needs it
+        from lift_core.http import http_client  # deferred: only a JWKS fetch needs httpx
 
-        from lift_core.telemetry import instrument_httpx
-
-        instrument_httpx()
-        async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as client:
+        async with http_client(timeout=self.timeout, transport=self.transport) as client:
             response = await client.get(self.url)
             response.raise_for_status()
             document: dict[str, Any] = response.json()
