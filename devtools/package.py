@@ -3,7 +3,8 @@
 The zip holds the service, the workspace libraries it declares and its locked third-party
 dependencies as wheels for the Lambda platform (manylinux, CPython 3.11, the chosen
 architecture), all at the zip's root where the Lambda runtime looks. Nothing from the dev
-group and nothing editable. The handler is ``<service>.lambda_handler.handler``.
+group and nothing editable, and of botocore's service models only those of
+``lift_core.dynamo.AWS_SERVICES``. The handler is ``<service>.lambda_handler.handler``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from lift_core.dynamo import AWS_SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
 PLATFORMS = {"x86_64": "x86_64-manylinux_2_28", "arm64": "aarch64-manylinux_2_28"}
@@ -76,6 +79,11 @@ def build(service: str, arch: str = "x86_64", out: Path | None = None) -> Path:
             "pip", "install", *common, "--only-binary", ":all:", "-r", str(tmp / "requirements.txt")
         )
         uv_run("pip", "install", *common, "--no-deps", *map(str, sorted(wheels.glob("*.whl"))))
+        # botocore ships the models of ~440 AWS services (26 of its 28 MiB unzipped); the code makes
+        # clients of AWS_SERVICES only. Each cold start lists every model directory twice.
+        for model in (site / "botocore" / "data").iterdir():
+            if model.is_dir() and model.name not in AWS_SERVICES:
+                shutil.rmtree(model)
         # /var/task is read-only: without byte-code in the zip every cold start compiles
         # every module it imports. Unchecked hashes: the zip's timestamps do not matter.
         if sys.version_info[:2] == (3, 11):  # the Lambda runtime's; other byte-code is useless

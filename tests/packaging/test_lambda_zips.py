@@ -19,6 +19,8 @@ import pytest
 from devtools.package import build
 from tests.lambda_events import alb, api_gateway_v1, http_api_v2
 
+from lift_core.dynamo import AWS_SERVICES
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 # (service, role, route that answers 200, validation failure that answers 422)
@@ -110,6 +112,7 @@ def test_the_zip_alone_serves_lambda_events(
     root = tmp_path / "task"  # what Lambda unpacks to /var/task
     with zipfile.ZipFile(archive) as zf:
         zf.extractall(root)
+    assert {p.name for p in (root / "botocore" / "data").iterdir() if p.is_dir()} == AWS_SERVICES
     role, (ok_method, ok_path, ok_body), (bad_method, bad_path, bad_body) = CASES[service]
     token = {"Authorization": f"Bearer {mint('acme', 'zip-user', roles=[role])}"}
     json_type = {"Content-Type": "application/json"}

@@ -25,6 +25,10 @@ from lift_core.config import LiftSettings
 from lift_core.telemetry import instrument_botocore
 
 M = TypeVar("M", bound=type[Model])
+# Every AWS service lift_core makes a client for. The Lambda zip keeps botocore's models of
+# these alone (devtools.package), so a client of any other would fail only once deployed:
+# aws_client refuses it here first.
+AWS_SERVICES = frozenset({"dynamodb", "kms"})
 _log = logging.getLogger("lift.dynamo")
 
 
@@ -65,6 +69,8 @@ def aws_client(service: str, settings: LiftSettings) -> Any:
     """A botocore client for ``service`` (``"kms"``...) at the configured region and endpoint,
     from the same process-wide session as the tables' clients: one session, one parse of
     the endpoint rules, for every AWS client of the service."""
+    if service not in AWS_SERVICES:
+        raise ValueError(f"{service!r} is not in lift_core.dynamo.AWS_SERVICES; add it there")
     instrument_botocore()
     with _client_lock:
         return _botocore_session().create_client(

@@ -15,7 +15,14 @@ from pynamodb.exceptions import TableDoesNotExist
 
 from lift_core import LiftSettings
 from lift_core.config import Environment
-from lift_core.dynamo import TableCreationRefused, bind_model, ensure_tables, table_check
+from lift_core.dynamo import (
+    AWS_SERVICES,
+    TableCreationRefused,
+    aws_client,
+    bind_model,
+    ensure_tables,
+    table_check,
+)
 from lift_core.idempotency import (
     Begun,
     InProgress,
@@ -118,6 +125,19 @@ def test_every_bound_model_shares_one_botocore_session_and_works_from_any_thread
     worker.join()
     assert seen[0] is True
     assert seen[1] == [c.client for c in connections]
+
+
+def test_aws_clients_come_from_the_tables_session_and_only_for_declared_services(
+    db_settings: LiftSettings,
+) -> None:
+    table = bind_model(IdempotencyRecord, db_settings, "declared")
+    kms = aws_client("kms", db_settings)
+    assert kms.meta.service_model.service_name == "kms"
+    assert kms._loader is table._get_connection().connection.client._loader  # one session
+    assert "s3" not in AWS_SERVICES
+    # The Lambda zip carries botocore models of AWS_SERVICES only; refuse before deploying.
+    with pytest.raises(ValueError, match="AWS_SERVICES"):
+        aws_client("s3", db_settings)
 
 
 async def test_table_readiness_check_passes_and_fails(db_settings: LiftSettings) -> None:
