@@ -133,7 +133,10 @@ def test_aws_clients_come_from_the_tables_session_and_only_for_declared_services
     table = bind_model(IdempotencyRecord, db_settings, "declared")
     kms = aws_client("kms", db_settings)
     assert kms.meta.service_model.service_name == "kms"
-    assert kms._loader is table._get_connection().connection.client._loader  # one session
+    # One session: both clients read botocore's models through the same loader.
+    clients: list[Any] = [kms, table._get_connection().connection.client]
+    loaders = [c._loader for c in clients]
+    assert loaders[0] is loaders[1]
     assert "s3" not in AWS_SERVICES
     # The Lambda zip carries botocore models of AWS_SERVICES only; refuse before deploying.
     with pytest.raises(ValueError, match="AWS_SERVICES"):
