@@ -82,8 +82,10 @@ def first_response(
     """
     started = time.monotonic()
     done = subprocess.run(  # noqa: S603 - our own interpreter and code
-        argv, cwd=cwd, env=env, capture_output=True, text=True, check=True
+        argv, cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
+    if done.returncode:
+        raise RuntimeError(f"{argv[-2:]} exited {done.returncode}: {done.stderr[-3000:]}")
     *output, answered = done.stdout.strip().splitlines()
     return float(answered) - started, output
 
