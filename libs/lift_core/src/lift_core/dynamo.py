@@ -22,7 +22,6 @@ from pynamodb.attributes import TTLAttribute
 from pynamodb.models import Model
 
 from lift_core.config import LiftSettings
-from lift_core.telemetry import instrument_botocore
 
 M = TypeVar("M", bound=type[Model])
 # Every AWS service lift_core makes a client for. The Lambda zip keeps botocore's models of
@@ -38,7 +37,6 @@ class TableCreationRefused(RuntimeError):
 
 def bind_model(model: M, settings: LiftSettings, table: str) -> M:
     """A subclass of ``model`` bound to ``<table_prefix><table>`` at the configured endpoint."""
-    instrument_botocore()
     meta_attrs: dict[str, object] = {
         "table_name": f"{settings.table_prefix}{table}",
         "region": settings.aws_region,
@@ -71,7 +69,6 @@ def aws_client(service: str, settings: LiftSettings) -> Any:
     the endpoint rules, for every AWS client of the service."""
     if service not in AWS_SERVICES:
         raise ValueError(f"{service!r} is not in lift_core.dynamo.AWS_SERVICES; add it there")
-    instrument_botocore()
     with _client_lock:
         return _botocore_session().create_client(
             service, region_name=settings.aws_region, endpoint_url=settings.dynamodb_endpoint

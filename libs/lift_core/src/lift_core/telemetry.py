@@ -2,9 +2,11 @@
 
 OTLP over HTTP when an endpoint is configured, nothing exported otherwise; tests attach
 in-memory exporters to the same providers. Server spans and per-route HTTP metrics
-come from ``RequestContextMiddleware`` (FastAPI's native telemetry is off); httpx and
-botocore (DynamoDB) client spans come from their instrumentations, switched on where those
-clients are first used so a cold start does not import what it does not need.
+come from ``RequestContextMiddleware`` (FastAPI's native telemetry is off). httpx client
+spans, which also carry ``traceparent`` to the service called, come from its
+instrumentation, switched on where a client is first made. botocore (DynamoDB, KMS) client
+spans come from its instrumentation only when spans are exported: it propagates nothing, and
+importing it cost 26-39 ms of each cold start here.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ def configure_telemetry(
             readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
         for processor in span_processors:
             _tracer_provider.add_span_processor(processor)
+        if exporting:
+            instrument_botocore()  # patches botocore's client class: clients made before too
         _meter_provider = MeterProvider(resource=resource, metric_readers=readers)
         _metrics_read = bool(readers)
         trace.set_tracer_provider(_tracer_provider)
@@ -129,7 +133,7 @@ _instrumented: set[str] = set()
 
 
 def instrument_botocore() -> None:
-    """Client spans for DynamoDB calls; called when a PynamoDB model is first bound."""
+    """Client spans for every botocore call, from clients made before or after."""
     if "botocore" not in _instrumented:
         from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
 
