@@ -27,7 +27,7 @@ M = TypeVar("M", bound=type[Model])
 # Every AWS service lift_core makes a client for. The Lambda zip keeps botocore's models of
 # these alone (devtools.package), so a client of any other would fail only once deployed:
 # aws_client refuses it here first.
-AWS_SERVICES = frozenset({"dynamodb", "kms"})
+AWS_SERVICES = frozenset({"dynamodb", "kms", "servicediscovery"})
 _log = logging.getLogger("lift.dynamo")
 
 
@@ -69,9 +69,16 @@ def aws_client(service: str, settings: LiftSettings) -> Any:
     the endpoint rules, for every AWS client of the service."""
     if service not in AWS_SERVICES:
         raise ValueError(f"{service!r} is not in lift_core.dynamo.AWS_SERVICES; add it there")
+    from botocore.config import Config
+
+    # An emulator is one host: no per-operation host prefix (Cloud Map's "data-").
+    config = Config(inject_host_prefix=False) if settings.dynamodb_endpoint else None
     with _client_lock:
         return _botocore_session().create_client(
-            service, region_name=settings.aws_region, endpoint_url=settings.dynamodb_endpoint
+            service,
+            region_name=settings.aws_region,
+            endpoint_url=settings.dynamodb_endpoint,
+            config=config,
         )
 
 

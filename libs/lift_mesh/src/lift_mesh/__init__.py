@@ -34,6 +34,7 @@ from lift_mesh.registry import (
     Registry,
     RegistryEntry,
     StaticRegistry,
+    registry_from_settings,
 )
 
 __all__ = [
@@ -70,5 +71,6 @@ __all__ = [
     "UnauthorizedError",
     "UnavailableError",
     "ValidationError",
+    "registry_from_settings",
     "service_tokens",
 ]

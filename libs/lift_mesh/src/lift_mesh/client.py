@@ -38,7 +38,7 @@ from lift_mesh.errors import (
 )
 from lift_mesh.faults import FaultInjector
 from lift_mesh.policies import Bulkhead, BulkheadFull, RetryBudget, full_jitter_backoff
-from lift_mesh.registry import CachedRegistry, Instance, Registry, StaticRegistry
+from lift_mesh.registry import Instance, Registry, registry_from_settings
 
 M = TypeVar("M", bound=BaseModel)
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -97,9 +97,7 @@ class ServiceClient:
         self.service = service
         self.settings = settings or MeshSettings()
         s = self.settings
-        self.registry = registry or CachedRegistry(
-            StaticRegistry(s.services), s.registry_cache_seconds
-        )
+        self.registry = registry or registry_from_settings(s)
         self.http = http or http_client(
             limits=httpx.Limits(max_connections=s.bulkhead_max_concurrent * 2)
         )

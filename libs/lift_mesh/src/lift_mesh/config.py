@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,6 +13,8 @@ class MeshSettings(BaseSettings):
 
     # Static registry: {"banking": ["http://localhost:8001"]} (JSON in the environment).
     services: dict[str, list[str]] = Field(default_factory=dict)
+    # Or AWS Cloud Map: the HTTP namespace whose instances carry a ``url`` attribute.
+    cloud_map_namespace: str | None = None
     registry_cache_seconds: float = Field(default=10.0, ge=0)
 
     attempt_timeout_seconds: float = Field(default=2.0, gt=0)
@@ -47,3 +49,12 @@ class MeshSettings(BaseSettings):
     token_scopes: list[str] = Field(default_factory=list)
     tenant_scope: str = Field(default="tenant:{tenant}", pattern=r"\{tenant\}")
     token_audience: str | None = None
+
+    @model_validator(mode="after")
+    def _one_registry(self) -> Self:
+        if self.services and self.cloud_map_namespace:
+            raise ValueError(
+                "set LIFT_MESH_SERVICES or LIFT_MESH_CLOUD_MAP_NAMESPACE, not both: "
+                "they are two registries"
+            )
+        return self

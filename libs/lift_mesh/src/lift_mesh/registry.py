@@ -1,7 +1,8 @@
 """Where services are: static settings, a DynamoDB registry table, or AWS Cloud Map.
 
 Every backend answers ``instances(service)``; ``CachedRegistry`` keeps answers for a TTL so
-a call does not pay a lookup.
+a call does not pay a lookup. ``registry_from_settings`` picks static or Cloud Map from
+``LIFT_MESH_*``; ``DynamoRegistry`` is for fleets that heartbeat, wired in code.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any, Protocol
 import anyio.to_thread
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
+
+from lift_mesh.config import MeshSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +134,7 @@ class CloudMapRegistry:
 
     def __init__(self, namespace: str, *, client: Any) -> None:
         self.namespace = namespace
-        self.client = client  # a boto3 "servicediscovery" client, injected
+        self.client = client  # a botocore "servicediscovery" client (lift_core.dynamo.aws_client)
 
     async def instances(self, service: str) -> list[Instance]:
         def discover() -> list[Instance]:
@@ -152,3 +155,18 @@ class CloudMapRegistry:
             return result
 
         return await anyio.to_thread.run_sync(discover)
+
+
+def registry_from_settings(settings: MeshSettings) -> Registry:
+    """Cloud Map when ``cloud_map_namespace`` is set, else the static ``services``; both
+    cached for ``registry_cache_seconds``."""
+    inner: Registry
+    if settings.cloud_map_namespace:
+        from lift_core import LiftSettings
+        from lift_core.dynamo import aws_client
+
+        client = aws_client("servicediscovery", LiftSettings())
+        inner = CloudMapRegistry(settings.cloud_map_namespace, client=client)
+    else:
+        inner = StaticRegistry(settings.services)
+    return CachedRegistry(inner, settings.registry_cache_seconds)

@@ -12,6 +12,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from fastapi import APIRouter
+from pydantic import ValidationError
 
 from lift_core import LiftSettings, create_app
 from lift_core.auth import JwtVerifier
@@ -101,11 +102,12 @@ async def test_dynamodb_registry_heartbeat_ttl_and_health(db_settings: LiftSetti
     assert [i.id for i in await registry.instances("banking")] == ["b-2"]
 
 
-async def test_cloud_map_registry_discovers_instances(dynamodb_endpoint: str) -> None:
+def _cloud_map(endpoint: str, instances: dict[str, dict[str, str]]) -> tuple[Any, str]:
+    """An HTTP namespace on the emulator with a ``banking`` service holding ``instances``."""
     # DiscoverInstances goes to a "data-" host prefix on AWS; the emulator has one host.
     client = boto3.client(
         "servicediscovery",
-        endpoint_url=dynamodb_endpoint,
+        endpoint_url=endpoint,
         region_name="us-east-1",
         config=Config(inject_host_prefix=False),
     )
@@ -113,13 +115,38 @@ async def test_cloud_map_registry_discovers_instances(dynamodb_endpoint: str) ->
     operation = client.create_http_namespace(Name=namespace)["OperationId"]
     namespace_id = client.get_operation(OperationId=operation)["Operation"]["Targets"]["NAMESPACE"]
     service_id = client.create_service(Name="banking", NamespaceId=namespace_id)["Service"]["Id"]
-    client.register_instance(
-        ServiceId=service_id, InstanceId="b-1", Attributes={"url": "http://10.0.0.1:8001"}
-    )
-    client.register_instance(
-        ServiceId=service_id,
-        InstanceId="b-2",
-        Attributes={"AWS_INSTANCE_IPV4": "10.0.0.2", "AWS_INSTANCE_PORT": "8001"},
+    for instance_id, attributes in instances.items():
+        client.register_instance(
+            ServiceId=service_id, InstanceId=instance_id, Attributes=attributes
+        )
+    return client, namespace
+
+
+async def test_cloud_map_registry_discovers_instances(dynamodb_endpoint: str) -> None:
+    client, namespace = _cloud_map(
+        dynamodb_endpoint,
+        {
+            "b-1": {"url": "http://10.0.0.1:8001"},
+            "b-2": {"AWS_INSTANCE_IPV4": "10.0.0.2", "AWS_INSTANCE_PORT": "8001"},
+        },
     )
     found = await CloudMapRegistry(namespace, client=client).instances("banking")
     assert sorted(i.url for i in found) == ["http://10.0.0.1:8001", "http://10.0.0.2:8001"]
+
+
+async def test_settings_choose_cloud_map_or_static_never_both(
+    dynamodb_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIFT_DYNAMODB_ENDPOINT", dynamodb_endpoint)
+    _, namespace = _cloud_map(dynamodb_endpoint, {"api": {"url": "https://abc.example/"}})
+    mapped = ServiceClient("banking", settings=MeshSettings(cloud_map_namespace=namespace))
+    assert isinstance(mapped.registry, CachedRegistry)
+    assert isinstance(mapped.registry.inner, CloudMapRegistry)
+    assert [i.url for i in await mapped.registry.instances("banking")] == ["https://abc.example"]
+    static = ServiceClient("banking", settings=MeshSettings(services={"banking": ["http://x"]}))
+    assert isinstance(static.registry, CachedRegistry)
+    assert isinstance(static.registry.inner, StaticRegistry)
+    with pytest.raises(ValidationError, match="not both"):
+        MeshSettings(cloud_map_namespace=namespace, services={"banking": ["http://x"]})
+    await mapped.aclose()
+    await static.aclose()
