@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for `make test` and `make integration` (0: one process, no xdist).
 PYTEST_WORKERS ?= 2
 
-.PHONY: help bootstrap run dev test unit integration e2e pacts fuzz lint fmt typecheck bench bench-check up down package deploy new-service update-service token clean
+.PHONY: help bootstrap run dev test unit integration e2e pacts fuzz lint fmt typecheck bench bench-check up down package deploy deploy-mesh new-service update-service token clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -80,6 +80,11 @@ deploy: package ## Deploy one service with SAM: SERVICE=x STAGE=staging|prod [AR
 	  --stack-name lift-$(STAGE)-$(SERVICE) --capabilities CAPABILITY_IAM --resolve-s3 \
 	  --no-fail-on-empty-changeset \
 	  --parameter-overrides Stage=$(STAGE) Architecture=$(or $(ARCH),x86_64) $(PARAMS)
+
+deploy-mesh: ## Create the stage's Cloud Map namespace, once, before stacks with Registry=cloudmap: STAGE=staging|prod
+	@test -n "$(STAGE)" || { echo "make deploy-mesh: STAGE=staging|prod is required"; exit 2; }
+	uvx --from aws-sam-cli sam deploy --template-file infra/sam/mesh.yaml \
+	  --stack-name lift-$(STAGE)-mesh --no-fail-on-empty-changeset --parameter-overrides Stage=$(STAGE)
 
 new-service: bootstrap ## Generate a service from the copier template and register it: NAME=x
 	@test -n "$(NAME)" || { echo "make new-service: NAME=<name> is required (lowercase letters and digits)"; exit 2; }

@@ -207,3 +207,42 @@ async def test_the_5xx_alarm_counts_lift_core_access_lines_of_the_deployed_versi
     counted = [p for p in parsed if _matches(p, terms)]
     assert [p["http"]["route"] for p in counted] == ["/boom"]
     assert counted[0][dimension["Value"].removeprefix("$.")] == "7"
+
+
+@pytest.mark.parametrize("service", ["banking", "healthcare", "ecommerce"])
+def test_with_cloud_map_each_stack_registers_its_url_where_the_callers_look(
+    service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mesh = cfn_yaml.loads((ROOT / "infra/sam/mesh.yaml").read_text())
+    namespace = mesh["Resources"]["Namespace"]["Properties"]["Name"]
+    template = cfn_yaml.loads((ROOT / "infra/sam" / f"{service}.yaml").read_text())
+    resources = template["Resources"]
+    discovery = resources["Discovery"]["Properties"]
+    assert discovery["Name"] == service  # what ServiceClient(service) asks Cloud Map for
+    assert discovery["NamespaceId"] == {
+        "Fn::ImportValue": mesh["Outputs"]["NamespaceId"]["Export"]["Name"]
+    }
+    instance = resources["DiscoveryInstance"]["Properties"]
+    assert instance["ServiceId"] == {"Ref": "Discovery"}
+    # CloudMapRegistry reads the "url" attribute (tested on the emulator in lift_mesh).
+    assert instance["InstanceAttributes"] == {"url": template["Outputs"]["Url"]["Value"]}
+    callers = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Serverless::Function"
+        and "LIFT_MESH_SERVICES" in r["Properties"]["Environment"]["Variables"]
+    ]
+    assert bool(callers) is (service != "banking")
+    for function in callers:
+        variables = function["Environment"]["Variables"]
+        assert variables["LIFT_MESH_CLOUD_MAP_NAMESPACE"] == {
+            "Fn::If": ["CloudMap", namespace, {"Ref": "AWS::NoValue"}]
+        }
+        (grant,) = [p for p in function["Policies"] if "Fn::If" in p]
+        (statement,) = grant["Fn::If"][1]["Statement"]
+        assert statement["Action"] == "servicediscovery:DiscoverInstances"
+        assert statement["Condition"]["StringEquals"] == {
+            "servicediscovery:NamespaceName": namespace
+        }
+    monkeypatch.setenv("LIFT_MESH_CLOUD_MAP_NAMESPACE", "lift-staging")
+    assert MeshSettings().cloud_map_namespace == "lift-staging"  # the variable's name is right
