@@ -136,7 +136,9 @@ def test_the_zip_alone_serves_lambda_events(
         "LIFT_AUTO_CREATE_TABLES": "true",
         "LIFT_TABLE_PREFIX": f"zip{uuid.uuid4().hex[:8]}-",
         "LIFT_JWKS_URL": jwks_url,
-        "LIFT_MESH_SERVICES": '{"banking": ["http://127.0.0.1:9"]}',
+        # Cloud Map, as Registry=cloudmap sets it: the app then makes its servicediscovery
+        # client at start, from the botocore models the zip kept (no lookup happens here).
+        "LIFT_MESH_CLOUD_MAP_NAMESPACE": "lift-zip",
     }
     done = subprocess.run(  # noqa: S603 - our own interpreter and script
         [
