@@ -19,10 +19,10 @@ from lift_core.config import DevIdentitySettings, Environment
 from lift_core.devidentity import DevIssuer, TokenRequest
 
 from bench.apps import JWKS_ENV
-from bench.harness import ROOT, first_response, median, print_table, save
+from bench.harness import PEAK_RSS_KIB, ROOT, first_response, median, print_table, save
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from types import SimpleNamespace
 from bench.lambda_targets import {target} as make
 handler = make()
@@ -30,7 +30,7 @@ event = json.loads(sys.argv[1])
 result = handler(event, SimpleNamespace(aws_request_id="cold-1"))
 answered = time.monotonic()
 assert result["statusCode"] == 200, result
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print({peak})
 print(answered)
 """
 
@@ -73,7 +73,7 @@ def run(*, rounds: int = 7) -> dict[str, Any]:
         # One unrecorded round first: it writes the .pyc files a Lambda zip ships compiled.
         for i in range(rounds + 1):
             for name, runs in samples.items():
-                code = CHILD.format(target=f"{name}_handler")
+                code = CHILD.format(target=f"{name}_handler", peak=PEAK_RSS_KIB)
                 elapsed, output = first_response(
                     [sys.executable, "-c", code, event], env=env, cwd=ROOT
                 )

@@ -70,6 +70,13 @@ def wrk(
     return result
 
 
+# A Python expression for the child's own peak RSS, in KiB. Not getrusage's ru_maxrss: Linux
+# carries the parent's peak across fork and exec, so a child of a large parent reports it.
+PEAK_RSS_KIB = (
+    "next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmHWM:'))"
+)
+
+
 def first_response(
     argv: list[str], *, env: dict[str, str], cwd: Path | None = None
 ) -> tuple[float, list[str]]:
