@@ -27,7 +27,7 @@ from typing import Any
 from devtools.package import build, uv_run
 from tests.lambda_events import http_api_v2
 
-from bench.harness import first_response, median, print_table, save
+from bench.harness import PEAK_RSS_KIB, first_response, median, print_table, save
 
 SERVICES = ("banking", "healthcare", "ecommerce")
 CHILD = """
@@ -39,6 +39,7 @@ handler = importlib.import_module(sys.argv[2]).handler
 result = handler(json.loads(sys.argv[3]), SimpleNamespace(aws_request_id="cold-1"))
 answered = time.monotonic()
 assert result["statusCode"] == 200, result
+print(PEAK)
 print(answered)
 """
 BARE = """
@@ -99,9 +100,12 @@ def _bare_dir(tmp: Path) -> Path:
     return target
 
 
-def _time(path: Path, module: str, env: dict[str, str], event: str) -> float:
-    argv = [sys.executable, "-I", "-S", "-c", CHILD, str(path), module, event]
-    return first_response(argv, env=env)[0]
+def _time(path: Path, module: str, env: dict[str, str], event: str) -> tuple[float, int]:
+    """Seconds to the first response, and the child's peak RSS in KiB."""
+    child = CHILD.replace("PEAK", PEAK_RSS_KIB)
+    argv = [sys.executable, "-I", "-S", "-c", child, str(path), module, event]
+    seconds, output = first_response(argv, env=env)
+    return seconds, int(output[-1])
 
 
 def run(*, rounds: int = 7) -> dict[str, Any]:
@@ -130,26 +134,31 @@ def run(*, rounds: int = 7) -> dict[str, Any]:
         floor.write_text(FLOOR)
         compileall.compile_file(floor, quiet=2)
         targets["dependency floor"] = (floor.parent, "floor_handler")
-        samples: dict[str, list[float]] = {name: [] for name in targets}
+        samples: dict[str, list[tuple[float, int]]] = {name: [] for name in targets}
         for _ in range(rounds):  # interleaved, so drift hits every target alike
             for name, (path, module) in targets.items():
                 samples[name].append(_time(path, module, {**env, "LIFT_SERVICE_NAME": name}, event))
-    bare = median(samples["bare FastAPI+Mangum"])
-    rows = [["bare FastAPI+Mangum", f"{bare:.3f}", "", ""]]
+
+    def seconds_and_mib(name: str) -> tuple[float, float]:
+        return median([s[0] for s in samples[name]]), median([s[1] for s in samples[name]]) / 1024
+
+    bare, bare_mib = seconds_and_mib("bare FastAPI+Mangum")
+    rows = [["bare FastAPI+Mangum", f"{bare:.3f}", "", f"{bare_mib:.0f}", ""]]
     for service in ("dependency floor", *SERVICES):
-        seconds = median(samples[service])
+        seconds, mib = seconds_and_mib(service)
         rows.append(
             [
                 service,
                 f"{seconds:.3f}",
                 f"{seconds / bare:.2f}x"
                 + ("" if service == "dependency floor" else " (goal <= 1.3x)"),
+                f"{mib:.0f}",
                 f"{sizes[service]:.1f}" if service in sizes else "",
             ]
         )
     table = print_table(
         f"Packaged Lambda handlers: process start to first response (median of {rounds})",
-        ["handler", "seconds", "vs bare", "zip MiB"],
+        ["handler", "seconds", "vs bare", "peak RSS MiB", "zip MiB"],
         rows,
     )
     data = {"samples": samples, "bare_seconds": bare, "zip_mib": sizes}
