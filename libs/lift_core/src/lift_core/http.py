@@ -1,5 +1,5 @@
-"""The one way Lift code makes an httpx client: traced, and verifying TLS with one context
-per process.
+"""The one way Lift code makes an httpx client: verifying TLS with one context per process
+(its spans come from the httpx instrumentation when spans are exported, see telemetry).
 
 httpx builds a new SSL context for every client it is not handed one, loading certifi's CA
 bundle (or ``SSL_CERT_FILE``) each time: 25-29 ms and up to 0.8 MiB of RSS, measured here
@@ -16,8 +16,6 @@ from typing import Any
 
 import httpx
 
-from lift_core.telemetry import instrument_httpx
-
 
 @functools.cache
 def tls_context() -> ssl.SSLContext:
@@ -26,7 +24,6 @@ def tls_context() -> ssl.SSLContext:
 
 
 def http_client(**options: Any) -> httpx.AsyncClient:
-    """An ``httpx.AsyncClient`` with ``options`` (timeout, limits, transport...), traced,
-    on the shared TLS context."""
-    instrument_httpx()
+    """An ``httpx.AsyncClient`` with ``options`` (timeout, limits, transport...) on the
+    shared TLS context."""
     return httpx.AsyncClient(verify=tls_context(), **options)

@@ -116,30 +116,40 @@ async def test_ready_route_answers_503_with_detail(make_app: Any) -> None:
 
 
 # Telemetry is set up once per process, and this one exports to the tests' sinks.
-_BOTOCORE_PROBE = """
+_INSTRUMENTATION_PROBE = """
 import sys
 from lift_core.telemetry import configure_telemetry
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 processors = (SimpleSpanProcessor(InMemorySpanExporter()),) if sys.argv[1] == "export" else ()
 configure_telemetry("probe", span_processors=processors)
-import botocore.client
-print("opentelemetry.instrumentation.botocore" in sys.modules,
-      type(botocore.client.BaseClient.__dict__["_make_api_call"]).__name__ == "FunctionWrapper")
+import botocore.client, httpx
+from lift_core.http import http_client
+http_client()
+
+def patched(cls, name):
+    return type(cls.__dict__[name]).__name__ == "FunctionWrapper"
+
+print(
+    "opentelemetry.instrumentation.botocore" in sys.modules,
+    patched(botocore.client.BaseClient, "_make_api_call"),
+    "opentelemetry.instrumentation.httpx" in sys.modules,
+    patched(httpx.AsyncHTTPTransport, "handle_async_request"),
+)
 """
 
 
 @pytest.mark.parametrize(("mode", "instrumented"), [("export", True), ("none", False)])
-def test_botocore_is_instrumented_only_when_spans_are_exported(
+def test_client_instrumentations_only_when_spans_are_exported(
     mode: str, instrumented: bool
 ) -> None:
     import subprocess
     import sys
 
     done = subprocess.run(  # noqa: S603 - our interpreter, our probe
-        [sys.executable, "-c", _BOTOCORE_PROBE, mode],
+        [sys.executable, "-c", _INSTRUMENTATION_PROBE, mode],
         capture_output=True,
         text=True,
         check=True,
     )
-    assert done.stdout.split() == [str(instrumented)] * 2
+    assert done.stdout.split() == [str(instrumented)] * 4

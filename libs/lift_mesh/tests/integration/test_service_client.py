@@ -327,6 +327,44 @@ async def test_context_credentials_and_trace_travel_with_the_call(
     assert 200 in (attributes.get("http.response.status_code"), attributes.get("http.status_code"))
 
 
+# Where nothing exports spans, httpx is not instrumented: the client's own inject() must
+# still carry the trace. Telemetry is once per process, and this one exports: a subprocess.
+_UNINSTRUMENTED_CALL = """
+import asyncio, sys
+import httpx
+from opentelemetry import trace
+from lift_core.telemetry import configure_telemetry
+from lift_mesh import MeshSettings, ServiceClient
+configure_telemetry("probe")
+sent = []
+
+def answer(request):
+    sent.append(request.headers["traceparent"])
+    return httpx.Response(200, json={})
+
+async def call():
+    mock = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    client = ServiceClient("b", settings=MeshSettings(services={"b": ["http://b"]}), http=mock)
+    with trace.get_tracer("probe").start_as_current_span("server") as span:
+        await client.get("/x")
+    await client.aclose()
+    return format(span.get_span_context().trace_id, "032x")
+
+trace_id = asyncio.run(call())
+print("opentelemetry.instrumentation.httpx" in sys.modules, sent[0].split("-")[1] == trace_id)
+"""
+
+
+def test_the_trace_travels_with_the_call_when_httpx_is_not_instrumented() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(  # noqa: S603 - our interpreter, our probe
+        [sys.executable, "-c", _UNINSTRUMENTED_CALL], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["False", "True"]
+
+
 async def test_fault_injection_only_when_enabled(servers: Servers, mesh: MeshFactory) -> None:
     [(url, b)] = servers(1)
     with pytest.raises(FaultInjectionDisabled):
