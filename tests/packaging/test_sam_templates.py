@@ -226,16 +226,20 @@ def test_with_cloud_map_each_stack_registers_its_url_where_the_callers_look(
     assert instance["ServiceId"] == {"Ref": "Discovery"}
     # CloudMapRegistry reads the "url" attribute (tested on the emulator in lift_mesh).
     assert instance["InstanceAttributes"] == {"url": template["Outputs"]["Url"]["Value"]}
+    shared = template["Globals"]["Function"].get("Environment", {}).get("Variables", {})
+
+    def variables(function: dict[str, Any]) -> dict[str, Any]:  # as SAM merges Globals
+        return {**shared, **function.get("Environment", {}).get("Variables", {})}
+
     callers = [
         r["Properties"]
         for r in resources.values()
         if r["Type"] == "AWS::Serverless::Function"
-        and "LIFT_MESH_SERVICES" in r["Properties"]["Environment"]["Variables"]
+        and "LIFT_MESH_SERVICES" in variables(r["Properties"])
     ]
-    assert bool(callers) is (service != "banking")
+    assert len(callers) == (0 if service == "banking" else 2)  # the API and the scheduled job
     for function in callers:
-        variables = function["Environment"]["Variables"]
-        assert variables["LIFT_MESH_CLOUD_MAP_NAMESPACE"] == {
+        assert variables(function)["LIFT_MESH_CLOUD_MAP_NAMESPACE"] == {
             "Fn::If": ["CloudMap", namespace, {"Ref": "AWS::NoValue"}]
         }
         (grant,) = [p for p in function["Policies"] if "Fn::If" in p]
