@@ -30,7 +30,7 @@ from tests.lambda_events import http_api_v2
 from bench.harness import PEAK_RSS_KIB, first_response, median, print_table, save
 
 SERVICES = ("banking", "healthcare", "ecommerce")
-CHILD = """
+CHILD = f"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from types import SimpleNamespace
@@ -39,7 +39,7 @@ handler = importlib.import_module(sys.argv[2]).handler
 result = handler(json.loads(sys.argv[3]), SimpleNamespace(aws_request_id="cold-1"))
 answered = time.monotonic()
 assert result["statusCode"] == 200, result
-print(PEAK)
+print({PEAK_RSS_KIB})
 print(answered)
 """
 BARE = """
@@ -102,8 +102,7 @@ def _bare_dir(tmp: Path) -> Path:
 
 def _time(path: Path, module: str, env: dict[str, str], event: str) -> tuple[float, int]:
     """Seconds to the first response, and the child's peak RSS in KiB."""
-    child = CHILD.replace("PEAK", PEAK_RSS_KIB)
-    argv = [sys.executable, "-I", "-S", "-c", child, str(path), module, event]
+    argv = [sys.executable, "-I", "-S", "-c", CHILD, str(path), module, event]
     seconds, output = first_response(argv, env=env)
     return seconds, int(output[-1])
 
