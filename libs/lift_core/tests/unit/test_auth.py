@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -168,3 +169,60 @@ async def test_verified_tokens_are_cached(issuer: DevIssuer, mint: Mint) -> None
     first = await verifier.verify(token)
     assert await verifier.verify(token) is first
     assert source.fetches == 1
+
+
+def _forge(issuer: DevIssuer, header: dict[str, Any], claims: dict[str, Any]) -> str:
+    """A token signed with the issuer's real key whose header PyJWT would refuse to write."""
+    from jwt.algorithms import RSAAlgorithm
+    from jwt.utils import base64url_encode
+
+    def part(value: Any) -> bytes:
+        return base64url_encode(json.dumps(value).encode())
+
+    signing_input = part(header) + b"." + part(claims)
+    signature = RSAAlgorithm(RSAAlgorithm.SHA256).sign(signing_input, issuer.private_key)
+    return (signing_input + b"." + base64url_encode(signature)).decode()
+
+
+@pytest.mark.parametrize(
+    "alg", [["RS256"], {"RS256": True}, 256, None, True, "none", "HS256", "RS256 "]
+)
+async def test_an_algorithm_of_any_json_type_is_401(
+    client: httpx.AsyncClient, issuer: DevIssuer, alg: Any
+) -> None:
+    token = _forge(issuer, {"alg": alg, "kid": issuer.kid, "typ": "JWT"}, _claims())
+    response = await client.get("/api/v1/whoami", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        ("sub", {"id": "alice"}),
+        ("sub", ["alice"]),
+        ("sub", ""),
+        ("tenant_id", ["acme"]),
+        ("roles", [{"admin": True}]),
+        ("roles", "admin"),
+        ("scope", ["a"]),
+        ("exp", 1e400),
+        ("exp", "never"),
+        ("iat", [1]),
+    ],
+)
+async def test_a_signed_claim_of_the_wrong_type_is_401_not_coerced(
+    client: httpx.AsyncClient, issuer: DevIssuer, claim: str, value: Any
+) -> None:
+    token = _forge(issuer, {"alg": "RS256", "kid": issuer.kid}, _claims(**{claim: value}))
+    response = await client.get("/api/v1/whoami", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+
+
+async def test_an_oversized_token_is_refused_before_it_is_parsed(
+    client: httpx.AsyncClient, issuer: DevIssuer
+) -> None:
+    token = _sign(issuer, _claims(padding="x" * 9000))
+    response = await client.get("/api/v1/whoami", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert "too long" in response.json()["detail"]

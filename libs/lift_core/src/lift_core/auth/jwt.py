@@ -20,6 +20,14 @@ from lift_core.errors import Unauthorized
 if TYPE_CHECKING:
     import httpx
 
+# A bearer token longer than this is refused before it is parsed: real tokens are well under
+# 2 KiB, and every byte of a forged one is work done for an unauthenticated caller.
+MAX_TOKEN_BYTES = 8192
+# What PyJWT and the JSON decoder raise on hostile input besides PyJWTError: a number too
+# big for a float or an int (exp=1e400), a claim of the wrong type, a header nested deeper
+# than the C decoder's recursion limit.
+_MALFORMED = (jwt.PyJWTError, ValueError, TypeError, OverflowError, RecursionError)
+
 ALLOWED_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
@@ -95,6 +103,8 @@ class JwtVerifier:
         )
 
     async def verify(self, token: str) -> Principal:
+        if len(token) > MAX_TOKEN_BYTES:
+            raise Unauthorized("The bearer token is too long.")
         cached = self._verified.get(token)
         if cached is not None and cached[1] + self.leeway > time.time():
             return cached[0]
@@ -105,10 +115,11 @@ class JwtVerifier:
     async def _verify_uncached(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
+        except _MALFORMED as exc:
             raise Unauthorized("The bearer token is malformed.") from exc
         algorithm = header.get("alg")
-        if algorithm not in ALLOWED_ALGORITHMS:
+        # Any JSON type can sit in a header: only a string is looked up (a list is unhashable).
+        if not isinstance(algorithm, str) or algorithm not in ALLOWED_ALGORITHMS:
             raise Unauthorized("The token's signing algorithm is not accepted.")
         key = await self._key_for(header.get("kid"))
         try:
@@ -123,7 +134,7 @@ class JwtVerifier:
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("The bearer token has expired.") from exc
-        except jwt.PyJWTError as exc:
+        except _MALFORMED as exc:
             raise Unauthorized("The bearer token is not valid.") from exc
         return _principal_from(claims, token), float(claims["exp"])
 
@@ -152,24 +163,44 @@ class JwtVerifier:
             finally:
                 self._fetched_at = time.monotonic()
             keys: dict[str, jwt.PyJWK] = {}
-            for jwk in document.get("keys", []):
-                if jwk.get("kid") and jwk.get("kty") in ("RSA", "EC", "OKP"):
-                    keys[jwk["kid"]] = jwt.PyJWK(jwk)
+            for jwk in document.get("keys", []) if isinstance(document, dict) else []:
+                if not isinstance(jwk, dict) or not isinstance(jwk.get("kid"), str):
+                    continue
+                if jwk.get("kty") in ("RSA", "EC", "OKP"):
+                    try:
+                        keys[jwk["kid"]] = jwt.PyJWK(jwk)
+                    except jwt.PyJWKError:  # one bad key in the set must not hide the others
+                        continue
             self._keys = keys
 
 
+def _is_name(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 256
+
+
 def _principal_from(claims: dict[str, Any], token: str) -> Principal:
+    """Every claim Lift reads must have the type it is read as: a signed token from a
+    misconfigured issuer is refused, not coerced (``str({})`` is not a subject)."""
     tenant = claims.get("tenant_id")
-    if not isinstance(tenant, str) or not tenant:
+    if not _is_name(tenant):
         raise Unauthorized("The token carries no tenant.")
+    subject = claims.get("sub")
+    if not _is_name(subject):
+        raise Unauthorized("The token's subject is malformed.")
     roles = claims.get("roles", [])
     scopes = claims.get("scope", "")
-    if not isinstance(roles, list) or not isinstance(scopes, str):
+    if (
+        not isinstance(roles, list)
+        or not all(_is_name(r) for r in roles)
+        or not isinstance(scopes, str)
+    ):
         raise Unauthorized("The token's roles or scopes are malformed.")
+    if not isinstance(claims["exp"], int | float) or isinstance(claims["exp"], bool):
+        raise Unauthorized("The bearer token is not valid.")
     return Principal(
-        subject=str(claims["sub"]),
+        subject=subject,
         tenant_id=tenant,
-        roles=frozenset(str(r) for r in roles),
+        roles=frozenset(roles),
         scopes=frozenset(scopes.split()),
         token=token,
     )
