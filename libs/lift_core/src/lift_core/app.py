@@ -6,6 +6,7 @@ its readiness checks and its settings to this factory.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
@@ -20,12 +21,13 @@ from lift_core.health import Check, Readiness, health_router
 from lift_core.idempotency import IdempotencyMiddleware, IdempotencyStore
 from lift_core.logging import configure_logging
 from lift_core.middleware import (
-    BodySizeLimitMiddleware,
+    BodyGuardMiddleware,
     LoadSheddingMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
     TimeoutMiddleware,
 )
+from lift_core.pagination import CursorSealer
 from lift_core.ratelimit import InMemoryRateLimiter, RateLimiter, RateLimitMiddleware
 from lift_core.telemetry import (
     FASTAPI_TELEMETRY_OFF,
@@ -72,6 +74,9 @@ def create_app(
         telemetry=FASTAPI_TELEMETRY_OFF,
     )
     install_exception_handlers(app, error_map)
+    app.state.cursor_sealer = CursorSealer.from_secret(
+        base64.b64decode(settings.blind_index_key.get_secret_value())
+    )
     _document_contract(app)
     app.include_router(health_router(Readiness(readiness_checks or {})))
     for router in routers:
@@ -105,11 +110,14 @@ def create_app(
     if fault_switch is not None:
         app.add_middleware(FaultInjectionMiddleware, switch=fault_switch, exempt=PUBLIC_PATHS)
     app.add_middleware(
-        TimeoutMiddleware, timeout_seconds=settings.request_timeout_seconds, exempt=DOCS_PATHS
+        TimeoutMiddleware,
+        timeout_seconds=settings.request_timeout_seconds,
+        exempt=DOCS_PATHS,
+        client_floor_seconds=settings.client_deadline_floor_seconds,
     )
     app.add_middleware(RateLimitMiddleware, limiter=limiter)
     app.add_middleware(AuthMiddleware, verifier=verifier, public=PUBLIC_PATHS, audit=audit)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         LoadSheddingMiddleware, max_in_flight=settings.max_in_flight, exempt=("/health/live",)
     )

@@ -57,8 +57,11 @@ class LiftSettings(BaseSettings):
     auto_create_tables: bool = False
 
     # Request limits
-    max_body_bytes: int = Field(default=1_048_576, ge=1)
+    # Lift's APIs take small JSON documents: 64 KiB is ample, and bounds every scan of a body.
+    max_body_bytes: int = Field(default=65_536, ge=1)
     request_timeout_seconds: float = Field(default=10.0, gt=0)
+    # X-Lift-Deadline-Ms from a caller that is not a service cannot cut the budget below this.
+    client_deadline_floor_seconds: float = Field(default=1.0, ge=0)
     max_in_flight: int = Field(default=512, ge=1)
     rate_limit_requests: int = Field(default=1200, ge=1)
     rate_limit_window_seconds: int = Field(default=60, ge=1)
@@ -67,6 +70,7 @@ class LiftSettings(BaseSettings):
 
     # Data protection: the KMS key that wraps per-subject data keys, and the HMAC key of
     # blind indexes (base64, at least 32 bytes; the dev default is refused outside dev/test).
+    # Page cursors are sealed with a subkey derived from it (lift_core.pagination).
     kms_key_id: str | None = None
     blind_index_key: SecretStr = SecretStr(DEV_BLIND_INDEX_KEY)
     data_key_cache_size: int = Field(default=1024, ge=1)

@@ -111,7 +111,11 @@ def problem_body(
     }
     if detail:
         body["detail"] = detail
-    body["instance"] = instance if instance is not None else (ctx.path if ctx else None)
+    # The occurrence is named by the request id, not the path: a path holds whatever the
+    # client put in it (5 KB ids, control characters), and a problem echoes no input.
+    if instance is None and ctx is not None:
+        instance = f"urn:lift:request:{ctx.request_id}"
+    body["instance"] = instance
     if ctx:
         body["request_id"] = ctx.request_id
     if errors is not None:
@@ -166,6 +170,20 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def public_detail(exc: Exception) -> str | None:
+    """What a client is told about a domain error: its ``public_detail`` when the domain set
+    one (a constant reason, never input), else the first line of its class's docstring.
+
+    The exception's own message is for logs only: domain code writes ids and values the
+    client sent into it (``AccountNotFound(account_id)``), and a problem echoes no input.
+    """
+    explicit = getattr(exc, "public_detail", None)
+    if isinstance(explicit, str) and explicit:
+        return explicit
+    doc = type(exc).__doc__
+    return doc.strip().splitlines()[0] if doc and doc.strip() else None
+
+
 def install_exception_handlers(
     app: FastAPI, error_map: Mapping[type[Exception], tuple[int, str]] | None = None
 ) -> None:
@@ -183,6 +201,13 @@ def install_exception_handlers(
         if any(e["code"] == "json_invalid" for e in errors):
             return problem_response(
                 400, slug="malformed-json", detail="The body is not valid JSON."
+            )
+        if any(e["code"] == "sensitive_data" for e in errors):  # lift_core.protection.text
+            return problem_response(
+                422,
+                slug="sensitive-data",
+                detail="Free text must not hold a card number or a social security number.",
+                errors=errors,
             )
         return problem_response(
             422, slug="validation-error", detail="The request is not valid.", errors=errors
@@ -205,6 +230,6 @@ def install_exception_handlers(
         async def on_domain(
             _: Request, exc: Exception, status: int = status, slug: str = slug
         ) -> Response:
-            return problem_response(status, slug=slug, detail=str(exc) or None)
+            return problem_response(status, slug=slug, detail=public_detail(exc))
 
         app.add_exception_handler(exc_type, on_domain)

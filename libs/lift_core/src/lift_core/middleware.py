@@ -1,13 +1,14 @@
 """Pure ASGI middleware that sits on every request (no Starlette base-class middleware).
 
 Order, outermost first: context (ids, server span, access log, metrics, last-resort 500),
-security headers, load shedding, body size limit, auth, rate limit, timeout, idempotency.
+security headers, load shedding, body guard (size, media type, JSON depth), auth, rate limit,
+timeout, idempotency.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import json
 import logging
 import re
 import time
@@ -24,10 +25,13 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lift_core import context
-from lift_core.errors import PayloadTooLarge, send_problem
+from lift_core.errors import send_problem
 from lift_core.telemetry import HttpServerMetrics
 
 DEADLINE_HEADER = "x-lift-deadline-ms"
+SERVICE_ROLE = "service"  # the role of a service's own tokens (lift_mesh.credentials)
+_DEADLINE = re.compile(r"-?[0-9]{1,12}")
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _access = logging.getLogger("lift.access")
 _log = logging.getLogger("lift.errors")
@@ -238,12 +242,54 @@ class LoadSheddingMiddleware:
             self.in_flight -= 1
 
 
-class BodySizeLimitMiddleware:
-    """413 for bodies over the limit, whether declared by Content-Length or streamed."""
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+
+def json_too_deep(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> bool:
+    """True when valid JSON ``body`` nests arrays and objects deeper than ``max_depth``.
+
+    Linear and without recursion, at C speed: strings are cut out (in valid JSON every quote
+    outside a string opens one, so the scan never restarts), everything but brackets is
+    dropped, then each pass removes the innermost pairs; what is left after ``max_depth``
+    passes was nested deeper.
+    """
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    for _ in range(max_depth):
+        if not brackets:
+            return False
+        brackets = brackets.replace(b"[]", b"").replace(b"{}", b"")
+    return bool(brackets)
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.partition(";")[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+class BodyGuardMiddleware:
+    """Every request body is bounded and checked once, before anything reads it.
+
+    - over ``max_bytes`` (declared by Content-Length or streamed): 413;
+    - not JSON (every Lift API takes JSON only): 415;
+    - invalid JSON, NaN or Infinity, integers past Python's digit limit: 400 malformed-json;
+    - arrays and objects nested deeper than ``max_depth``: 400 json-too-deep.
+
+    Only then do the recursive readers (FastAPI's parser, the idempotency fingerprint, the
+    log redactor) see it, so none can be driven into a RecursionError or a long stall.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_depth: int = MAX_JSON_DEPTH) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_depth = max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -252,61 +298,96 @@ class BodySizeLimitMiddleware:
         headers = Headers(scope=scope)
         declared = headers.get("content-length")
         if declared is not None:
-            if not declared.isdigit():
+            if not _CONTENT_LENGTH.fullmatch(declared):
                 await send_problem(send, 400, slug="bad-request", detail="Bad Content-Length.")
                 return
             if int(declared) > self.max_bytes:
                 await self._too_large(send)
                 return
         if declared in (None, "0") and "transfer-encoding" not in headers:
-            await self.app(scope, receive, send)  # no body: nothing to count
+            await self.app(scope, receive, send)  # no body: nothing to check
             return
-        received = 0
-        exceeded = False
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received, exceeded
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    exceeded = True
-                    raise PayloadTooLarge(self._detail())
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            # Once the limit is crossed, whatever the app makes of the aborted read (FastAPI
-            # turns it into a 400) is dropped in favour of our 413.
-            nonlocal started
-            if exceeded:
-                return
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        with contextlib.suppress(PayloadTooLarge):
-            await self.app(scope, counting_receive, guarded_send)
-        if exceeded and not started:
+        body = await self._read(receive)
+        if body is None:
             await self._too_large(send)
+            return
+        if body:
+            problem = self._problem_with(body, headers.get("content-type", ""))
+            if problem is not None:
+                await send_problem(send, problem[0], slug=problem[1], detail=problem[2])
+                return
+        delivered = False
 
-    def _detail(self) -> str:
-        return f"The request body exceeds {self.max_bytes} bytes."
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()  # the disconnect, when the client leaves
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    def _problem_with(self, body: bytes, content_type: str) -> tuple[int, str, str] | None:
+        if not _is_json(content_type):
+            return 415, "unsupported-media-type", "Send the body as application/json."
+        try:
+            json.loads(body, parse_constant=_refuse_constant)
+        except RecursionError:
+            return 400, "json-too-deep", f"JSON may nest at most {self.max_depth} levels."
+        except ValueError:  # also UnicodeDecodeError
+            return 400, "malformed-json", "The body is not valid JSON."
+        if json_too_deep(body, self.max_depth):
+            return 400, "json-too-deep", f"JSON may nest at most {self.max_depth} levels."
+        return None
+
+    async def _read(self, receive: Receive) -> bytes | None:
+        """The whole body, or None once it passes the limit (the rest is never read)."""
+        parts: list[bytes] = []
+        received = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return b"".join(parts)
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.max_bytes:
+                return None
+            parts.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(parts)
 
     async def _too_large(self, send: Send) -> None:
-        await send_problem(send, 413, slug="payload-too-large", detail=self._detail())
+        await send_problem(
+            send,
+            413,
+            slug="payload-too-large",
+            detail=f"The request body exceeds {self.max_bytes} bytes.",
+        )
 
 
 class TimeoutMiddleware:
     """504 when a request outlives its budget: the service's own, or the caller's deadline.
 
     lift_mesh sends the caller's remaining budget in ``X-Lift-Deadline-Ms``; work the caller
-    has already abandoned is cancelled instead of finished.
+    has already abandoned is cancelled instead of finished. The header is a mesh-internal
+    promise, so it is honoured as sent only from a service's own token (role ``service``);
+    from anyone else (an end user's client, or a mesh call carrying the user's token) it
+    can shorten the budget to no less than ``client_floor_seconds``, so no external client
+    can make a request time out before it had a fair chance to finish.
     """
 
-    def __init__(self, app: ASGIApp, *, timeout_seconds: float, exempt: Iterable[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        timeout_seconds: float,
+        exempt: Iterable[str],
+        client_floor_seconds: float = 1.0,
+    ) -> None:
         self.app = app
         self.timeout_seconds = timeout_seconds
         self.exempt = tuple(exempt)
+        self.client_floor = min(client_floor_seconds, timeout_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(self.exempt):
@@ -314,13 +395,16 @@ class TimeoutMiddleware:
             return
         budget = self.timeout_seconds
         raw = Headers(scope=scope).get(DEADLINE_HEADER)
+        ctx = context.current()
         if raw is not None:
-            try:
-                budget = min(budget, int(raw) / 1000)
-            except ValueError:
+            if not _DEADLINE.fullmatch(raw):
                 await send_problem(send, 400, slug="bad-request", detail="Bad deadline header.")
                 return
-        ctx = context.current()
+            asked = int(raw) / 1000
+            principal = ctx.principal if ctx is not None else None
+            if principal is None or not principal.has_any_role(SERVICE_ROLE):
+                asked = max(asked, self.client_floor)
+            budget = min(budget, asked)
         if ctx is not None:
             ctx.deadline = time.monotonic() + budget
         if budget <= 0:

@@ -33,8 +33,11 @@ _SENSITIVE_KEYS: set[str] = {
 # are not card numbers, even when they happen to pass Luhn.
 _CARD_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])(?:\d[ -]?){12,18}\d(?![0-9A-Za-z])")
 _SSN = re.compile(r"(?<!\d)\d{3}[- ]\d{2}[- ]\d{4}(?!\d)")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+# Every pattern here is linear in its input: a match may start only where a run begins (the
+# look-behinds), and possessive runs never backtrack. A plain ``[...]+@`` tried at every
+# letter of a 60 KB run of letters is quadratic (seconds on the event loop).
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]++@[A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)++")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s++[A-Za-z0-9._~+/=-]++")
 # Cheap pre-check: a card or SSN needs at least nine digits with separators, an e-mail an @,
 # a credential its scheme. Most log strings (status codes, ids) skip all regex work.
 _MAYBE = re.compile(r"\d[\d -]{7,}\d|@|(?i:bearer|basic)")

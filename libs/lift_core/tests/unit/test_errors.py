@@ -40,7 +40,7 @@ async def test_wrong_types_are_422_with_field_errors_that_do_not_echo_input(
     fields = {e["field"] for e in body["errors"]}  # type: ignore[attr-defined]
     assert fields == {"body.amount", "body.currency"}
     assert "4111" not in response.text
-    assert body["instance"] == "/api/v1/payments"
+    assert body["instance"] == f"urn:lift:request:{response.headers['x-request-id']}"
 
 
 async def test_malformed_json_is_400(client: httpx.AsyncClient, mint: Mint) -> None:
@@ -66,7 +66,8 @@ async def test_domain_error_maps_through_the_service_table(
 ) -> None:
     body = _assert_problem(await client.post("/api/v1/overdraw", headers=_auth(mint)), 409)
     assert body["type"] == "urn:lift:problem:insufficient-funds"
-    assert body["detail"] == "balance too low"
+    assert body["detail"] == "A domain error: no HTTP in it."  # its docstring, not its message
+    assert "balance too low" not in str(body)
 
 
 async def test_unexpected_error_is_500_without_internals_and_logged_with_stack(
@@ -79,3 +80,18 @@ async def test_unexpected_error_is_500_without_internals_and_logged_with_stack(
     [line] = [json.loads(x) for x in json_logs if '"lift.errors"' in x]
     assert "RuntimeError: internal detail" in line["exception"]
     assert line["request_id"] == body["request_id"]
+
+
+@pytest.mark.parametrize(
+    "hostile_id",
+    ["A" * 5000, "x\x00y", "\x1b[31mred", "' OR '1'='1", "<script>alert(1)</script>"],
+)
+async def test_a_problem_echoes_nothing_of_the_path(
+    client: httpx.AsyncClient, mint: Mint, hostile_id: str
+) -> None:
+    from urllib.parse import quote
+
+    response = await client.get(f"/api/v1/nope/{quote(hostile_id)}", headers=_auth(mint))
+    assert response.status_code == 404
+    for fragment in ("AAAA", "\\u0000", "x\x00y", "[31m", "OR '1'", "script"):
+        assert fragment not in response.text

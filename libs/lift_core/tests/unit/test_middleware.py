@@ -103,6 +103,78 @@ async def test_oversized_body_is_413_declared_or_streamed(make_app: Any, mint: M
         assert streamed.headers["content-type"] == "application/problem+json"
 
 
+_PAYMENT = {"amount": 5, "currency": "EUR"}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (b"[" * 33 + b"]" * 33, "application/json", 400, "json-too-deep"),
+        (b'{"a":' * 40 + b"1" + b"}" * 40, "application/json", 400, "json-too-deep"),
+        (b"[" * 100_000, "application/json", 400, "json-too-deep"),
+        (b'{"amount": NaN, "currency": "EUR"}', "application/json", 400, "malformed-json"),
+        (b'{"amount": Infinity, "currency": "EUR"}', "application/json", 400, "malformed-json"),
+        (
+            b'{"amount": ' + b"9" * 5000 + b', "currency": "EUR"}',
+            "application/json",
+            400,
+            "malformed-json",
+        ),
+        (b"\xff\xfe{}", "application/json", 400, "malformed-json"),
+        (
+            b"amount=5&currency=EUR",
+            "application/x-www-form-urlencoded",
+            415,
+            "unsupported-media-type",
+        ),
+        (json.dumps(_PAYMENT).encode(), "text/plain", 415, "unsupported-media-type"),
+        (json.dumps(_PAYMENT).encode(), "", 415, "unsupported-media-type"),
+    ],
+)
+@pytest.mark.parametrize("idempotency_key", [None, "k-1"])
+async def test_hostile_bodies_are_refused_before_anything_parses_them(
+    make_app: Any,
+    mint: Mint,
+    probe: Any,
+    case: tuple[bytes, str, int, str],
+    idempotency_key: str | None,
+) -> None:
+    """With or without an Idempotency-Key (whose fingerprint once recursed into a deep body
+    and answered 500), the answer is the same 4xx and the route never runs."""
+    body, content_type, status, slug = case
+    headers = {**_auth(mint), "content-type": content_type}
+    if idempotency_key:
+        headers["idempotency-key"] = idempotency_key
+    async with _client(make_app(settings_overrides={"max_body_bytes": 200_000})) as c:
+        response = await c.post("/api/v1/payments", content=body, headers=headers)
+    assert (response.status_code, response.json()["type"]) == (status, f"urn:lift:problem:{slug}")
+    assert probe.executions == 0
+
+
+@pytest.mark.parametrize("depth", [1, 16, 32])
+async def test_json_within_the_depth_limit_reaches_the_route(
+    client: httpx.AsyncClient, mint: Mint, depth: int
+) -> None:
+    inner: Any = 0
+    for _ in range(depth - 1):  # the object itself is the first level
+        inner = [inner]
+    body = json.dumps({"amount": 5, "currency": "EUR", "x": inner})
+    response = await client.post(
+        "/api/v1/payments",
+        content=body,
+        headers={**_auth(mint), "content-type": "application/json; charset=utf-8"},
+    )
+    assert response.status_code == 201, response.text
+
+
+def test_the_depth_check_ignores_brackets_inside_strings() -> None:
+    from lift_core.middleware import json_too_deep
+
+    assert not json_too_deep(json.dumps({"note": '[[[[\\"{{{{' * 50}).encode())
+    assert not json_too_deep(json.dumps([[[]], {"a": [{}]}]).encode(), max_depth=4)
+    assert json_too_deep(json.dumps([[[[[]]]]]).encode(), max_depth=4)
+
+
 async def test_timeout_answers_504_and_cancels_the_work(
     make_app: Any, mint: Mint, probe: Any
 ) -> None:
@@ -114,17 +186,50 @@ async def test_timeout_answers_504_and_cancels_the_work(
     assert probe.cancelled
 
 
-async def test_incoming_deadline_shortens_the_budget(make_app: Any, mint: Mint, probe: Any) -> None:
+async def test_a_services_deadline_shortens_the_budget(
+    make_app: Any, mint: Mint, probe: Any
+) -> None:
     app = make_app(settings_overrides={"request_timeout_seconds": 30})
+    service = {"Authorization": f"Bearer {mint('acme', 'ecommerce', roles=['service'])}"}
     async with _client(app) as c:
-        spent = await c.post("/api/v1/wait", headers={**_auth(mint), "X-Lift-Deadline-Ms": "0"})
+        spent = await c.post("/api/v1/wait", headers={**service, "X-Lift-Deadline-Ms": "0"})
         assert spent.status_code == 504
         assert probe.executions == 0  # an already-expired deadline does no work at all
-        short = await c.post("/api/v1/wait", headers={**_auth(mint), "X-Lift-Deadline-Ms": "50"})
+        short = await c.post("/api/v1/wait", headers={**service, "X-Lift-Deadline-Ms": "50"})
         assert short.status_code == 504
         assert probe.cancelled
-        bad = await c.post("/api/v1/wait", headers={**_auth(mint), "X-Lift-Deadline-Ms": "soon"})
-        assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("deadline", ["0", "-1", "1", "-99999999999"])
+async def test_a_client_cannot_force_a_timeout_with_the_deadline_header(
+    make_app: Any, mint: Mint, probe: Any, deadline: str
+) -> None:
+    app = make_app(settings_overrides={"client_deadline_floor_seconds": 1.0})
+    async with _client(app) as c:
+        task = asyncio.create_task(
+            c.post("/api/v1/wait", headers={**_auth(mint), "X-Lift-Deadline-Ms": deadline})
+        )
+        while probe.executions == 0:  # the route runs: the header did not cut it short
+            await asyncio.sleep(0.001)
+        probe.release.set()
+        response = await task
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "deadline", ["soon", "1.5", "1" * 40, "", "+5", "0x10", "--5", "\u00b2", "٣"]
+)
+async def test_a_malformed_deadline_header_is_400(
+    client: httpx.AsyncClient, mint: Mint, deadline: str
+) -> None:
+    response = await client.post(
+        "/api/v1/wait",
+        headers=[
+            (b"authorization", _auth(mint)["Authorization"].encode()),
+            (b"x-lift-deadline-ms", deadline.encode()),
+        ],
+    )
+    assert (response.status_code, response.json()["type"]) == (400, "urn:lift:problem:bad-request")
 
 
 async def test_load_shedding_answers_503_with_retry_after(

@@ -31,7 +31,6 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     e.UnknownCurrency: (422, "unknown-currency"),
     e.CurrencyMismatch: (422, "currency-mismatch"),
     e.SameAccount: (422, "same-account"),
-    e.RawCardData: (422, "raw-card-data"),
     e.IdempotencyKeyRequired: (400, "idempotency-key-required"),
     e.IdempotencyKeyReused: (422, "idempotency-key-reused"),
     e.AccountNotFound: (404, "account-not-found"),

@@ -6,12 +6,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from lift_core.protection.text import NoSensitiveData
+
 from banking.domain.accounts import AccountStatus, AccountType
 from banking.domain.fraud import PaymentMethod
 
 Amount = Annotated[StrictInt, Field(gt=0, le=10**12, description="minor units, e.g. cents")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217", examples=["EUR"])]
-Reference = Annotated[str, Field(default="", max_length=140)]
+Reference = Annotated[str, Field(max_length=140), NoSensitiveData]
 AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -137,7 +139,7 @@ class PaymentOut(BaseModel):
 
 class CreateRefund(Strict):
     amount: Amount
-    reason: Annotated[str, Field(default="", max_length=140)] = ""
+    reason: Annotated[str, Field(max_length=140), NoSensitiveData] = ""
 
 
 class RefundOut(BaseModel):

@@ -8,15 +8,15 @@ class BankingError(Exception):
 
 
 class InvalidAmount(BankingError):
-    pass
+    """The amount must be a positive integer of minor units."""
 
 
 class UnknownCurrency(BankingError):
-    pass
+    """The currency is not an ISO 4217 code this bank holds."""
 
 
 class CurrencyMismatch(BankingError):
-    pass
+    """The currency does not match the account's currency."""
 
 
 class AccountNotFound(BankingError):
@@ -24,11 +24,11 @@ class AccountNotFound(BankingError):
 
 
 class TransferNotFound(BankingError):
-    pass
+    """No such transfer is visible to the caller."""
 
 
 class PaymentNotFound(BankingError):
-    pass
+    """No such payment is visible to the caller."""
 
 
 class AccountNotActive(BankingError):
@@ -36,31 +36,27 @@ class AccountNotActive(BankingError):
 
 
 class InsufficientFunds(BankingError):
-    pass
+    """The account's balance cannot cover the debit."""
 
 
 class DailyLimitExceeded(BankingError):
-    pass
+    """The debit is over the account's daily limit."""
 
 
 class SameAccount(BankingError):
-    pass
-
-
-class RawCardData(BankingError):
-    """A raw card number was submitted; only card tokens are accepted."""
+    """The source and destination accounts are the same."""
 
 
 class RefundExceedsCapture(BankingError):
-    pass
+    """The refund is larger than what is left to refund."""
 
 
 class PaymentNotRefundable(BankingError):
-    pass
+    """The payment cannot be refunded (declined or fully refunded)."""
 
 
 class IdempotencyKeyRequired(BankingError):
-    pass
+    """This operation needs an Idempotency-Key header."""
 
 
 class IdempotencyKeyReused(BankingError):

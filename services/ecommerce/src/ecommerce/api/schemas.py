@@ -6,6 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from lift_core.protection.text import NoSensitiveData
+
 from ecommerce.domain.catalog import ProductStatus
 from ecommerce.domain.orders import OrderStatus
 
@@ -35,8 +37,8 @@ class StoreOut(StoreIn):
 
 class CreateProduct(Strict):
     sku: Sku
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=2000)
+    name: Annotated[str, Field(max_length=200, min_length=1), NoSensitiveData]
+    description: Annotated[str, Field(max_length=2000), NoSensitiveData] = ""
     category: Category
     price: Price
     currency: Currency
@@ -45,8 +47,8 @@ class CreateProduct(Strict):
 
 
 class UpdateProduct(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
+    name: Annotated[str, Field(max_length=200, min_length=1), NoSensitiveData] | None = None
+    description: Annotated[str, Field(max_length=2000), NoSensitiveData] | None = None
     category: Category | None = None
     price: Price | None = None
     status: ProductStatus | None = None
@@ -81,9 +83,9 @@ class RegisterCustomer(Strict):
         default=None, pattern=r"^[a-z0-9][a-z0-9._@-]{0,63}$", description="admins only"
     )
     bank_account_id: AccountId
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, Field(max_length=200, min_length=1), NoSensitiveData]
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
-    address: str = Field(min_length=1, max_length=500)
+    address: Annotated[str, Field(max_length=500, min_length=1), NoSensitiveData]
 
 
 class CustomerOut(BaseModel):

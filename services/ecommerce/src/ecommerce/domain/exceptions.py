@@ -8,7 +8,7 @@ class ShopError(Exception):
 
 
 class NotPermitted(ShopError):
-    pass
+    """The caller's role does not allow this action."""
 
 
 class StoreNotConfigured(ShopError):
@@ -20,19 +20,19 @@ class ProductNotFound(ShopError):
 
 
 class SkuTaken(ShopError):
-    pass
+    """Another product already uses this SKU."""
 
 
 class ProductNotActive(ShopError):
-    pass
+    """The product is not for sale."""
 
 
 class InvalidQuantity(ShopError):
-    pass
+    """The quantity is out of range, or the cart is full."""
 
 
 class CurrencyMismatch(ShopError):
-    pass
+    """The price's currency is not the store's currency."""
 
 
 class InventoryBelowReserved(ShopError):
@@ -40,15 +40,15 @@ class InventoryBelowReserved(ShopError):
 
 
 class ConcurrentUpdate(ShopError):
-    pass
+    """The resource changed meanwhile; read it again and retry."""
 
 
 class CustomerNotFound(ShopError):
-    pass
+    """No such customer is visible to the caller."""
 
 
 class CustomerExists(ShopError):
-    pass
+    """The caller already has a customer profile."""
 
 
 class BankAccountNotFound(ShopError):
@@ -60,27 +60,27 @@ class CustomerErased(ShopError):
 
 
 class CartItemNotFound(ShopError):
-    pass
+    """No such item is in the caller's cart."""
 
 
 class EmptyCart(ShopError):
-    pass
+    """The cart is empty."""
 
 
 class OutOfStock(ShopError):
-    pass
+    """Not enough stock is left for an item of the cart."""
 
 
 class OrderNotFound(ShopError):
-    pass
+    """No such order is visible to the caller."""
 
 
 class InvalidTransition(ShopError):
-    pass
+    """The order's current status does not allow this."""
 
 
 class IdempotencyKeyRequired(ShopError):
-    pass
+    """This operation needs an Idempotency-Key header."""
 
 
 class PaymentServiceUnavailable(ShopError):

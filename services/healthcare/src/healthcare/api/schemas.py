@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
+from lift_core.protection.text import NoSensitiveData
+
 Subject = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{0,63}$")]
 AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
@@ -23,11 +25,13 @@ class ClinicIn(Strict):
 
 class CreatePatient(Strict):
     mrn: str = Field(pattern=r"^[A-Z0-9-]{4,20}$", examples=["MRN-000123"])
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, Field(max_length=200, min_length=1), NoSensitiveData]
     date_of_birth: date
-    address: str = Field(default="", max_length=500)
+    address: Annotated[str, Field(max_length=500), NoSensitiveData] = ""
     phone: str = Field(default="", max_length=40)
-    insurance: str = Field(default="", max_length=100, description="insurer and member id")
+    insurance: Annotated[
+        str, Field(max_length=100, description="insurer and member id"), NoSensitiveData
+    ] = ""
     ssn: str | None = Field(
         default=None, pattern=r"^\d{3}-\d{2}-\d{4}$", description="stored encrypted, never returned"
     )
@@ -73,7 +77,7 @@ class SearchHit(BaseModel):
 
 
 class BreakGlassIn(Strict):
-    reason: str = Field(min_length=10, max_length=500)
+    reason: Annotated[str, Field(max_length=500, min_length=10), NoSensitiveData]
 
 
 class BreakGlassOut(BaseModel):
@@ -94,7 +98,7 @@ class DisclosureOut(BaseModel):
 
 class CreateProvider(Strict):
     npi: str = Field(pattern=r"^\d{10}$")
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, Field(max_length=200, min_length=1), NoSensitiveData]
     kind: Literal["clinician", "nurse"]
     subject: Subject
 
@@ -123,7 +127,7 @@ class EncounterOut(BaseModel):
 class CreateRecord(Strict):
     patient_id: str = Field(min_length=1, max_length=64)
     kind: Literal["note", "diagnosis", "lab", "prescription"]
-    content: str = Field(min_length=1, max_length=20_000)
+    content: Annotated[str, Field(max_length=20_000, min_length=1), NoSensitiveData]
 
 
 class RecordMeta(BaseModel):

@@ -17,47 +17,49 @@ class AccessDenied(HealthcareError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"access denied: {reason}")
         self.reason = reason
+        # The reasons are the access rules' own constants (domain.access), safe to show.
+        self.public_detail = f"Access denied: {reason}."
 
 
 class PatientNotFound(HealthcareError):
-    pass
+    """No such patient is visible to the caller."""
 
 
 class ProviderNotFound(HealthcareError):
-    pass
+    """No such provider is visible to the caller."""
 
 
 class RecordNotFound(HealthcareError):
-    pass
+    """No such record is visible to the caller."""
 
 
 class EncounterNotFound(HealthcareError):
-    pass
+    """No such encounter is visible to the caller."""
 
 
 class InvoiceNotFound(HealthcareError):
-    pass
+    """No such invoice is visible to the caller."""
 
 
 class InvalidNpi(HealthcareError):
-    pass
+    """The NPI fails its check digit."""
 
 
 class DuplicateMrn(HealthcareError):
-    pass
+    """Another patient already has this MRN."""
 
 
 class DuplicateNpi(HealthcareError):
-    pass
+    """Another provider already has this NPI."""
 
 
 class ClinicNotConfigured(HealthcareError):
-    pass
+    """The tenant has no clinic settings (merchant account, currency) yet."""
 
 
 class InvoiceExists(HealthcareError):
-    pass
+    """The encounter is already invoiced."""
 
 
 class PaymentServiceUnavailable(HealthcareError):
-    pass
+    """Banking did not answer; the operation can be retried later."""
