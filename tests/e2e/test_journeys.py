@@ -191,7 +191,7 @@ def test_healthcare_consent_records_break_glass_and_an_invoice_paid_through_bank
     assert patient_bank.balance(account) == 25_500
     assert teller.balance(clinic_account) == 4_500
 
-    disclosures = me.care.get(f"/patients/{patient}/disclosures").raise_for_status().json()
+    disclosures = me.care.get(f"/patients/{patient}/disclosures").raise_for_status().json()["items"]
     assert {(d["accessor"], d["outcome"], d["emergency"]) for d in disclosures} == {
         ("dr-a", "success", False),
         ("dr-a", "denied", False),

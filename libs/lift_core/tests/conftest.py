@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, Field
 
 from lift_core import LiftSettings, create_app
@@ -50,6 +50,14 @@ def build_router(probe: Probe) -> APIRouter:
     async def pay(payment: Payment, principal: CurrentPrincipal) -> dict[str, Any]:
         probe.executions += 1
         return {"n": probe.executions, "amount": payment.amount, "tenant": principal.tenant_id}
+
+    @router.post("/owned")
+    async def owned(
+        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    ) -> dict[str, Any]:
+        """A route whose use case keeps the key with its operation (as banking's do)."""
+        probe.executions += 1
+        return {"n": probe.executions, "key": idempotency_key}
 
     @router.post("/flaky")
     async def flaky() -> dict[str, int]:

@@ -19,6 +19,7 @@ from lift_core.errors import PROBLEM_CONTENT_TYPE, install_exception_handlers
 from lift_core.faults import FaultInjectionMiddleware, FaultSwitch, faults_router
 from lift_core.health import Check, Readiness, health_router
 from lift_core.idempotency import IdempotencyMiddleware, IdempotencyStore
+from lift_core.idempotency.middleware import IDEMPOTENCY_HEADER, OwnedRoutes, ResponseSealer
 from lift_core.logging import configure_logging
 from lift_core.middleware import (
     BodyGuardMiddleware,
@@ -53,6 +54,7 @@ def create_app(
     readiness_checks: Mapping[str, Check] | None = None,
     verifier: JwtVerifier | None = None,
     idempotency_store: IdempotencyStore | None = None,
+    idempotency_sealer: ResponseSealer | None = None,
     rate_limiter: RateLimiter | None = None,
     audit: AuditRecorder | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]] | None = None,
@@ -106,6 +108,8 @@ def create_app(
             IdempotencyMiddleware,
             store=idempotency_store,
             lock_seconds=settings.request_timeout_seconds * 2,
+            sealer=idempotency_sealer,
+            owned_routes=lambda: _routes_reading_header(app, IDEMPOTENCY_HEADER),
         )
     if fault_switch is not None:
         app.add_middleware(FaultInjectionMiddleware, switch=fault_switch, exempt=PUBLIC_PATHS)
@@ -203,3 +207,23 @@ def _rate_limiter_from(settings: LiftSettings) -> RateLimiter:
     return DynamoRateLimiter(
         model, settings.rate_limit_requests, settings.rate_limit_window_seconds
     )
+
+
+def _routes_reading_header(app: FastAPI, header: str) -> OwnedRoutes:
+    """The operations that declare ``header`` as a parameter of their own: they own what it
+    means. Read from the OpenAPI document, the one public list of every included route."""
+    from starlette.routing import compile_path
+
+    owned = []
+    for path, operations in app.openapi().get("paths", {}).items():
+        methods = frozenset(
+            method.upper()
+            for method, operation in operations.items()
+            if any(
+                p.get("in") == "header" and str(p.get("name", "")).lower() == header
+                for p in operation.get("parameters", [])
+            )
+        )
+        if methods:
+            owned.append((methods, compile_path(path)[0]))
+    return owned

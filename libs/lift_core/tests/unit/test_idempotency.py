@@ -198,3 +198,54 @@ async def test_a_client_gone_before_its_body_arrived_leaves_the_key_unused(
         )
     assert retry.status_code == 201, retry.text
     assert probe.executions == 1
+
+
+async def test_a_route_that_reads_the_key_itself_owns_it(
+    make_app: Any, mint: Mint, probe: Any
+) -> None:
+    """One owner per route: the middleware neither claims nor stores for it."""
+    store = InMemoryIdempotencyStore()
+    async with _client(make_app(store=store)) as c:
+        for _ in range(2):
+            response = await c.post("/api/v1/owned", headers=_headers(mint, "k-owned"))
+            assert response.status_code == 200
+            assert response.json()["key"] == "k-owned"
+    assert probe.executions == 2  # the route decided; the middleware replayed nothing
+    assert store.entries == {}
+
+
+class _Sealer:
+    """An envelope cipher in memory: one key per (tenant, subject), shreddable."""
+
+    def __init__(self) -> None:
+        self.keys: dict[tuple[str, str], str] = {}
+
+    def encrypt(self, tenant: str, subject: str, field: str, plaintext: str) -> str:
+        key = self.keys.setdefault((tenant, subject), f"{len(self.keys)}")
+        return f"{key}:{field}:" + plaintext.encode().hex()
+
+    def decrypt(self, tenant: str, subject: str, field: str, token: str) -> str:
+        key, sealed_field, hexed = token.split(":")
+        if self.keys.get((tenant, subject)) != key or sealed_field != field:
+            raise LookupError("shredded")
+        return bytes.fromhex(hexed).decode()
+
+
+async def test_stored_responses_are_sealed_and_die_with_their_subjects_key(
+    make_app: Any, mint: Mint, probe: Any
+) -> None:
+    store, sealer = InMemoryIdempotencyStore(), _Sealer()
+    headers = {**_headers(mint, "k-sealed"), "content-type": "application/json"}
+    body = b'{"amount": 7, "currency": "EUR"}'
+    async with _client(make_app(store=store, idempotency_sealer=sealer)) as c:
+        first = await c.post("/api/v1/payments", content=body, headers=headers)
+        [(record_key, entry)] = store.entries.items()
+        assert entry.response is not None
+        assert b"amount" not in entry.response.body  # nothing in clear at rest
+        assert "alice" not in record_key and "k-sealed" not in record_key  # the key is hashed
+        replay = await c.post("/api/v1/payments", content=body, headers=headers)
+        assert (replay.status_code, replay.json()) == (201, first.json())
+        sealer.keys.clear()  # the subject was erased: its data key is gone
+        erased = await c.post("/api/v1/payments", content=body, headers=headers)
+    assert (erased.status_code, erased.json()["type"]) == (410, "urn:lift:problem:replay-erased")
+    assert probe.executions == 1

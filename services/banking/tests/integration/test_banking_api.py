@@ -57,6 +57,37 @@ async def test_transfer_is_double_entry_and_applied_once(caller: Any, helpers: A
     ).status_code == 404
 
 
+async def test_one_customers_key_neither_blocks_nor_reveals_anothers(
+    caller: Any, helpers: Any
+) -> None:
+    """Keys belong to (tenant, caller, route): B reusing A's key is B's own new transfer."""
+    alice, bob = caller("alice-k"), caller("bob-k")
+    a_source, a_dest = await helpers.open_funded(alice, 1_000), await helpers.open_funded(alice, 0)
+    b_source, b_dest = await helpers.open_funded(bob, 1_000), await helpers.open_funded(bob, 0)
+    k = helpers.key()
+
+    def body(source: str, destination: str) -> dict[str, Any]:
+        return {
+            "source_account_id": source,
+            "destination_account_id": destination,
+            "amount": 100,
+            "currency": "EUR",
+        }
+
+    a = await alice.post(
+        "/api/v1/transfers", json=body(a_source, a_dest), headers={"Idempotency-Key": k}
+    )
+    b = await bob.post(
+        "/api/v1/transfers", json=body(b_source, b_dest), headers={"Idempotency-Key": k}
+    )
+    assert (a.status_code, b.status_code) == (201, 201), b.text
+    assert a.json()["id"] != b.json()["id"]
+    assert "idempotent-replayed" not in b.headers
+    assert (await bob.get(f"/api/v1/accounts/{b_dest}/balance")).json()["balance"] == 100
+    # Nor does the key let B find A's payment-by-key lookups.
+    assert (await bob.get("/api/v1/payments", params={"idempotency_key": k})).status_code == 404
+
+
 async def test_payment_twice_refunds_and_lookup_by_key(caller: Any, helpers: Any) -> None:
     alice, shop = caller("alice"), caller("shop")
     payer = await helpers.open_funded(alice, 50_000)

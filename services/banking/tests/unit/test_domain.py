@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from lift_core.context import Principal
+
 from banking.domain.accounts import Account, AccountStatus, AccountType
 from banking.domain.exceptions import InvalidAmount, UnknownCurrency
 from banking.domain.fraud import FraudRules, PaymentMethod, assess
@@ -79,14 +81,17 @@ def test_fraud_score_adds_up_rules_and_declines_at_the_threshold() -> None:
     assert capped.score == 1.0
 
 
-def test_operation_ids_are_deterministic_per_tenant_scope_and_key() -> None:
-    assert operation_id("trf", "acme", "transfer", "k") == operation_id(
-        "trf", "acme", "transfer", "k"
+def test_operation_ids_are_deterministic_per_caller_scope_and_key() -> None:
+    alice, bob = Principal("alice", "acme"), Principal("bob", "acme")
+    assert operation_id("trf", alice, "transfer", "k") == operation_id(
+        "trf", Principal("alice", "acme", roles=frozenset({"x"})), "transfer", "k"
     )
-    assert operation_id("trf", "acme", "transfer", "k") != operation_id(
-        "trf", "globex", "transfer", "k"
+    assert operation_id("trf", alice, "transfer", "k") != operation_id(
+        "trf", Principal("alice", "globex"), "transfer", "k"
     )
-    assert operation_id("rfd", "acme", "refund:p1", "k") != operation_id(
-        "rfd", "acme", "refund:p2", "k"
+    # Another customer of the same tenant reusing the key names another operation.
+    assert operation_id("trf", alice, "transfer", "k") != operation_id("trf", bob, "transfer", "k")
+    assert operation_id("rfd", alice, "refund:p1", "k") != operation_id(
+        "rfd", alice, "refund:p2", "k"
     )
     assert fingerprint({"a": 1, "b": 2}) == fingerprint({"b": 2, "a": 1})

@@ -35,7 +35,7 @@ from ecommerce.adapters.models import (
     ProductModel,
     StoreModel,
 )
-from ecommerce.adapters.repository import DynamoShop, InvalidCursor, ShopTables
+from ecommerce.adapters.repository import DynamoShop, ShopTables
 from ecommerce.api.routes import cart, customers, orders, products
 from ecommerce.config import EcommerceSettings
 from ecommerce.domain import exceptions as e
@@ -69,7 +69,6 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     e.PaymentServiceUnavailable: (503, "payment-service-unavailable"),
     # Banking did not answer a call the request needed (e.g. the bank account check).
     PaymentUnknown: (503, "payment-service-unavailable"),
-    InvalidCursor: (400, "invalid-cursor"),
 }
 
 
@@ -104,7 +103,8 @@ def create_ecommerce_app(
     platform = ServiceTables.bind(lift, "ecommerce", tables.all(), data_keys=True)
     shop = DynamoShop(tables)
     audit = platform.recorder(audit_policy(s))
-    customers_uc = Customers(shop, platform.cipher(), audit)
+    cipher = platform.cipher()
+    customers_uc = Customers(shop, cipher, audit)
     carts_uc = Carts(shop)
     mesh = MeshSettings()
     payments = PaymentsClient(
@@ -142,6 +142,7 @@ def create_ecommerce_app(
         error_map=ERRORS,
         readiness_checks=platform.readiness_checks(),
         idempotency_store=platform.idempotency_store(),
+        idempotency_sealer=cipher,
         audit=audit,
         verifier=verifier,
         lifespan=lifespan,

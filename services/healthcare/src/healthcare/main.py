@@ -105,6 +105,7 @@ def create_healthcare_app(
     platform = ServiceTables.bind(lift, "healthcare", tables.all(), data_keys=True)
     clinic = DynamoClinic(tables)
     audit = platform.recorder(audit_policy(s))
+    cipher = platform.cipher()
     blind = BlindIndex(base64.b64decode(lift.blind_index_key.get_secret_value()))
     mesh = MeshSettings()
     payments = PaymentsClient(
@@ -138,13 +139,14 @@ def create_healthcare_app(
         error_map=ERRORS,
         readiness_checks=platform.readiness_checks(),
         idempotency_store=platform.idempotency_store(),
+        idempotency_sealer=cipher,
         audit=audit,
         verifier=verifier,
         lifespan=lifespan,
     )
     app.state.charts = Charts(
         clinic,
-        platform.cipher(),
+        cipher,
         blind,
         audit,
         break_glass=timedelta(minutes=s.break_glass_minutes),

@@ -7,6 +7,7 @@ and every read (allowed or denied) must leave exactly one audit event for that r
 from __future__ import annotations
 
 import itertools
+import uuid
 from typing import Any
 
 import pytest
@@ -156,8 +157,8 @@ async def test_restriction_beats_the_relationship_and_break_glass_is_timed_and_f
     assert (await er.get(url, params={"purpose": "treatment"})).status_code == 403
 
     listed = await owner.get(f"/api/v1/patients/{patient['id']}/disclosures")
-    entries = listed.json()
     assert listed.status_code == 200
+    entries = listed.json()["items"]
     assert [e["accessor"] for e in entries if e["emergency"]] == ["dr-er"]
     assert {e["outcome"] for e in entries} == {"success", "denied"}
     assert all(e["purpose"] for e in entries)
@@ -230,3 +231,51 @@ async def test_each_role_sees_only_its_fields_and_the_ssn_never(clinic: Any) -> 
         "/api/v1/patients/search", params={"mrn": patient["mrn"]}
     )
     assert by_mrn.json() == [{"id": patient["id"], "mrn": patient["mrn"]}]
+
+
+@pytest.mark.parametrize(
+    ("subject", "roles"),
+    [
+        ("dr-unregistered", ["clinician"]),  # a care role but no provider record
+        ("rn-unregistered", ["nurse"]),
+        ("shopper", ["customer"]),  # no healthcare role at all
+        ("nobody", []),
+    ],
+)
+async def test_every_denied_phi_read_is_audited_and_disclosed_once(
+    clinic: Any, subject: str, roles: list[str]
+) -> None:
+    author = f"dr-{uuid.uuid4().hex[:6]}"
+    patient = await clinic.patient(subject=f"pat-{uuid.uuid4().hex[:6]}")
+    await clinic.encounter(patient["id"], await clinic.provider(author))
+    record = await clinic.as_(author, "clinician").post(
+        "/api/v1/records",
+        json={"patient_id": patient["id"], "kind": "note", "content": "stable"},
+    )
+    assert record.status_code == 201, record.text
+    caller = clinic._client(clinic.app, subject, roles, clinic.tenant)
+    paths = [
+        f"/api/v1/patients/{patient['id']}",
+        f"/api/v1/patients/{patient['id']}/records",
+        f"/api/v1/records/{record.json()['id']}",
+    ]
+    for path in paths:
+        response = await caller.get(path, params={"purpose": "treatment"})
+        assert response.status_code == 403, (path, response.text)
+    mine = [e for e in clinic.audit_events() if e.actor == subject and e.action == "phi.read"]
+    assert len(mine) == len(paths)
+    assert all(e.outcome == "denied" for e in mine)
+    admin = clinic.as_("ada", "admin")
+    seen: list[dict[str, Any]] = []
+    cursor = None
+    while True:  # two at a time: every disclosure is reachable through the cursor
+        params: dict[str, Any] = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = await admin.get(f"/api/v1/patients/{patient['id']}/disclosures", params=params)
+        assert page.status_code == 200, page.text
+        seen += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    denied = [d for d in seen if d["accessor"] == subject]
+    assert len(denied) == len(paths)
+    assert {d["outcome"] for d in denied} == {"denied"}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -16,7 +14,9 @@ from lift_core.audit.policy import FRAMEWORKS
 from lift_core.audit.recorder import ANONYMOUS_TENANT, AuditRecorder
 from lift_core.audit.verify import Digest, Verification, prove, verify_events
 from lift_core.auth import CurrentPrincipal, require_roles
-from lift_core.errors import BadRequest, NotFound
+from lift_core.errors import NotFound
+from lift_core.pagination import PageCursor
+from lift_core.types import UtcDateTime
 
 AUDIT_ROLES = ("auditor", "compliance")
 
@@ -41,12 +41,11 @@ class AuditEventOut(BaseModel):
 
 
 class AuditFilter(BaseModel):
-    start: datetime | None = None
-    end: datetime | None = None
-    actor: str | None = None
-    resource: str | None = None
-    action: str | None = None
-    cursor: str | None = None
+    start: UtcDateTime | None = None
+    end: UtcDateTime | None = None
+    actor: str | None = Field(default=None, max_length=256)
+    resource: str | None = Field(default=None, max_length=256)
+    action: str | None = Field(default=None, max_length=128)
     limit: int = Field(default=50, ge=1, le=200)
 
 
@@ -109,9 +108,11 @@ def compliance_router(recorder: AuditRecorder) -> APIRouter:
     store = recorder.store
 
     @router.get("/audit-trail", summary="The tenant's audit events, newest first")
-    def audit_trail(principal: CurrentPrincipal, f: Annotated[AuditFilter, Query()]) -> AuditPage:
+    def audit_trail(
+        principal: CurrentPrincipal, f: Annotated[AuditFilter, Query()], cursor: PageCursor
+    ) -> AuditPage:
         streams = recorder.streams(principal.tenant_id)
-        index, after = _decode_cursor(f.cursor, len(streams))
+        index, after = cursor.start if cursor.start is not None else (0, None)
         limit = f.limit
         model = store.model
         condition = None
@@ -135,10 +136,10 @@ def compliance_router(recorder: AuditRecorder) -> APIRouter:
             )
             items.extend(events)
             if last is not None:
-                next_cursor = _encode_cursor(index, last)
+                next_cursor = cursor.next([index, last])
                 break
             index, after = index + 1, None
-            next_cursor = _encode_cursor(index, None) if index < len(streams) else None
+            next_cursor = cursor.next([index, None]) if index < len(streams) else None
         recorder.record("audit.read", "audit-trail", "success", {"returned": len(items)})
         return AuditPage(items=[_out(e) for e in items], next_cursor=next_cursor)
 
@@ -206,26 +207,5 @@ def compliance_router(recorder: AuditRecorder) -> APIRouter:
 
 
 def _utc_iso(moment: datetime) -> str:
-    """Stored timestamps are UTC ISO strings; a naive filter value is taken as UTC."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _encode_cursor(index: int, after: int | None) -> str:
-    return base64.urlsafe_b64encode(json.dumps([index, after]).encode()).decode()
-
-
-def _decode_cursor(cursor: str | None, streams: int) -> tuple[int, int | None]:
-    if cursor is None:
-        return 0, None
-    try:
-        index, after = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError as exc:
-        raise BadRequest("The cursor is not one this API issued.") from exc
-    if (
-        not isinstance(index, int)
-        or not 0 <= index < streams
-        or not (after is None or isinstance(after, int))
-    ):
-        raise BadRequest("The cursor is not one this API issued.")
-    return index, after
+    """Stored timestamps are UTC ISO strings (filters are UtcDateTime: aware, in UTC)."""
+    return moment.isoformat(timespec="microseconds")

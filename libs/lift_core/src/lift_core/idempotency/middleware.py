@@ -1,9 +1,17 @@
 """Replays the stored response of a repeated unsafe request instead of doing it twice.
 
-Keys are scoped by tenant, caller, method and path. The same key with the same payload replays the
-status, headers and body (``Idempotent-Replayed: true``); a different payload is 422; a
-duplicate while the first is still running is 409 with ``Retry-After``; a 5xx or a crash
-releases the key so the client may retry.
+Keys are scoped by tenant, caller, method and path. The same key with the same payload
+replays the status, headers and body (``Idempotent-Replayed: true``); a different payload is
+422; a duplicate while the first is still running is 409 with ``Retry-After``; a 5xx or a
+crash releases the key so the client may retry.
+
+One owner per route: a route that reads ``Idempotency-Key`` itself (its use case keeps the
+key with the operation, in the same write) is left to it, so no request is claimed twice and
+a replay answers the operation's current state, not a stored snapshot.
+
+At rest nothing is in clear: the record's key is a SHA-256 of the scoped key, and with a
+``sealer`` (the service's envelope cipher) the stored body is encrypted under the caller's
+data key, so erasing the caller crypto-shreds their stored replays too (410 afterwards).
 """
 
 from __future__ import annotations
@@ -11,6 +19,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 import anyio
 from starlette.datastructures import Headers
@@ -23,6 +34,7 @@ from lift_core.idempotency.store import (
     IdempotencyStore,
     InProgress,
     Mismatch,
+    Outcome,
     Replay,
     StoredResponse,
 )
@@ -31,6 +43,18 @@ IDEMPOTENCY_HEADER = "idempotency-key"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _REPLAYED_HEADERS = frozenset({"content-type", "location", "etag", "retry-after"})
 _log = logging.getLogger("lift.idempotency")
+_SEALED_FIELD = "idempotent-response"
+
+# (methods, path regex) of the routes that own their Idempotency-Key (see create_app).
+OwnedRoutes = Iterable[tuple[frozenset[str], re.Pattern[str]]]
+
+
+class ResponseSealer(Protocol):
+    """Encrypts a stored response for one (tenant, subject): ``EnvelopeCipher`` is one."""
+
+    def encrypt(self, tenant: str, subject: str, field: str, plaintext: str) -> str: ...
+
+    def decrypt(self, tenant: str, subject: str, field: str, token: str) -> str: ...
 
 
 def fingerprint(body: bytes) -> str:
@@ -45,15 +69,36 @@ def fingerprint(body: bytes) -> str:
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, *, store: IdempotencyStore, lock_seconds: float) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        store: IdempotencyStore,
+        lock_seconds: float,
+        sealer: ResponseSealer | None = None,
+        owned_routes: Callable[[], OwnedRoutes] = tuple,
+    ) -> None:
         self.app = app
         self.store = store
         self.lock_seconds = lock_seconds
+        self.sealer = sealer
+        self.owned_routes = owned_routes
+        self._owned: list[tuple[frozenset[str], re.Pattern[str]]] | None = None
+
+    def _route_owns_key(self, method: str, path: str) -> bool:
+        if self._owned is None:  # the routes are all included by the first request
+            self._owned = list(self.owned_routes())
+        return any(method in methods and regex.match(path) for methods, regex in self._owned)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         principal = context.current_principal()
         key = Headers(scope=scope).get(IDEMPOTENCY_HEADER) if scope["type"] == "http" else None
-        if key is None or principal is None or scope["method"] not in UNSAFE_METHODS:
+        if (
+            key is None
+            or principal is None
+            or scope["method"] not in UNSAFE_METHODS
+            or self._route_owns_key(scope["method"], scope["path"])
+        ):
             await self.app(scope, receive, send)
             return
         if not 1 <= len(key) <= 255:
@@ -71,10 +116,21 @@ class IdempotencyMiddleware:
         digest = fingerprint(body)
         # Scoped to the caller too: another user's identical request must never be answered
         # with this one's stored response.
-        scoped = (
-            f"{principal.tenant_id}|{principal.subject}|{scope['method']} {scope['path']}|{key}"
-        )
+        scoped = hashlib.sha256(
+            f"{principal.tenant_id}\0{principal.subject}\0{scope['method']} {scope['path']}"
+            f"\0{key}".encode()
+        ).hexdigest()
         outcome = await self.store.begin(scoped, digest, self.lock_seconds)
+        if isinstance(outcome, Begun):
+            await self._execute(
+                scope, body, send, scoped=scoped, digest=digest, principal=principal
+            )
+        else:
+            await self._answer_without_running(send, outcome, principal)
+
+    async def _answer_without_running(
+        self, send: Send, outcome: Outcome, principal: context.Principal
+    ) -> None:
         if isinstance(outcome, Mismatch):
             await send_problem(
                 send,
@@ -82,8 +138,7 @@ class IdempotencyMiddleware:
                 slug="idempotency-key-reused",
                 detail="This Idempotency-Key was used with a different request payload.",
             )
-            return
-        if isinstance(outcome, InProgress):
+        elif isinstance(outcome, InProgress):
             await send_problem(
                 send,
                 409,
@@ -91,15 +146,59 @@ class IdempotencyMiddleware:
                 detail="A request with this Idempotency-Key is still being processed.",
                 headers={"Retry-After": str(outcome.retry_after_seconds)},
             )
-            return
-        if isinstance(outcome, Replay):
-            await _send_stored(send, outcome.response, replayed=True)
-            return
-        assert isinstance(outcome, Begun)
-        await self._execute(scope, body, send, scoped, digest)
+        elif isinstance(outcome, Replay):
+            stored = await self._open(principal, outcome.response)
+            if stored is None:
+                await send_problem(
+                    send,
+                    410,
+                    slug="replay-erased",
+                    detail="The stored answer to this request was erased with the caller's data.",
+                )
+            else:
+                await _send_stored(send, stored, replayed=True)
+
+    async def _seal(self, principal: context.Principal, response: StoredResponse) -> StoredResponse:
+        if self.sealer is None:
+            return response
+        token = await anyio.to_thread.run_sync(
+            self.sealer.encrypt,
+            principal.tenant_id,
+            principal.subject,
+            _SEALED_FIELD,
+            response.body.decode("latin-1"),
+        )
+        return StoredResponse(response.status, response.headers, token.encode())
+
+    async def _open(
+        self, principal: context.Principal, stored: StoredResponse
+    ) -> StoredResponse | None:
+        """The response in clear, or None when it can no longer be read (its subject's key
+        was shredded)."""
+        if self.sealer is None:
+            return stored
+        try:
+            plain = await anyio.to_thread.run_sync(
+                self.sealer.decrypt,
+                principal.tenant_id,
+                principal.subject,
+                _SEALED_FIELD,
+                stored.body.decode(),
+            )
+        except Exception as exc:  # SubjectErased, or a record written before sealing
+            _log.info("stored idempotent response unreadable: %s", type(exc).__name__)
+            return None
+        return StoredResponse(stored.status, stored.headers, plain.encode("latin-1"))
 
     async def _execute(
-        self, scope: Scope, body: bytes, send: Send, scoped: str, digest: str
+        self,
+        scope: Scope,
+        body: bytes,
+        send: Send,
+        *,
+        scoped: str,
+        digest: str,
+        principal: context.Principal,
     ) -> None:
         sent_body = False
 
@@ -144,7 +243,7 @@ class IdempotencyMiddleware:
             await self.store.release(scoped)
         else:
             try:
-                await self.store.complete(scoped, digest, response)
+                await self.store.complete(scoped, digest, await self._seal(principal, response))
             except Exception:
                 _log.exception("could not store the idempotent response; the key stays locked")
         await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -38,9 +38,12 @@ from banking.service.accounts import Accounts, now_iso, today
 _NAMESPACE = uuid.UUID("6f1f6c0e-3b0a-4c1e-9a55-6c6966742d62")
 
 
-def operation_id(prefix: str, tenant: str, scope: str, key: str) -> str:
-    """Deterministic: the same tenant, scope and Idempotency-Key give the same id."""
-    return f"{prefix}_{uuid.uuid5(_NAMESPACE, f'{tenant}|{scope}|{key}').hex}"
+def operation_id(prefix: str, principal: Principal, scope: str, key: str) -> str:
+    """Deterministic: the same caller (tenant and subject), scope and Idempotency-Key give
+    the same id. Another caller's key never names this operation, so it can neither block
+    nor reveal it."""
+    name = f"{principal.tenant_id}|{principal.subject}|{scope}|{key}"
+    return f"{prefix}_{uuid.uuid5(_NAMESPACE, name).hex}"
 
 
 def fingerprint(request: dict[str, Any]) -> str:
@@ -77,7 +80,7 @@ class Movements:
             "currency": money.currency,
             "reference": reference,
         }
-        op_id = operation_id("trf", principal.tenant_id, "transfer", key)
+        op_id = operation_id("trf", principal, "transfer", key)
         existing = self._existing(principal, op_id, request)
         if existing is not None:
             return existing, False
@@ -140,7 +143,7 @@ class Movements:
             "card_token": card_token,
             "reference": reference,
         }
-        op_id = operation_id("pay", principal.tenant_id, "payment", key)
+        op_id = operation_id("pay", principal, "payment", key)
         existing = self._existing(principal, op_id, request)
         if existing is not None:
             return existing, False
@@ -235,13 +238,13 @@ class Movements:
         return self._view(op)
 
     def find_payment(self, principal: Principal, key: str) -> dict[str, Any]:
-        return self.get_payment(principal, operation_id("pay", principal.tenant_id, "payment", key))
+        return self.get_payment(principal, operation_id("pay", principal, "payment", key))
 
     def refund(
         self, principal: Principal, payment_id: str, *, key: str, amount: int, reason: str
     ) -> tuple[dict[str, Any], bool]:
         request = {"payment": payment_id, "amount": amount, "reason": reason}
-        op_id = operation_id("rfd", principal.tenant_id, f"refund:{payment_id}", key)
+        op_id = operation_id("rfd", principal, f"refund:{payment_id}", key)
         existing = self._existing(principal, op_id, request)
         if existing is not None:
             return existing, False

@@ -7,8 +7,6 @@ either holds all of its stock or none, and two checkouts never sell the same uni
 
 from __future__ import annotations
 
-import base64
-import json
 import random
 import time
 from collections.abc import Callable
@@ -51,8 +49,9 @@ from ecommerce.domain.pricing import Line, StorePolicy, Totals
 _CONDITION_FAILED = "ConditionalCheckFailed"
 
 
-class InvalidCursor(ValueError):
-    """A pagination cursor this service did not issue."""
+# Where a listing resumes: DynamoDB's LastEvaluatedKey, sealed into the API's opaque cursor
+# by lift_core.pagination (so only keys this service wrote ever come back).
+Position = dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,22 +80,6 @@ class CustomerRecord:
 class Cart:
     items: dict[str, int]  # product id -> quantity
     version: int | None  # None: never saved
-
-
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
-
-
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError as exc:
-        raise InvalidCursor("this cursor was not issued by this service") from exc
-    if not isinstance(decoded, dict):
-        raise InvalidCursor("this cursor was not issued by this service")
-    return decoded
 
 
 def _failed(exc: Exception) -> bool:
@@ -194,10 +177,9 @@ class DynamoShop:
         return _product(item)
 
     def products(
-        self, tenant_id: str, *, category: str | None, limit: int, cursor: str | None
-    ) -> tuple[list[Product], str | None]:
+        self, tenant_id: str, *, category: str | None, limit: int, start: Position
+    ) -> tuple[list[Product], Position]:
         products = self.t.products
-        start = decode_cursor(cursor)
         if category:
             result = products.category_index.query(
                 f"{tenant_id}#{category}", limit=limit, last_evaluated_key=start
@@ -210,7 +192,7 @@ class DynamoShop:
                 last_evaluated_key=start,
             )
         items = [_product(item) for item in result]
-        return items, encode_cursor(result.last_evaluated_key)
+        return items, result.last_evaluated_key
 
     def search(self, tenant_id: str, needle: str, *, limit: int) -> list[Product]:
         """Active products whose name, SKU or description contain ``needle``. A filtered
@@ -354,10 +336,9 @@ class DynamoShop:
             return None
 
     def orders_of(
-        self, tenant_id: str, customer_id: str | None, *, limit: int, cursor: str | None
-    ) -> tuple[list[Order], str | None]:
+        self, tenant_id: str, customer_id: str | None, *, limit: int, start: Position
+    ) -> tuple[list[Order], Position]:
         orders = self.t.orders
-        start = decode_cursor(cursor)
         if customer_id is None:
             result = orders.query(tenant_id, limit=limit, last_evaluated_key=start)
         else:
@@ -367,7 +348,7 @@ class DynamoShop:
                 limit=limit,
                 last_evaluated_key=start,
             )
-        return [_order(item) for item in result], encode_cursor(result.last_evaluated_key)
+        return [_order(item) for item in result], result.last_evaluated_key
 
     def open_orders(self, *, limit: int) -> list[Order]:
         """Orders of every tenant whose checkout has not finished, oldest deadline first."""

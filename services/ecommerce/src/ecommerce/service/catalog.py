@@ -16,7 +16,7 @@ from cachetools import TTLCache
 from lift_core.audit import AuditRecorder
 from lift_core.context import Principal
 
-from ecommerce.adapters.repository import DynamoShop
+from ecommerce.adapters.repository import DynamoShop, Position
 from ecommerce.domain.catalog import Product, ProductStatus
 from ecommerce.domain.exceptions import (
     CurrencyMismatch,
@@ -117,10 +117,10 @@ class Catalog:
         return product
 
     def page(
-        self, principal: Principal, *, category: str | None, limit: int, cursor: str | None
-    ) -> tuple[list[Product], str | None]:
+        self, principal: Principal, *, category: str | None, limit: int, start: Position
+    ) -> tuple[list[Product], Position]:
         items, next_cursor = self.shop.products(
-            principal.tenant_id, category=category, limit=limit, cursor=cursor
+            principal.tenant_id, category=category, limit=limit, start=start
         )
         if not is_admin(principal):
             items = [p for p in items if p.status is ProductStatus.ACTIVE]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lift_core.audit import AuditRecorder
 from lift_core.context import Principal
 
-from ecommerce.adapters.repository import DynamoShop
+from ecommerce.adapters.repository import DynamoShop, Position
 from ecommerce.domain.exceptions import OrderNotFound
 from ecommerce.domain.orders import Order, OrderStatus, check_fulfilment
 from ecommerce.service.access import is_admin, may_act_for, require_admin
@@ -30,15 +30,15 @@ class Orders:
         *,
         customer_id: str | None,
         limit: int,
-        cursor: str | None,
-    ) -> tuple[list[Order], str | None]:
+        start: Position,
+    ) -> tuple[list[Order], Position]:
         """A customer's orders, newest first; without ``customer_id`` an admin sees the
         whole store's and a customer their own."""
         if customer_id is None and not is_admin(principal):
             customer_id = principal.subject
         if customer_id is not None and not may_act_for(principal, customer_id):
             return [], None
-        return self.shop.orders_of(principal.tenant_id, customer_id, limit=limit, cursor=cursor)
+        return self.shop.orders_of(principal.tenant_id, customer_id, limit=limit, start=start)
 
     def set_status(self, principal: Principal, order_id: str, target: OrderStatus) -> Order:
         require_admin(principal)

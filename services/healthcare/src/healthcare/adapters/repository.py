@@ -40,6 +40,10 @@ from healthcare.domain.models import (
     Record,
 )
 
+# Where a listing resumes: DynamoDB's LastEvaluatedKey, sealed into the API's opaque cursor
+# by lift_core.pagination (so only keys this service wrote ever come back).
+Position = dict[str, Any] | None
+
 
 @dataclass(frozen=True, slots=True)
 class ClinicTables:
@@ -320,8 +324,16 @@ class DynamoClinic:
             emergency=d.emergency,
         ).save()
 
-    def disclosures(self, tenant_id: str, patient_id: str, *, limit: int) -> list[Disclosure]:
-        return [
+    def disclosures(
+        self, tenant_id: str, patient_id: str, *, limit: int, start: Position
+    ) -> tuple[list[Disclosure], Position]:
+        results = self.t.disclosures.query(
+            f"{tenant_id}#{patient_id}",
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=start,
+        )
+        page = [
             Disclosure(
                 i.at,
                 i.accessor,
@@ -332,10 +344,9 @@ class DynamoClinic:
                 i.reason,
                 bool(i.emergency),
             )
-            for i in self.t.disclosures.query(
-                f"{tenant_id}#{patient_id}", scan_index_forward=False, limit=limit
-            )
+            for i in results
         ]
+        return page, results.last_evaluated_key
 
     # -- invoices -----------------------------------------------------------------------
 

@@ -96,6 +96,11 @@ class DisclosureOut(BaseModel):
     emergency: bool
 
 
+class DisclosurePage(BaseModel):
+    items: list[DisclosureOut]
+    next_cursor: str | None
+
+
 class CreateProvider(Strict):
     npi: str = Field(pattern=r"^\d{10}$")
     name: Annotated[str, Field(max_length=200, min_length=1), NoSensitiveData]

@@ -8,6 +8,7 @@ as emergencies) and once to the patient's accounting of disclosures.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from lift_core.audit import AuditRecorder
 from lift_core.context import Principal
 from lift_core.protection import BlindIndex, EnvelopeCipher
 
-from healthcare.adapters.repository import DynamoClinic
+from healthcare.adapters.repository import DynamoClinic, Position
 from healthcare.domain.access import (
     CARE_ROLES,
     FIELDS,
@@ -98,18 +99,9 @@ class Charts:
     def view(self, principal: Principal, patient_id: str, purpose: Purpose) -> dict[str, Any]:
         """The patient's profile, cut to the fields the caller's role may see."""
         patient = self._patient(principal, patient_id)
-        facts, role = self._facts(principal, patient, purpose)
-        decision = decide_demographics(facts)
-        self._disclose(
-            principal,
-            patient=patient,
-            role=role,
-            purpose=purpose,
-            resource=f"patient/{patient_id}",
-            decision=decision,
+        role = self._decide_and_disclose(
+            principal, patient, purpose, decide_demographics, resource=f"patient/{patient_id}"
         )
-        if not decision.allowed:
-            raise AccessDenied(decision.reason)
         fields = FIELDS[role]
         shown: dict[str, Any] = {"id": patient.id}
         for name in PHI_FIELDS:
@@ -170,10 +162,10 @@ class Charts:
 
     def add_record(self, principal: Principal, patient_id: str, kind: str, content: str) -> Record:
         patient = self._patient(principal, patient_id)
-        facts, role = self._facts(principal, patient, Purpose.TREATMENT)
-        if role not in CARE_ROLES:
+        role = role_of(principal.roles)
+        if role is None or role not in CARE_ROLES:
             raise NotPermitted("records are written by clinicians and nurses")
-        decision = decide_record(facts)
+        decision = decide_record(self._facts(principal, patient, Purpose.TREATMENT, role))
         if not decision.allowed:
             self.audit.record(
                 "record.create", f"patient/{patient_id}", "denied", {"reason": decision.reason}
@@ -212,19 +204,8 @@ class Charts:
             )
             raise
         patient = self.clinic.patient(principal.tenant_id, record.patient_id)
-        facts, role = self._facts(principal, patient, purpose)
-        decision = decide_record(facts)
         resource = f"patient/{patient.id}/record/{record_id}"
-        self._disclose(
-            principal,
-            patient=patient,
-            role=role,
-            purpose=purpose,
-            resource=resource,
-            decision=decision,
-        )
-        if not decision.allowed:
-            raise AccessDenied(decision.reason)
+        self._decide_and_disclose(principal, patient, purpose, decide_record, resource=resource)
         content = self.cipher.decrypt(
             principal.tenant_id, patient.id, record.id, record.content_sealed
         )
@@ -235,18 +216,9 @@ class Charts:
     ) -> list[Record]:
         """The chart's index (no content): the same rules as reading a record."""
         patient = self._patient(principal, patient_id)
-        facts, role = self._facts(principal, patient, purpose)
-        decision = decide_record(facts)
-        self._disclose(
-            principal,
-            patient=patient,
-            role=role,
-            purpose=purpose,
-            resource=f"patient/{patient_id}/records",
-            decision=decision,
+        self._decide_and_disclose(
+            principal, patient, purpose, decide_record, resource=f"patient/{patient_id}/records"
         )
-        if not decision.allowed:
-            raise AccessDenied(decision.reason)
         return self.clinic.records_of(principal.tenant_id, patient_id, limit=limit)
 
     # -- break-glass and disclosures ----------------------------------------------------
@@ -272,12 +244,15 @@ class Charts:
         )
         return until
 
-    def disclosures(self, principal: Principal, patient_id: str, *, limit: int) -> list[Disclosure]:
+    def disclosures(
+        self, principal: Principal, patient_id: str, *, limit: int, start: Position
+    ) -> tuple[list[Disclosure], Position]:
+        """The accounting of disclosures, newest first, page by page (every one is kept)."""
         patient = self._patient(principal, patient_id)
         own = patient.subject is not None and patient.subject == principal.subject
         if not own and role_of(principal.roles) not in (Role.ADMIN, Role.AUDITOR):
             raise NotPermitted("the accounting of disclosures is for the patient or compliance")
-        return self.clinic.disclosures(principal.tenant_id, patient_id, limit=limit)
+        return self.clinic.disclosures(principal.tenant_id, patient_id, limit=limit, start=start)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -287,12 +262,38 @@ class Charts:
     def _provider(self, principal: Principal) -> Provider | None:
         return self.clinic.provider_of(principal.tenant_id, principal.subject)
 
-    def _facts(
-        self, principal: Principal, patient: Patient, purpose: Purpose
-    ) -> tuple[Facts, Role]:
+    def _decide_and_disclose(
+        self,
+        principal: Principal,
+        patient: Patient,
+        purpose: Purpose,
+        rule: Callable[[Facts], Decision],
+        *,
+        resource: str,
+    ) -> Role:
+        """Decide a PHI read and account for it, whoever asks: allowed or denied, a caller
+        with no healthcare role or no provider record included, exactly one audit event and
+        one disclosure. Returns the role the read is allowed under, or raises AccessDenied."""
         role = role_of(principal.roles)
         if role is None:
-            raise NotPermitted("no healthcare role")
+            decision = Decision(False, "the caller has no healthcare role")
+        elif role in CARE_ROLES and self._provider(principal) is None:
+            decision = Decision(False, "the caller is not a registered provider")
+        else:
+            decision = rule(self._facts(principal, patient, purpose, role))
+        self._disclose(
+            principal,
+            patient=patient,
+            role=role.value if role is not None else "none",
+            purpose=purpose,
+            resource=resource,
+            decision=decision,
+        )
+        if role is None or not decision.allowed:
+            raise AccessDenied(decision.reason)
+        return role
+
+    def _facts(self, principal: Principal, patient: Patient, purpose: Purpose, role: Role) -> Facts:
         relationship = restricted = break_glass = False
         if role in CARE_ROLES:
             provider = self._provider(principal)
@@ -312,14 +313,14 @@ class Charts:
             restricted=restricted,
             break_glass=break_glass,
         )
-        return facts, role
+        return facts
 
     def _disclose(
         self,
         principal: Principal,
         *,
         patient: Patient,
-        role: Role,
+        role: str,
         purpose: Purpose,
         resource: str,
         decision: Decision,
@@ -330,7 +331,7 @@ class Charts:
             action,
             resource,
             outcome,
-            {"purpose": purpose.value, "role": role.value, "reason": decision.reason},
+            {"purpose": purpose.value, "role": role, "reason": decision.reason},
         )
         self.clinic.disclose(
             principal.tenant_id,
@@ -338,7 +339,7 @@ class Charts:
             Disclosure(
                 at=iso(self.clock()),
                 accessor=principal.subject,
-                role=role.value,
+                role=role,
                 purpose=purpose.value,
                 resource=resource,
                 outcome=outcome,

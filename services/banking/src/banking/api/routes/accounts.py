@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from lift_core.auth import CurrentPrincipal
+from lift_core.pagination import PageCursor
 
 from banking.api.deps import AccountsService
 from banking.api.schemas import (
@@ -50,12 +51,12 @@ def open_account(
 @router.get("", summary="Your own accounts")
 def list_accounts(
     principal: CurrentPrincipal,
+    cursor: PageCursor,
     accounts: AccountsService,
     limit: Limit = 20,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> AccountPage:
-    items, next_cursor = accounts.list_own(principal, limit=limit, after=cursor)
-    return AccountPage(items=[_out(a) for a in items], next_cursor=next_cursor)
+    items, last = accounts.list_own(principal, limit=limit, after=cursor.start)
+    return AccountPage(items=[_out(a) for a in items], next_cursor=cursor.next(last))
 
 
 @router.get("/{account_id}", summary="One account")
@@ -108,11 +109,11 @@ def post_transaction(
 def ledger(
     account_id: str,
     principal: CurrentPrincipal,
+    cursor: PageCursor,
     accounts: AccountsService,
     limit: Limit = 20,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> LedgerPage:
-    entries, next_cursor = accounts.ledger(principal, account_id, limit=limit, before=cursor)
+    entries, last = accounts.ledger(principal, account_id, limit=limit, before=cursor.start)
     return LedgerPage(
         items=[
             LedgerEntryOut(
@@ -125,7 +126,7 @@ def ledger(
             )
             for e in entries
         ],
-        next_cursor=next_cursor,
+        next_cursor=cursor.next(last),
     )
 
 

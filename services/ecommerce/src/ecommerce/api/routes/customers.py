@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from lift_core.auth import CurrentPrincipal
 from lift_core.context import run_blocking as blocking
+from lift_core.pagination import PageCursor
 
 from ecommerce.api.deps import CheckoutService, CustomersService, OrdersService
 from ecommerce.api.schemas import CustomerOut, OrderPage, RegisterCustomer
@@ -51,14 +52,14 @@ def get_customer(
 def customer_orders(
     customer_id: str,
     principal: CurrentPrincipal,
+    cursor: PageCursor,
     customers: CustomersService,
     orders: OrdersService,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> OrderPage:
     customers.record(principal, customer_id)
-    items, next_cursor = orders.page(principal, customer_id=customer_id, limit=limit, cursor=cursor)
-    return OrderPage(items=[order_out(o, customers) for o in items], next_cursor=next_cursor)
+    items, last = orders.page(principal, customer_id=customer_id, limit=limit, start=cursor.start)
+    return OrderPage(items=[order_out(o, customers) for o in items], next_cursor=cursor.next(last))
 
 
 @router.get("/{customer_id}/export", summary="Everything held about a customer (GDPR Art. 20)")
@@ -69,11 +70,12 @@ def export(
     orders: OrdersService,
 ) -> dict[str, Any]:
     customers.record(principal, customer_id)
-    history, cursor = [], None
+    history: list[dict[str, Any]] = []
+    start = None
     while True:
-        page, cursor = orders.page(principal, customer_id=customer_id, limit=100, cursor=cursor)
+        page, start = orders.page(principal, customer_id=customer_id, limit=100, start=start)
         history += [order_out(o, customers).model_dump(mode="json") for o in page]
-        if cursor is None:
+        if start is None:
             break
     return customers.export(principal, customer_id, history)
 

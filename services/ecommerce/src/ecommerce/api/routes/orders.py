@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from lift_core.auth import CurrentPrincipal
 from lift_core.context import run_blocking as blocking
+from lift_core.pagination import PageCursor
 
 from ecommerce.api.deps import CheckoutService, CustomersService, OrdersService
 from ecommerce.api.schemas import OrderOut, OrderPage, SetOrderStatus
@@ -19,13 +20,13 @@ router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 @router.get("", summary="Your orders (admins: the whole store's), newest first")
 def list_orders(
     principal: CurrentPrincipal,
+    cursor: PageCursor,
     orders: OrdersService,
     customers: CustomersService,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> OrderPage:
-    items, next_cursor = orders.page(principal, customer_id=None, limit=limit, cursor=cursor)
-    return OrderPage(items=[order_out(o, customers) for o in items], next_cursor=next_cursor)
+    items, last = orders.page(principal, customer_id=None, limit=limit, start=cursor.start)
+    return OrderPage(items=[order_out(o, customers) for o in items], next_cursor=cursor.next(last))
 
 
 @router.get("/{order_id}", summary="One order")

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from lift_core.auth import CurrentPrincipal
+from lift_core.pagination import PageCursor
 
 from ecommerce.api.deps import CatalogService
 from ecommerce.api.schemas import (
@@ -46,13 +47,13 @@ def create_product(
 @router.get("/products", summary="Products, optionally of one category, by cursor")
 def list_products(
     principal: CurrentPrincipal,
+    cursor: PageCursor,
     catalog: CatalogService,
     category: Category | None = None,
     limit: Limit = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> ProductPage:
-    items, next_cursor = catalog.page(principal, category=category, limit=limit, cursor=cursor)
-    return ProductPage(items=[product_out(p) for p in items], next_cursor=next_cursor)
+    items, last = catalog.page(principal, category=category, limit=limit, start=cursor.start)
+    return ProductPage(items=[product_out(p) for p in items], next_cursor=cursor.next(last))
 
 
 @router.get("/products/search", summary="Active products whose name, SKU or text match")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from lift_core.auth import CurrentPrincipal
+from lift_core.pagination import PageCursor
 
 from healthcare.api.deps import ChartsService, StatedPurpose
 from healthcare.api.schemas import (
@@ -16,6 +17,7 @@ from healthcare.api.schemas import (
     ConsentOut,
     CreatePatient,
     DisclosureOut,
+    DisclosurePage,
     PatientCreated,
     PatientOut,
     RecordMeta,
@@ -89,12 +91,17 @@ def list_records(
 
 @router.get("/{patient_id}/disclosures", summary="Accounting of disclosures: who saw what, why")
 def disclosures(
-    patient_id: str, principal: CurrentPrincipal, charts: ChartsService, limit: Limit = 100
-) -> list[DisclosureOut]:
-    return [
-        DisclosureOut.model_validate(d, from_attributes=True)
-        for d in charts.disclosures(principal, patient_id, limit=limit)
-    ]
+    patient_id: str,
+    principal: CurrentPrincipal,
+    charts: ChartsService,
+    cursor: PageCursor,
+    limit: Limit = 100,
+) -> DisclosurePage:
+    items, last = charts.disclosures(principal, patient_id, limit=limit, start=cursor.start)
+    return DisclosurePage(
+        items=[DisclosureOut.model_validate(d, from_attributes=True) for d in items],
+        next_cursor=cursor.next(last),
+    )
 
 
 @router.post(
