@@ -64,7 +64,8 @@ def _env(args: argparse.Namespace, endpoint: str, service: str) -> dict[str, str
         "ECOMMERCE_IDENTITY_URL": f"http://127.0.0.1:{args.identity_port}",
         "HEALTHCARE_IDENTITY_URL": f"http://127.0.0.1:{args.identity_port}",
         # A dev estate recovers within seconds (production keeps the 30 s defaults), and
-        # its chaos switch is on: PUT /internal/faults (admin) slows or fails a service.
+        # its chaos switch is on: PUT /internal/faults (a platform operator: tenant platform,
+        # role operator) slows or fails a service.
         "ECOMMERCE_RECOVERY_INTERVAL_SECONDS": "3",
         "ECOMMERCE_RECOVERY_MIN_AGE_SECONDS": "3",
         "HEALTHCARE_BILLING_RETRY_INTERVAL_SECONDS": "3",

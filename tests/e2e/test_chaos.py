@@ -135,7 +135,7 @@ def test_banking_latency_trips_the_breaker_and_recovery_confirms_each_order_once
     r = report("banking latency 3 s")
     tenant, funds = f"chaos-{uuid.uuid4().hex[:8]}", 100_000
     s = shop_with_buyer(target, tenant, stock=10, funds=funds)
-    admin = Lift(target, tenant, "ada", ["admin"])
+    admin = Lift(target, "platform", "oscar", ["operator"])
     orders, durations = [], []
     opened_before = breaker_openings(target) if target.logs is not None else 0
     with banking_faults(target, admin, latency_ms=3000):
@@ -164,7 +164,7 @@ def test_thirty_percent_banking_errors_stay_within_the_retry_budget_and_charge_o
     r = report("banking 30% errors")
     tenant, funds, n = f"chaos-{uuid.uuid4().hex[:8]}", 100_000, 12
     s = shop_with_buyer(target, tenant, stock=n, funds=funds)
-    admin = Lift(target, tenant, "ada", ["admin"])
+    admin = Lift(target, "platform", "oscar", ["operator"])
     orders = []
     started = time.monotonic()
     with banking_faults(target, admin, error_rate=0.3):

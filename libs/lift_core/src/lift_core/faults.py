@@ -3,6 +3,9 @@
 Mounted by ``create_app`` only when ``LIFT_FAULT_INJECTION_ENABLED`` is on (dev/test only):
 ``PUT /internal/faults`` sets latency and an error rate for every API request,
 ``DELETE /internal/faults`` clears them. Health, docs and the switch itself are exempt.
+
+The switch acts on the whole service, every tenant at once, so no tenant's role may flip it:
+only a platform operator, a token of the reserved tenant ``platform`` with role ``operator``.
 """
 
 from __future__ import annotations
@@ -15,10 +18,18 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from lift_core.auth import require_roles
-from lift_core.errors import send_problem
+from lift_core.auth import CurrentPrincipal
+from lift_core.errors import Forbidden, send_problem
 
 FAULTS_PATH = "/internal/faults"
+OPERATOR_TENANT = "platform"
+OPERATOR_ROLE = "operator"
+
+
+async def require_operator(principal: CurrentPrincipal) -> None:
+    """The caller is a platform operator, not an admin of one tenant."""
+    if principal.tenant_id != OPERATOR_TENANT or not principal.has_any_role(OPERATOR_ROLE):
+        raise Forbidden("The fault switch is for platform operators.")
 
 
 class ServerFaults(BaseModel):
@@ -50,7 +61,7 @@ class FaultInjectionMiddleware:
 
 
 def faults_router(switch: FaultSwitch) -> APIRouter:
-    router = APIRouter(tags=["chaos"], dependencies=[Depends(require_roles("admin"))])
+    router = APIRouter(tags=["chaos"], dependencies=[Depends(require_operator)])
 
     @router.put(FAULTS_PATH, summary="Inject latency and errors into this service (dev/test)")
     async def set_faults(faults: ServerFaults) -> ServerFaults:

@@ -19,9 +19,15 @@ def _client(app: Any) -> httpx.AsyncClient:
 
 async def test_switch_injects_errors_and_latency_then_clears(make_app: Any, mint: Mint) -> None:
     app = make_app(settings_overrides={"fault_injection_enabled": True})
-    admin = {"Authorization": f"Bearer {mint(roles=['admin'])}"}
+    admin = {"Authorization": f"Bearer {mint('platform', 'oscar', roles=['operator'])}"}
     user = {"Authorization": f"Bearer {mint(roles=['customer'])}"}
     async with _client(app) as c:
+        for tenant, roles in (("acme", ["customer"]), ("acme", ["admin"]), ("acme", ["operator"])):
+            refused = {"Authorization": f"Bearer {mint(tenant, 'eve', roles=roles)}"}
+            assert (
+                await c.put("/internal/faults", json={"error_rate": 1}, headers=refused)
+            ).status_code == 403
+            assert (await c.delete("/internal/faults", headers=refused)).status_code == 403
         assert (
             await c.put("/internal/faults", json={"error_rate": 1}, headers=user)
         ).status_code == 403
