@@ -33,8 +33,9 @@ from lift_core.logging import JsonFormatter
 from lift_core.redaction import find_sensitive
 from lift_core.telemetry import configure_telemetry
 
-# The e2e journeys' target fixture (tests/e2e is on pytest's pythonpath).
-pytest_plugins = ["e2e_fixtures"]
+# The e2e journeys' target fixture (tests/e2e is on pytest's pythonpath), and the in-process
+# estate the generated suites attack.
+pytest_plugins = ["e2e_fixtures", "tests.inprocess"]
 
 # Fake credentials: the emulator accepts any, and nothing here may reach a real account.
 # Pact's verifier would otherwise report usage to pact.io from every run.

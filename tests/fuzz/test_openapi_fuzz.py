@@ -10,14 +10,10 @@ default 8 examples per operation, fixed seed); ``make fuzz`` a longer, random on
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import schemathesis
-from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -28,17 +24,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from tests.banking_link import BankingLink, MintedTokens
-
-from lift_core import LiftSettings
-from lift_core.auth import JwtVerifier, StaticJwksSource
-from lift_core.config import Environment
-from lift_core.devidentity import DevIssuer, TokenRequest
-from lift_mesh import MeshSettings, ServiceClient
-
-from banking.main import create_banking_app
-from ecommerce.main import create_ecommerce_app
-from healthcare.main import create_healthcare_app
+from tests.inprocess import Estate
 
 pytestmark = [pytest.mark.integration, pytest.mark.fuzz]
 
@@ -50,70 +36,6 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-ROLES = {
-    "banking": ["admin", "teller", "customer", "auditor"],
-    "healthcare": ["admin", "clinician", "auditor"],
-    "ecommerce": ["admin", "customer", "auditor"],
-}
-
-
-@dataclass
-class Estate:
-    apps: dict[str, FastAPI]
-    token: Callable[[str], str]
-
-
-@pytest.fixture(scope="module")
-def estate(dynamodb_endpoint: str, issuer: DevIssuer) -> Estate:
-    def lift(service: str) -> LiftSettings:
-        return LiftSettings(
-            environment=Environment.TEST,
-            service_name=service,
-            dynamodb_endpoint=dynamodb_endpoint,
-            table_prefix=f"f{uuid.uuid4().hex[:10]}-",
-            auto_create_tables=True,
-        )
-
-    base = lift("fuzz")
-    verifier = JwtVerifier(
-        StaticJwksSource(issuer.jwks()), issuer=base.jwt_issuer, audience=base.jwt_audience
-    )
-
-    def mint(tenant: str, subject: str, *, roles: list[str]) -> str:
-        request = TokenRequest(tenant_id=tenant, subject=subject, roles=roles)
-        return issuer.mint(request).access_token
-
-    banking = create_banking_app(lift("banking"), verifier=verifier)
-
-    def banking_client() -> ServiceClient:
-        return ServiceClient(
-            "banking",
-            settings=MeshSettings(services={"banking": ["http://banking"]}),
-            http=httpx_client(banking),
-        )
-
-    apps = {
-        "banking": banking,
-        "healthcare": create_healthcare_app(
-            lift("healthcare"),
-            verifier=verifier,
-            banking=banking_client(),
-            tokens=MintedTokens(mint, "healthcare"),
-        ),
-        "ecommerce": create_ecommerce_app(
-            lift("ecommerce"),
-            verifier=verifier,
-            banking=banking_client(),
-            tokens=MintedTokens(mint, "ecommerce"),
-        ),
-    }
-    return Estate(apps, lambda service: mint("acme", "fuzzer", roles=ROLES[service]))
-
-
-def httpx_client(app: FastAPI) -> Any:
-    import httpx
-
-    return httpx.AsyncClient(transport=BankingLink(app))
 
 
 FUZZ = settings(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -158,11 +159,28 @@ async def send_problem(
     await send({"type": "http.response.body", "body": body})
 
 
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
+
+
+def _field(err: Mapping[str, Any]) -> str:
+    """The field's path as the schema names it. A location part the client chose (an
+    unknown key under ``extra="forbid"``, a key of a free-form object) is not repeated."""
+    parts = list(err.get("loc", ()))
+    if err.get("type") == "extra_forbidden" and parts:
+        parts[-1] = "<unknown field>"
+    return ".".join(
+        str(p)
+        if isinstance(p, int) or _FIELD_NAME.fullmatch(str(p)) or p == "<unknown field>"
+        else "*"
+        for p in parts
+    )
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     # The offending input is never echoed back: it may be a card number or PHI.
     return [
         {
-            "field": ".".join(str(part) for part in err.get("loc", ())),
+            "field": _field(err),
             "message": err.get("msg", "invalid"),
             "code": err.get("type", "invalid"),
         }

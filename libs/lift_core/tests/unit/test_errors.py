@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -95,3 +96,20 @@ async def test_a_problem_echoes_nothing_of_the_path(
     assert response.status_code == 404
     for fragment in ("AAAA", "\\u0000", "x\x00y", "[31m", "OR '1'", "script"):
         assert fragment not in response.text
+
+
+@pytest.mark.parametrize(
+    ("error", "field"),
+    [
+        ({"type": "extra_forbidden", "loc": ("body", "ZQX' OR 1=1")}, "body.<unknown field>"),
+        ({"type": "extra_forbidden", "loc": ("body", "zqxsecret")}, "body.<unknown field>"),
+        ({"type": "int_type", "loc": ("body", "tags", "ZQX\x00", "[key]")}, "body.tags.*.*"),
+        ({"type": "int_type", "loc": ("body", "items", 3, "amount")}, "body.items.3.amount"),
+    ],
+)
+def test_field_errors_do_not_repeat_keys_the_client_chose(
+    error: dict[str, Any], field: str
+) -> None:
+    from lift_core.errors import _field
+
+    assert _field(error) == field
