@@ -16,7 +16,7 @@ from tests.banking_link import BankingLink, MintedTokens
 from lift_core import LiftSettings
 from lift_core.auth import JwtVerifier, StaticJwksSource
 from lift_core.config import Environment
-from lift_core.devidentity import DevIssuer, TokenRequest
+from lift_core.devidentity import DevIssuer, TokenRequest, create_identity_app
 from lift_mesh import MeshSettings, ServiceClient
 
 from banking.main import create_banking_app
@@ -28,6 +28,7 @@ ROLES = {
     "banking": ["admin", "teller", "customer", "auditor"],
     "healthcare": ["admin", "clinician", "auditor"],
     "ecommerce": ["admin", "customer", "auditor"],
+    "identity": [],
 }
 
 
@@ -90,6 +91,7 @@ def estate(dynamodb_endpoint: str, issuer: DevIssuer) -> Estate:
             tokens=MintedTokens(mint, "ecommerce"),
         ),
     }
+    apps["identity"] = create_identity_app(issuer)
     return Estate(
         apps, lambda service: mint("acme", "fuzzer", roles=ROLES[service]), mint, prefixes
     )

@@ -23,6 +23,8 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 from lift_core.config import DevIdentitySettings, UnsafeSettingsError
+from lift_core.errors import install_exception_handlers
+from lift_core.middleware import BodyGuardMiddleware
 
 _NAME = r"^[a-z0-9][a-z0-9._@-]{0,63}$"
 
@@ -111,6 +113,9 @@ def create_identity_app(issuer: DevIssuer) -> FastAPI:
         title="Lift dev identity",
         description="Local token issuer. Dev and test only: it mints any token you ask for.",
     )
+    # The same edge as the services: bounded bodies, RFC 9457 problems for every refusal.
+    install_exception_handlers(app)
+    app.add_middleware(BodyGuardMiddleware, max_bytes=16_384)
 
     @app.get("/.well-known/jwks.json", summary="Public signing keys")
     async def jwks() -> dict[str, Any]:
