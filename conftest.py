@@ -25,6 +25,7 @@ from devtools.estate import free_port
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from tests.secrets_scan import stored_findings
 
 from lift_core.auth import JwtVerifier, StaticJwksSource
 from lift_core.config import DevIdentitySettings, Environment, LiftSettings
@@ -89,7 +90,7 @@ def dynamodb_endpoint() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
-    assert not leaks, f"audit items hold protected values: {leaks[:5]}"
+    assert not leaks, f"stored items hold protected values: {leaks[:5]}"
     assert not broken, f"audit chains broken after the suite: {broken[:5]}"
 
 
@@ -114,14 +115,16 @@ def _tables(client: Any, prefix: str = "") -> list[str]:
 
 
 def _audit_findings(endpoint: str, prefix: str = "") -> tuple[list[str], list[str]]:
-    """Protected values in, and broken chains of, every audit table under ``prefix``."""
+    """Protected values in every table under ``prefix``, and broken audit chains."""
     from lift_core.audit import AuditRecord, DynamoAuditStore, verify_events
     from lift_core.dynamo import bind_model
 
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
-    leaks, broken = [], []
+    leaks: list[str] = []
+    broken: list[str] = []
     for table in _tables(client, prefix):
         if not table.endswith("-audit"):
+            leaks += stored_findings(client, table, RESTRICTED_CANARIES)
             continue
         table_prefix = table.removesuffix("audit")
         store = DynamoAuditStore(
@@ -224,7 +227,7 @@ def db_settings(dynamodb_endpoint: str) -> Iterator[LiftSettings]:
     client = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
     for table in _tables(client, prefix):
         client.delete_table(TableName=table)
-    assert not leaks, f"audit items hold protected values: {leaks[:5]}"
+    assert not leaks, f"stored items hold protected values: {leaks[:5]}"
     assert not broken, f"audit chains broken by this test: {broken[:5]}"
 
 

@@ -12,6 +12,7 @@ from bench import (
     cold_start,
     ecommerce_endpoints,
     healthcare_records,
+    input_scans,
     lambda_packages,
     lift_core_overhead,
     mesh_overhead,
@@ -26,6 +27,7 @@ SUITES: dict[str, Callable[[], dict[str, Any]]] = {
     "ecommerce_endpoints": ecommerce_endpoints.run,
     "healthcare_records": healthcare_records.run,
     "lambda_packages": lambda_packages.run,
+    "input_scans": input_scans.run,
 }
 
 
