@@ -168,7 +168,12 @@ def compliance_router(recorder: AuditRecorder) -> APIRouter:
         )
         return VerificationOut(ok=result.ok, streams=[_verification(result)])
 
-    @router.get("/reports/{framework}", summary="Compliance report: pci-dss, hipaa, soc2, gdpr")
+    @router.get(
+        "/reports/{framework}",
+        summary="Compliance report: pci-dss, hipaa, soc2, gdpr",
+        # The path names a framework, not a stored object: the report is the caller's tenant's.
+        openapi_extra={"x-lift-access": "caller"},
+    )
     def report(principal: CurrentPrincipal, framework: str) -> dict[str, Any]:
         control = FRAMEWORKS.get(framework)
         if control is None:

@@ -66,7 +66,11 @@ def search_products(
     return [product_out(p) for p in catalog.search(principal, q, limit=limit)]
 
 
-@router.get("/products/{product_id}", summary="One product")
+@router.get(
+    "/products/{product_id}",
+    summary="One product (the tenant's catalogue: active products are for every customer)",
+    openapi_extra={"x-lift-access": "tenant"},
+)
 def get_product(
     product_id: str, principal: CurrentPrincipal, catalog: CatalogService
 ) -> ProductOut:

@@ -39,7 +39,11 @@ def create_provider(
     return ProviderOut.model_validate(provider, from_attributes=True)
 
 
-@router.get("/providers/{provider_id}", summary="One provider")
+@router.get(
+    "/providers/{provider_id}",
+    summary="One provider (the tenant's directory: anyone of the tenant may read it)",
+    openapi_extra={"x-lift-access": "tenant"},
+)
 def get_provider(
     provider_id: str, principal: CurrentPrincipal, directory: DirectoryService
 ) -> ProviderOut:
