@@ -312,11 +312,16 @@ def _seed_healthcare(
                 "insurance": "ACME-HEALTH 12345",
                 "ssn": "123-45-6789",
                 "subject": "alice",
-                "bank_account_id": alice_acc,
             },
         )
         patient.raise_for_status()
         pid = patient.json()["id"]
+        as_patient = {"Authorization": f"Bearer {_token(identity, tenant, 'alice', ['patient'])}"}
+        httpx.put(  # only the patient links the account invoices are charged to
+            f"{url}/api/v1/patients/{pid}/bank-account",
+            headers=as_patient,
+            json={"bank_account_id": alice_acc},
+        ).raise_for_status()
         httpx.post(
             f"{url}/api/v1/encounters",
             headers=admin,

@@ -150,12 +150,15 @@ def test_healthcare_consent_records_break_glass_and_an_invoice_paid_through_bank
                 "name": "E2E Patient",
                 "date_of_birth": "1970-01-01",
                 "subject": "pat",
-                "bank_account_id": account,
             },
         )
         .raise_for_status()
         .json()["id"]
     )
+    # Only the patient links the account invoices are charged to, one they hold.
+    Lift(target, tenant, "pat", ["patient"]).care.put(
+        f"/patients/{patient}/bank-account", json={"bank_account_id": account}
+    ).raise_for_status()
     encounter = (
         admin.care.post("/encounters", json={"patient_id": patient, "provider_id": treating})
         .raise_for_status()

@@ -176,9 +176,16 @@ class World:
                 "name": "Owner A",
                 "date_of_birth": "1980-01-01",
                 "subject": OWNER,
-                "bank_account_id": own,
             },
         )["id"]
+        self.ok(
+            care,
+            OWNER,
+            ["patient"],
+            "PUT",
+            f"/api/v1/patients/{patient}/bank-account",
+            json={"bank_account_id": own},
+        )
         doctor = f"dr-{uuid.uuid4().hex[:6]}"
         provider = self.ok(
             care,

@@ -83,12 +83,18 @@ class Clinic:
                 f"{int(n, 16) % 9000 + 1000:04d}"
             ),
             "subject": subject,
-            "bank_account_id": bank_account_id,
         }
         admin = self.as_("ada", "admin")
         created = await admin.post("/api/v1/patients", json={k: v for k, v in phi.items() if v})
         assert created.status_code == 201, created.text
-        return {**phi, "id": created.json()["id"]}
+        pid = created.json()["id"]
+        if bank_account_id is not None:  # the patient links it, as only they may
+            assert subject is not None
+            linked = await self.as_(subject, "patient").put(
+                f"/api/v1/patients/{pid}/bank-account", json={"bank_account_id": bank_account_id}
+            )
+            assert linked.status_code == 204, linked.text
+        return {**phi, "bank_account_id": bank_account_id, "id": pid}
 
     async def provider(self, subject: str, kind: str = "clinician") -> str:
         admin = self.as_("ada", "admin")

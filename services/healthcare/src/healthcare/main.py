@@ -49,6 +49,7 @@ from healthcare.service.directory import Directory
 
 ERRORS: dict[type[Exception], tuple[int, str]] = {
     e.NotPermitted: (403, "not-permitted"),
+    e.BankAccountNotFound: (422, "bank-account-not-found"),
     e.AccessDenied: (403, "access-denied"),
     e.PatientNotFound: (404, "patient-not-found"),
     e.ProviderNotFound: (404, "provider-not-found"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -243,3 +244,56 @@ async def test_bad_input_answers_a_clear_problem(clinic: Any) -> None:
             "application/problem+json",
         ), (method, path, response.text)
         assert response.json()["type"] == f"urn:lift:problem:{slug}", (method, path, response.text)
+
+
+async def test_no_one_but_the_account_holder_links_the_account_invoices_are_charged_to(
+    clinic: Any,
+) -> None:
+    """A stranger's account (with the mandate its owner gave the clinic for their own care)
+    cannot be put on another patient's file: not at registration, not by staff, not by a
+    patient who does not hold it."""
+    teller = clinic.bank("tess", "teller")
+    stranger = await teller.post(
+        "/api/v1/accounts", json={"type": "checking", "currency": "EUR", "owner": "stranger"}
+    )
+    stranger_account = stranger.json()["id"]
+    admin = clinic.as_("ada", "admin")
+    registered = await admin.post(
+        "/api/v1/patients",
+        json={
+            "mrn": f"MRN-{uuid.uuid4().hex[:8].upper()}",
+            "name": "Mallory",
+            "date_of_birth": "1990-01-01",
+            "subject": "mallory",
+            "bank_account_id": stranger_account,
+        },
+    )
+    assert registered.status_code == 422  # the field no longer exists at registration
+    patient = await clinic.patient(subject="mallory")
+    link = f"/api/v1/patients/{patient['id']}/bank-account"
+    body = {"bank_account_id": stranger_account}
+    for who, role in (("ada", "admin"), ("dr-x", "clinician"), ("bill", "billing")):
+        staff = await clinic.as_(who, role).put(link, json=body)
+        assert staff.status_code == 403, (who, staff.text)
+    by_patient = await clinic.as_("mallory", "patient").put(link, json=body)
+    assert (by_patient.status_code, by_patient.json()["type"]) == (
+        422,
+        "urn:lift:problem:bank-account-not-found",
+    )
+    by_owner_of_another_file = await clinic.as_("stranger", "patient").put(link, json=body)
+    assert by_owner_of_another_file.status_code == 403
+    merchant = await teller.post(
+        "/api/v1/accounts", json={"type": "merchant", "currency": "EUR", "owner": "healthcare"}
+    )
+    clinic_set = await admin.put(
+        "/api/v1/clinic", json={"merchant_account_id": merchant.json()["id"], "currency": "EUR"}
+    )
+    assert clinic_set.status_code == 200
+    doc = await clinic.provider("dr-stranger")
+    encounter = await clinic.encounter(patient["id"], doc)
+    invoice = await clinic.as_("bill", "billing").post(
+        f"/api/v1/encounters/{encounter}/invoice", json={"amount": 100}
+    )
+    assert invoice.status_code == 403  # no account on file: nothing is charged
+    balance = await teller.get(f"/api/v1/accounts/{stranger_account}/balance")
+    assert balance.json()["balance"] == 0

@@ -170,6 +170,18 @@ class DynamoClinic:
                 raise PatientNotFound(patient_id) from exc
             raise
 
+    def set_bank_account(self, tenant_id: str, patient_id: str, account_id: str) -> None:
+        patients = self.t.patients
+        try:
+            patients(tenant_id, patient_id).update(
+                actions=[patients.bank_account_id.set(account_id)],
+                condition=patients.mrn.exists(),
+            )
+        except UpdateError as exc:
+            if _failed(exc):
+                raise PatientNotFound(patient_id) from exc
+            raise
+
     # -- providers ----------------------------------------------------------------------
 
     def add_provider(self, p: Provider) -> None:

@@ -36,7 +36,6 @@ class CreatePatient(Strict):
         default=None, pattern=r"^\d{3}-\d{2}-\d{4}$", description="stored encrypted, never returned"
     )
     subject: Subject | None = Field(default=None, description="the patient's own login")
-    bank_account_id: AccountId | None = None
 
     @field_validator("date_of_birth")
     @classmethod
@@ -44,6 +43,10 @@ class CreatePatient(Strict):
         if value > date.today():
             raise ValueError("date of birth is in the future")
         return value
+
+
+class BankAccountIn(Strict):
+    bank_account_id: AccountId = Field(description="an account the patient holds in banking")
 
 
 class PatientCreated(BaseModel):

@@ -25,6 +25,10 @@ class PatientNotFound(HealthcareError):
     """No such patient is visible to the caller."""
 
 
+class BankAccountNotFound(HealthcareError):
+    """The bank account is unknown or not the caller's."""
+
+
 class ProviderNotFound(HealthcareError):
     """No such provider is visible to the caller."""
 

@@ -50,7 +50,6 @@ class NewPatient:
     insurance: str
     ssn: str | None
     subject: str | None
-    bank_account_id: str | None
 
 
 class Charts:
@@ -83,7 +82,7 @@ class Charts:
             tenant_id=tenant,
             mrn=new.mrn,
             subject=new.subject,
-            bank_account_id=new.bank_account_id,
+            bank_account_id=None,  # linked by the patient themselves: link_bank_account
             consent=Consent(granted=True, updated_at=iso(self.clock())),
             created_at=iso(self.clock()),
             phi={f: self.cipher.encrypt(tenant, pid, f, v) for f, v in values.items()},
@@ -157,6 +156,21 @@ class Charts:
             {"granted": granted, "restricted_providers": list(consent.restricted_providers)},
         )
         return consent
+
+    def may_link_bank_account(self, principal: Principal, patient_id: str) -> None:
+        """Only the patient links the account the clinic's invoices are charged to: staff
+        registering a patient cannot point its invoices at someone else's account (and the
+        mandate that account's owner gave the clinic for their own care)."""
+        patient = self._patient(principal, patient_id)
+        if patient.subject is None or patient.subject != principal.subject:
+            raise NotPermitted("a bank account is linked by the patient themselves")
+
+    def link_bank_account(self, principal: Principal, patient_id: str, account_id: str) -> None:
+        """Stores the link; the caller has checked with banking, under the patient's own
+        token, that they hold ``account_id``."""
+        self.may_link_bank_account(principal, patient_id)
+        self.clinic.set_bank_account(principal.tenant_id, patient_id, account_id)
+        self.audit.record("patient.bank-account", f"patient/{patient_id}", "success")
 
     # -- records ------------------------------------------------------------------------
 

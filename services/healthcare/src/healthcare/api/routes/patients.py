@@ -1,16 +1,19 @@
-"""Patients: registration, the role-shaped profile, consent, break-glass, disclosures."""
+"""Patients: registration, the bank account they link, the role-shaped profile, consent,
+break-glass, disclosures."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from lift_core.auth import CurrentPrincipal
+from lift_core.context import run_blocking as blocking
 from lift_core.pagination import PageCursor
 
-from healthcare.api.deps import ChartsService, StatedPurpose
+from healthcare.api.deps import BillingService, ChartsService, StatedPurpose
 from healthcare.api.schemas import (
+    BankAccountIn,
     BreakGlassIn,
     BreakGlassOut,
     ConsentIn,
@@ -23,7 +26,7 @@ from healthcare.api.schemas import (
     RecordMeta,
     SearchHit,
 )
-from healthcare.domain.exceptions import NotPermitted
+from healthcare.domain.exceptions import BankAccountNotFound, NotPermitted
 from healthcare.service.charts import NewPatient
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
@@ -61,6 +64,25 @@ def get_patient(
     patient_id: str, purpose: StatedPurpose, principal: CurrentPrincipal, charts: ChartsService
 ) -> dict[str, Any]:
     return charts.view(principal, patient_id, purpose)
+
+
+@router.put(
+    "/{patient_id}/bank-account",
+    status_code=204,
+    summary="Link the account invoices are charged to (the patient, with an account they hold)",
+)
+async def link_bank_account(
+    patient_id: str,
+    body: BankAccountIn,
+    principal: CurrentPrincipal,
+    charts: ChartsService,
+    billing: BillingService,
+) -> Response:
+    await blocking(charts.may_link_bank_account, principal, patient_id)
+    if not await billing.payments.owns_account(body.bank_account_id):
+        raise BankAccountNotFound("link a bank account you hold in banking")
+    await blocking(charts.link_bank_account, principal, patient_id, body.bank_account_id)
+    return Response(status_code=204)
 
 
 @router.put("/{patient_id}/consent", summary="Grant or withdraw consent, restrict providers")
