@@ -94,7 +94,8 @@ async def test_banking_failing_leaves_the_order_pending_and_recovery_completes_i
     await _cart(shop, mug, 2)
 
     estate.link.mode = failure
-    pending = await shop.post("/api/v1/cart/checkout", headers=estate.headers())
+    key = estate.headers()
+    pending = await shop.post("/api/v1/cart/checkout", headers=key)
     assert pending.status_code == 202, pending.text
     order = pending.json()
     assert order["status"] == "PAYMENT_PENDING"
@@ -120,6 +121,9 @@ async def test_banking_failing_leaves_the_order_pending_and_recovery_completes_i
     assert await estate.balance(merchant) == order["totals"]["total"]
     assert await estate.stock(mug) == (2, 0, 2)
     assert (await checkout.recover()).examined == 0  # nothing left to do
+    # The key answers the order as it is now, not the 202 it first got.
+    replay = await shop.post("/api/v1/cart/checkout", headers=key)
+    assert (replay.status_code, replay.json()["status"]) == (200, "CONFIRMED")
 
 
 async def test_an_expired_reservation_with_no_payment_gives_the_stock_back(

@@ -83,7 +83,11 @@ async def test_export_then_erasure_leaves_orders_but_no_readable_personal_data(
     mug = await estate.product(price=1_000, quantity=5)
     shop, _ = await estate.customer("sam", funds=50_000)
     await shop.post("/api/v1/cart/items", json={"product_id": mug, "quantity": 1})
-    order = (await shop.post("/api/v1/cart/checkout", headers=estate.headers())).json()
+    key = estate.headers()
+    order = (await shop.post("/api/v1/cart/checkout", headers=key)).json()
+    idempotency = estate.shop_app.state.shop.t.orders.Meta.table_name.replace(
+        "ecommerce-orders", "ecommerce-idempotency"
+    )
 
     export = (await shop.get("/api/v1/customers/sam/export")).json()
     assert export["customer"]["email"] == "sam@example.com"
@@ -99,6 +103,21 @@ async def test_export_then_erasure_leaves_orders_but_no_readable_personal_data(
     kept = (await admin.get(f"/api/v1/orders/{order['id']}")).json()
     assert kept["totals"] == order["totals"]
     assert kept["ship_to"] is None  # the copy on the order is shredded too
+    # Replaying the checkout's key answers the order as it is now: the address is gone.
+    replay = await shop.post("/api/v1/cart/checkout", headers=key)
+    assert replay.status_code == 200
+    assert replay.json()["ship_to"] is None
+    assert "sam street" not in replay.text
+    # Nor was the answer kept anywhere else: no idempotency record holds it in clear.
+    import boto3
+
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=estate.shop_app.state.shop.t.orders.Meta.host,
+        region_name="us-east-1",
+    )
+    items = dynamodb.scan(TableName=idempotency)["Items"]
+    assert "sam street" not in str(items)
     cipher = estate.shop_app.state.customers.cipher
     from lift_core.protection import SubjectErased
 
