@@ -34,6 +34,3 @@ class ReasonRequired(DomainError):
 class ConcurrentUpdate(DomainError):
     """Someone changed the case since it was read; read it again."""
 
-
-class InvalidCursor(DomainError):
-    """A pagination cursor this service did not issue."""
