@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, Field
 
 from lift_core import LiftSettings, create_app
@@ -58,6 +58,13 @@ def build_router(probe: Probe) -> APIRouter:
         """A route whose use case keeps the key with its operation (as banking's do)."""
         probe.executions += 1
         return {"n": probe.executions, "key": idempotency_key}
+
+    @router.post("/accepted", status_code=202)
+    async def accepted(response: Response) -> dict[str, str]:
+        """Work that goes on after the answer, like an invoice banking has not settled."""
+        probe.executions += 1
+        response.headers["Location"] = "/api/v1/jobs/42"
+        return {"status": "PENDING"}
 
     @router.post("/flaky")
     async def flaky() -> dict[str, int]:

@@ -250,3 +250,15 @@ async def test_stored_responses_are_sealed_and_die_with_their_subjects_key(
         erased = await c.post("/api/v1/payments", content=body, headers=headers)
     assert (erased.status_code, erased.json()["type"]) == (410, "urn:lift:problem:replay-erased")
     assert probe.executions == 1
+
+
+async def test_a_replay_of_pending_work_points_at_it_instead_of_a_stale_snapshot(
+    client: httpx.AsyncClient, mint: Mint, probe: Any
+) -> None:
+    first = await client.post("/api/v1/accepted", headers=_headers(mint, "k-pending"))
+    assert first.status_code == 202
+    again = await client.post("/api/v1/accepted", headers=_headers(mint, "k-pending"))
+    assert again.status_code == 303
+    assert again.headers["location"] == "/api/v1/jobs/42"
+    assert again.headers["idempotent-replayed"] == "true"
+    assert probe.executions == 1

@@ -279,3 +279,12 @@ async def test_every_denied_phi_read_is_audited_and_disclosed_once(
     denied = [d for d in seen if d["accessor"] == subject]
     assert len(denied) == len(paths)
     assert {d["outcome"] for d in denied} == {"denied"}
+
+
+async def test_a_phi_read_of_no_patient_is_audited_too(clinic: Any) -> None:
+    snoop = clinic.as_(f"dr-{uuid.uuid4().hex[:6]}", "clinician")
+    missing = f"pat_{uuid.uuid4().hex}"
+    for path in (f"/api/v1/patients/{missing}", f"/api/v1/patients/{missing}/records"):
+        assert (await snoop.get(path, params={"purpose": "treatment"})).status_code == 404
+    events = [e for e in clinic.audit_events() if missing in e.resource]
+    assert [(e.action, e.outcome) for e in events] == [("phi.read", "denied")] * 2

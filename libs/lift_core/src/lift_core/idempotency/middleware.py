@@ -5,6 +5,9 @@ replays the status, headers and body (``Idempotent-Replayed: true``); a differen
 422; a duplicate while the first is still running is 409 with ``Retry-After``; a 5xx or a
 crash releases the key so the client may retry.
 
+A stored 202 (accepted, still pending) with a ``Location`` is replayed as 303 See Other to
+it: the client reads the operation's current state, not the snapshot of when it was pending.
+
 One owner per route: a route that reads ``Idempotency-Key`` itself (its use case keeps the
 key with the operation, in the same write) is left to it, so no request is claimed twice and
 a replay answers the operation's current state, not a stored snapshot.
@@ -155,6 +158,8 @@ class IdempotencyMiddleware:
                     slug="replay-erased",
                     detail="The stored answer to this request was erased with the caller's data.",
                 )
+            elif stored.status == 202 and _location(stored) is not None:
+                await _see_other(send, _location(stored) or "")
             else:
                 await _send_stored(send, stored, replayed=True)
 
@@ -261,6 +266,22 @@ async def _read_body(receive: Receive) -> bytes | None:
         if not message.get("more_body", False):
             break
     return b"".join(parts)
+
+
+def _location(response: StoredResponse) -> str | None:
+    return next((v for k, v in response.headers if k.lower() == "location"), None)
+
+
+async def _see_other(send: Send, location: str) -> None:
+    """A replay of work that was still pending (202) points at where it stands now, instead
+    of repeating a snapshot that may have moved on."""
+    headers = [
+        (b"location", location.encode("latin-1")),
+        (b"content-length", b"0"),
+        (b"idempotent-replayed", b"true"),
+    ]
+    await send({"type": "http.response.start", "status": 303, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
 
 
 async def _send_stored(send: Send, response: StoredResponse, *, replayed: bool) -> None:

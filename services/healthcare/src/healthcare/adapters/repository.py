@@ -312,13 +312,16 @@ class DynamoClinic:
             raise RecordNotFound(record_id) from None
         return _record(item)
 
-    def records_of(self, tenant_id: str, patient_id: str, *, limit: int) -> list[Record]:
-        return [
-            _record(item)
-            for item in self.t.records.by_patient.query(
-                f"{tenant_id}#{patient_id}", scan_index_forward=False, limit=limit
-            )
-        ]
+    def records_of(
+        self, tenant_id: str, patient_id: str, *, limit: int, start: Position
+    ) -> tuple[list[Record], Position]:
+        results = self.t.records.by_patient.query(
+            f"{tenant_id}#{patient_id}",
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=start,
+        )
+        return [_record(item) for item in results], results.last_evaluated_key
 
     # -- disclosures --------------------------------------------------------------------
 

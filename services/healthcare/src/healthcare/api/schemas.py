@@ -146,6 +146,11 @@ class RecordMeta(BaseModel):
     created_at: str
 
 
+class RecordPage(BaseModel):
+    items: list[RecordMeta]
+    next_cursor: str | None
+
+
 class RecordOut(RecordMeta):
     content: str
 

@@ -32,6 +32,7 @@ from healthcare.domain.access import (
 from healthcare.domain.exceptions import (
     AccessDenied,
     NotPermitted,
+    PatientNotFound,
     RecordNotFound,
 )
 from healthcare.domain.models import Consent, Disclosure, Patient, Provider, Record
@@ -97,9 +98,10 @@ class Charts:
 
     def view(self, principal: Principal, patient_id: str, purpose: Purpose) -> dict[str, Any]:
         """The patient's profile, cut to the fields the caller's role may see."""
-        patient = self._patient(principal, patient_id)
+        resource = f"patient/{patient_id}"
+        patient = self._patient_read(principal, patient_id, purpose, resource)
         role = self._decide_and_disclose(
-            principal, patient, purpose, decide_demographics, resource=f"patient/{patient_id}"
+            principal, patient, purpose, decide_demographics, resource=resource
         )
         fields = FIELDS[role]
         shown: dict[str, Any] = {"id": patient.id}
@@ -226,14 +228,19 @@ class Charts:
         return record, content
 
     def list_records(
-        self, principal: Principal, patient_id: str, purpose: Purpose, *, limit: int
-    ) -> list[Record]:
+        self,
+        principal: Principal,
+        patient_id: str,
+        purpose: Purpose,
+        *,
+        limit: int,
+        start: Position = None,
+    ) -> tuple[list[Record], Position]:
         """The chart's index (no content): the same rules as reading a record."""
-        patient = self._patient(principal, patient_id)
-        self._decide_and_disclose(
-            principal, patient, purpose, decide_record, resource=f"patient/{patient_id}/records"
-        )
-        return self.clinic.records_of(principal.tenant_id, patient_id, limit=limit)
+        resource = f"patient/{patient_id}/records"
+        patient = self._patient_read(principal, patient_id, purpose, resource)
+        self._decide_and_disclose(principal, patient, purpose, decide_record, resource=resource)
+        return self.clinic.records_of(principal.tenant_id, patient_id, limit=limit, start=start)
 
     # -- break-glass and disclosures ----------------------------------------------------
 
@@ -272,6 +279,22 @@ class Charts:
 
     def _patient(self, principal: Principal, patient_id: str) -> Patient:
         return self.clinic.patient(principal.tenant_id, patient_id)
+
+    def _patient_read(
+        self, principal: Principal, patient_id: str, purpose: Purpose, resource: str
+    ) -> Patient:
+        """The patient a PHI read is about. An attempt on no patient is still an attempt:
+        it is audited (there is no chart to account it in)."""
+        try:
+            return self._patient(principal, patient_id)
+        except PatientNotFound:
+            self.audit.record(
+                "phi.read",
+                resource,
+                "denied",
+                {"purpose": purpose.value, "reason": "no such patient"},
+            )
+            raise
 
     def _provider(self, principal: Principal) -> Provider | None:
         return self.clinic.provider_of(principal.tenant_id, principal.subject)

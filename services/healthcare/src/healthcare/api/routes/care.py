@@ -104,6 +104,7 @@ async def invoice(
     response: Response,
 ) -> InvoiceOut:
     inv = await billing.invoice(principal, encounter_id, body.amount)
+    response.headers["Location"] = f"/api/v1/invoices/{inv.id}"
     if inv.status is InvoiceStatus.PENDING:
         response.status_code = 202
     return InvoiceOut.model_validate(inv, from_attributes=True)

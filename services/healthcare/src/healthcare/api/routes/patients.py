@@ -24,6 +24,7 @@ from healthcare.api.schemas import (
     PatientCreated,
     PatientOut,
     RecordMeta,
+    RecordPage,
     SearchHit,
 )
 from healthcare.domain.exceptions import BankAccountNotFound, NotPermitted
@@ -105,10 +106,16 @@ def list_records(
     purpose: StatedPurpose,
     principal: CurrentPrincipal,
     charts: ChartsService,
+    cursor: PageCursor,
     limit: Limit = 50,
-) -> list[RecordMeta]:
-    records = charts.list_records(principal, patient_id, purpose, limit=limit)
-    return [RecordMeta.model_validate(r, from_attributes=True) for r in records]
+) -> RecordPage:
+    records, last = charts.list_records(
+        principal, patient_id, purpose, limit=limit, start=cursor.start
+    )
+    return RecordPage(
+        items=[RecordMeta.model_validate(r, from_attributes=True) for r in records],
+        next_cursor=cursor.next(last),
+    )
 
 
 @router.get("/{patient_id}/disclosures", summary="Accounting of disclosures: who saw what, why")

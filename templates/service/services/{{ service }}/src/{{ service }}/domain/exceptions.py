@@ -33,4 +33,3 @@ class ReasonRequired(DomainError):
 
 class ConcurrentUpdate(DomainError):
     """Someone changed the case since it was read; read it again."""
-
