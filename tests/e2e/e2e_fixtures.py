@@ -102,9 +102,32 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
                 raise RuntimeError("the embedded estate did not start; try `make run`")
             time.sleep(0.2)
         yield estate
+        _assert_nothing_in_clear(f"http://127.0.0.1:{ports['emulator']}", estate)
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _assert_nothing_in_clear(emulator: str, estate: Target) -> None:
+    """After the journeys: no card number or SSN in clear in any table of the estate, nor in
+    any line its services logged (the demo data and the journeys send both)."""
+    import boto3
+    from tests.secrets_scan import log_line_findings, stored_findings
+
+    assert estate.logs is not None
+    client = boto3.client("dynamodb", endpoint_url=emulator, region_name="us-east-1")
+    leaks = [
+        leak
+        for page in client.get_paginator("list_tables").paginate()
+        for table in page["TableNames"]
+        for leak in stored_findings(client, table)
+    ]
+    for service in ("banking", "ecommerce", "healthcare"):
+        for line in estate.logs(service).splitlines():
+            kinds = log_line_findings(line)
+            if kinds:
+                leaks.append(f"{service} log: {kinds}")
+    assert not leaks, f"the estate holds protected values in clear: {leaks[:5]}"
 
 
 def _docker_missing() -> str | None:
