@@ -33,7 +33,16 @@ async def test_skus_are_unique_per_tenant_and_categories_page_by_cursor(estate: 
             break
     assert len(seen) == len(set(seen)) == 4
     found = (await customer.get("/api/v1/products/search", params={"q": "green"})).json()
-    assert [p["sku"] for p in found] == ["TEA-1"]
+    assert [p["sku"] for p in found["items"]] == ["TEA-1"]
+    hits, cursor = [], None
+    while True:  # one at a time: every match is reachable through the cursor
+        params = {"q": "enamel", "limit": 1} | ({"cursor": cursor} if cursor else {})
+        page = (await customer.get("/api/v1/products/search", params=params)).json()
+        hits += [p["id"] for p in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(hits) == len(set(hits)) == 4
     bad = await customer.get("/api/v1/products", params={"cursor": "not-a-cursor"})
     assert bad.status_code == 400
 

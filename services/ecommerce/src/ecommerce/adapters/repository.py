@@ -194,22 +194,33 @@ class DynamoShop:
         items = [_product(item) for item in result]
         return items, result.last_evaluated_key
 
-    def search(self, tenant_id: str, needle: str, *, limit: int) -> list[Product]:
-        """Active products whose name, SKU or description contain ``needle``. A filtered
-        query of the tenant's partition: fine for a catalogue of thousands; a larger one
-        belongs in a search index fed from a stream."""
+    def search(
+        self, tenant_id: str, needle: str, *, limit: int, start: Position
+    ) -> tuple[list[Product], Position]:
+        """Active products whose name, SKU or description contain ``needle``, a page after
+        ``start`` (the last product id of the previous page). A filtered query of the
+        tenant's partition: fine for a catalogue of thousands; a larger one belongs in a
+        search index fed from a stream."""
         products = self.t.products
+        after = str((start or {}).get("after", ""))
+        ids = (
+            products.product_id.between(after, "prd_~")
+            if after
+            else products.product_id.startswith("prd_")
+        )
         found: list[Product] = []
         for item in products.query(
             tenant_id,
-            products.product_id.startswith("prd_"),
+            ids,
             filter_condition=products.search_text.contains(needle.lower())
             & (products.status == ProductStatus.ACTIVE.value),
         ):
+            if item.product_id == after:
+                continue
+            if len(found) == limit:
+                return found, {"after": found[-1].id}
             found.append(_product(item))
-            if len(found) >= limit:
-                break
-        return found
+        return found, None
 
     def update_product(self, product: Product) -> None:
         try:

@@ -126,8 +126,10 @@ class Catalog:
             items = [p for p in items if p.status is ProductStatus.ACTIVE]
         return items, next_cursor
 
-    def search(self, principal: Principal, query: str, *, limit: int) -> list[Product]:
-        return self.shop.search(principal.tenant_id, query, limit=limit)
+    def search(
+        self, principal: Principal, query: str, *, limit: int, start: Position = None
+    ) -> tuple[list[Product], Position]:
+        return self.shop.search(principal.tenant_id, query, limit=limit, start=start)
 
     def update(
         self,

@@ -60,10 +60,12 @@ def list_products(
 def search_products(
     principal: CurrentPrincipal,
     catalog: CatalogService,
+    cursor: PageCursor,
     q: Annotated[str, Query(min_length=2, max_length=100)],
     limit: Limit = 20,
-) -> list[ProductOut]:
-    return [product_out(p) for p in catalog.search(principal, q, limit=limit)]
+) -> ProductPage:
+    items, last = catalog.search(principal, q, limit=limit, start=cursor.start)
+    return ProductPage(items=[product_out(p) for p in items], next_cursor=cursor.next(last))
 
 
 @router.get(
