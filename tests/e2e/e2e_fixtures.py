@@ -9,6 +9,7 @@ fails."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -130,6 +131,30 @@ def _assert_nothing_in_clear(emulator: str, estate: Target) -> None:
     assert not leaks, f"the estate holds protected values in clear: {leaks[:5]}"
 
 
+def _emulator_image_missing() -> str | None:
+    """Why LocalStack (the compose file's default emulator) cannot run here, or None: its
+    image is neither on this machine nor pullable (no Docker Hub)."""
+    if os.environ.get("E2E_COMPOSE_EMULATOR", "localstack") == "moto":
+        return None
+    found = re.search(
+        r"image:\s*(localstack/localstack:\S+)", (ROOT / "docker-compose.yml").read_text()
+    )
+    if found is None:
+        return None
+    image = found.group(1)
+    for argv in (["docker", "image", "inspect", image], ["docker", "pull", "--quiet", image]):
+        try:
+            done = subprocess.run(argv, capture_output=True, check=False, timeout=600)  # noqa: S603
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if done.returncode == 0:
+            return None
+    return (
+        f"{image} is not on this machine and cannot be pulled (no Docker Hub?); "
+        "E2E_COMPOSE_EMULATOR=moto runs the compose journeys on moto instead"
+    )
+
+
 def _docker_missing() -> str | None:
     """Why the compose estate cannot run here, or None."""
     checks = (
@@ -147,7 +172,7 @@ def _docker_missing() -> str | None:
 
 
 def _compose() -> Iterator[Target]:
-    missing = _docker_missing()
+    missing = _docker_missing() or _emulator_image_missing()
     if missing:
         if os.environ.get("E2E_REQUIRE_DOCKER") == "1":
             pytest.fail(f"E2E_REQUIRE_DOCKER=1 but {missing}")
