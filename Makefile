@@ -96,7 +96,7 @@ update-service: bootstrap ## Take later template changes into a generated servic
 	@$(UV) run python -m devtools.new_service --update "$(NAME)"
 
 token: bootstrap ## Mint a dev token from the running dev issuer: TENANT=acme SUB=alice ROLES=customer
-	@LIFT_IDENTITY_URL=$${LIFT_IDENTITY_URL:-http://127.0.0.1:8000} $(UV) run python -m lift_core.devidentity token --tenant "$(or $(TENANT),acme)" --sub "$(or $(SUB),alice)" --roles "$(or $(ROLES),customer)"
+	@LIFT_IDENTITY_URL=$${LIFT_IDENTITY_URL:-http://127.0.0.1:$${LIFT_IDENTITY_PORT:-8000}} $(UV) run python -m lift_core.devidentity token --tenant "$(or $(TENANT),acme)" --sub "$(or $(SUB),alice)" --roles "$(or $(ROLES),customer)"
 
 clean: ## Remove the environment, caches and build output
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache dist build .lift
