@@ -6,7 +6,6 @@ own), with a fresh table prefix per test so tests never collide.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -25,7 +24,7 @@ from devtools.estate import free_port
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from tests.secrets_scan import stored_findings
+from tests.secrets_scan import log_line_findings, stored_findings
 
 from lift_core.auth import JwtVerifier, StaticJwksSource
 from lift_core.config import DevIdentitySettings, Environment, LiftSettings
@@ -160,9 +159,6 @@ def _audit_findings(endpoint: str, prefix: str = "") -> tuple[list[str], list[st
     return leaks, broken
 
 
-_GENERATED_IDS = ("trace_id", "span_id", "request_id", "correlation_id")
-
-
 class _SuiteLog(logging.Handler):
     """Every log line of the session, formatted exactly as production writes it."""
 
@@ -173,16 +169,9 @@ class _SuiteLog(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         line = self.format(record)
-        # Generated hex ids are not content, and one that happens to be all digits can pass
-        # Luhn (a 16-digit span id about once in 20,000 lines): scan the line without them.
-        fields = json.loads(line)
-        for generated in _GENERATED_IDS:
-            fields.pop(generated, None)
-        content = json.dumps(fields)
-        kinds = [k for k in find_sensitive(content) if k in ("pan", "ssn", "credential")]
-        kinds += ["restricted"] if _canaries_in(content) else []
+        kinds = log_line_findings(line, RESTRICTED_CANARIES)
         if kinds:
-            self.leaks.append(f"{kinds}: {content[:400]}")
+            self.leaks.append(f"{kinds}: {line[:400]}")
 
 
 @pytest.fixture(scope="session", autouse=True)

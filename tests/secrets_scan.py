@@ -56,9 +56,11 @@ def stored_findings(client: Any, table: str, canaries: Iterable[str] = ()) -> li
 _GENERATED_IDS = ("trace_id", "span_id", "request_id", "correlation_id", "lambda_request_id")
 
 
-def log_line_findings(line: str) -> list[str]:
-    """Card numbers and SSNs in one JSON log line, generated hex ids aside (an all-digit
-    span id passes Luhn about once in 20,000 lines)."""
+def log_line_findings(line: str, canaries: Iterable[str] = ()) -> list[str]:
+    """Card numbers, SSNs, credentials and restricted canaries in one JSON log line.
+
+    Generated ids are not content, and one that happens to be all digits can pass Luhn (a
+    16-digit span id about once in 20,000 lines): the line is scanned without them."""
     try:
         fields = json.loads(line)
     except ValueError:
@@ -68,4 +70,5 @@ def log_line_findings(line: str) -> list[str]:
             for generated in _GENERATED_IDS:
                 fields.pop(generated, None)
         content = json.dumps(fields)
-    return [k for k in find_sensitive(_GENERATED_HEX.sub("", content)) if k in ("pan", "ssn")]
+    kinds = [k for k in find_sensitive(content) if k in ("pan", "ssn", "credential")]
+    return kinds + (["restricted"] if any(c in content for c in canaries) else [])
