@@ -1,6 +1,7 @@
 """Tamper-evident compliance audit: hash chains in DynamoDB, verification, digests, reports."""
 
 from lift_core.audit.chain import GENESIS_HASH, AuditEvent, compute_hash
+from lift_core.audit.log import AuditLog, InMemoryAuditLog, Recorded
 from lift_core.audit.policy import (
     FRAMEWORKS,
     GDPR,
@@ -25,11 +26,14 @@ __all__ = [
     "SOC2",
     "ActionRule",
     "AuditEvent",
+    "AuditLog",
     "AuditPolicy",
     "AuditRecord",
     "AuditRecorder",
     "Digest",
     "DynamoAuditStore",
+    "InMemoryAuditLog",
+    "Recorded",
     "Verification",
     "compliance_router",
     "compute_hash",

@@ -1,12 +1,10 @@
-"""Time, for the use cases (injectable so tests can move it)."""
+"""The one clock of the estate: use cases take a ``Clock`` so tests can move time."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
 
-T = TypeVar("T")
 Clock = Callable[[], datetime]
 
 
@@ -15,4 +13,5 @@ def utc_now() -> datetime:
 
 
 def iso(moment: datetime) -> str:
+    """The timestamp format every table and answer uses (microseconds, UTC offset)."""
     return moment.isoformat(timespec="microseconds")
