@@ -38,6 +38,7 @@ class Estate:
     token: Callable[[str], str]  # the fuzzer's token for a service: every role it knows
     mint: Callable[..., str]  # mint(tenant, subject, roles=[...])
     prefixes: dict[str, str]  # each service's table prefix
+    dynamodb_endpoint: str
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +94,11 @@ def estate(dynamodb_endpoint: str, issuer: DevIssuer) -> Estate:
     }
     apps["identity"] = create_identity_app(issuer)
     return Estate(
-        apps, lambda service: mint("acme", "fuzzer", roles=ROLES[service]), mint, prefixes
+        apps,
+        lambda service: mint("acme", "fuzzer", roles=ROLES[service]),
+        mint,
+        prefixes,
+        dynamodb_endpoint,
     )
 
 

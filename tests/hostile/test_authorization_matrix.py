@@ -296,7 +296,7 @@ class World:
         """Every item of every business table of the estate."""
         client = boto3.client(
             "dynamodb",
-            endpoint_url=self.estate.apps["banking"].state.bank.t.accounts.Meta.host,
+            endpoint_url=self.estate.dynamodb_endpoint,
             region_name="us-east-1",
         )
         prefixes = tuple(self.estate.prefixes.values())

@@ -13,14 +13,25 @@ from fastapi import FastAPI
 from lift_core import LiftSettings
 from lift_core.auth import JwtVerifier
 
+from banking.bootstrap import Banking, bootstrap
 from banking.config import BankingSettings
 from banking.main import create_banking_app
 
 
 @pytest.fixture
-def banking_app(db_settings: LiftSettings, verifier: JwtVerifier) -> FastAPI:
-    lift = db_settings.model_copy(update={"service_name": "banking"})
-    return create_banking_app(lift, BankingSettings(daily_debit_limit=5_000_000), verifier=verifier)
+def banking_lift(db_settings: LiftSettings) -> LiftSettings:
+    return db_settings.model_copy(update={"service_name": "banking"})
+
+
+@pytest.fixture
+def banking(banking_lift: LiftSettings) -> Banking:
+    """Banking's graph on the embedded emulator (the app below serves this one)."""
+    return bootstrap(BankingSettings(daily_debit_limit=5_000_000), lift=banking_lift)
+
+
+@pytest.fixture
+def banking_app(banking_lift: LiftSettings, banking: Banking, verifier: JwtVerifier) -> FastAPI:
+    return create_banking_app(banking_lift, verifier=verifier, services=banking)
 
 
 Caller = Callable[..., httpx.AsyncClient]

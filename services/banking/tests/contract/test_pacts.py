@@ -28,9 +28,11 @@ from lift_core.auth import JwtVerifier, StaticJwksSource
 from lift_core.config import Environment
 from lift_core.devidentity import DevIssuer, TokenRequest
 
+from banking.bootstrap import bootstrap
 from banking.domain.accounts import Account, AccountStatus, AccountType
 from banking.domain.exceptions import AccountNotFound
 from banking.main import create_banking_app
+from banking.service.ports import AccountRepository
 
 pytestmark = pytest.mark.integration
 
@@ -44,19 +46,18 @@ class Provider:
     token: str
 
 
-def _states(banking: FastAPI, consumer: str, mint: Any) -> FastAPI:
+def _states(banking: FastAPI, bank: AccountRepository, consumer: str, mint: Any) -> FastAPI:
     """Provider states, set up through banking's own repository and API."""
-    bank = banking.state.bank
     api = httpx.AsyncClient(transport=httpx.ASGITransport(app=banking), base_url="http://banking")
     states = FastAPI()
 
     def open_account(account_id: str, owner: str, kind: AccountType) -> None:
         try:
-            bank.account(TENANT, account_id)
+            bank.get(TENANT, account_id)
             return  # set up by an earlier interaction
         except AccountNotFound:
             pass
-        bank.add_account(
+        bank.add(
             Account(
                 id=account_id,
                 tenant_id=TENANT,
@@ -172,8 +173,9 @@ def provider(
             TokenRequest(tenant_id=tenant, subject=subject, roles=roles)
         ).access_token
 
-    banking = create_banking_app(lift, verifier=verifier)
-    states = _states(banking, consumer, mint)
+    services = bootstrap(lift=lift)
+    banking = create_banking_app(lift, verifier=verifier, services=services)
+    states = _states(banking, services.storage.accounts, consumer, mint)
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         target = states if scope.get("path") == "/_pact/state" else banking

@@ -10,7 +10,7 @@ from banking.domain.accounts import Account, AccountStatus, AccountType
 from banking.domain.exceptions import InvalidAmount, UnknownCurrency
 from banking.domain.fraud import FraudRules, PaymentMethod, assess
 from banking.domain.money import Money, minor_units
-from banking.service.movements import fingerprint, operation_id
+from banking.service.keyed import fingerprint, operation_id
 
 pytestmark = pytest.mark.unit
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from pynamodb.attributes import (
     JSONAttribute,
     NumberAttribute,
@@ -9,6 +12,9 @@ from pynamodb.attributes import (
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+
+from lift_core import LiftSettings
+from lift_core.dynamo import bind_model
 
 
 class OwnerIndex(GlobalSecondaryIndex["AccountModel"]):  # type: ignore[no-untyped-call]
@@ -80,3 +86,21 @@ class OperationModel(Model):
     status = UnicodeAttribute()
     body = JSONAttribute()
     payer_index = PayerIndex()
+
+
+@dataclass(frozen=True, slots=True)
+class BankTables:
+    accounts: type[AccountModel]
+    ledger: type[LedgerModel]
+    operations: type[OperationModel]
+
+    @classmethod
+    def bind(cls, lift: LiftSettings) -> BankTables:
+        return cls(
+            accounts=bind_model(AccountModel, lift, "banking-accounts"),
+            ledger=bind_model(LedgerModel, lift, "banking-ledger"),
+            operations=bind_model(OperationModel, lift, "banking-operations"),
+        )
+
+    def all(self) -> list[type[Any]]:
+        return [self.accounts, self.ledger, self.operations]

@@ -6,19 +6,28 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from banking.bootstrap import Banking
 from banking.domain.exceptions import IdempotencyKeyRequired
 from banking.service.accounts import Accounts
-from banking.service.movements import Movements
+from banking.service.payments import Payments
+from banking.service.transfers import Transfers
+
+
+def _banking(request: Request) -> Banking:
+    banking: Banking = request.app.state.banking
+    return banking
 
 
 def _accounts(request: Request) -> Accounts:
-    accounts: Accounts = request.app.state.accounts
-    return accounts
+    return _banking(request).accounts
 
 
-def _movements(request: Request) -> Movements:
-    movements: Movements = request.app.state.movements
-    return movements
+def _transfers(request: Request) -> Transfers:
+    return _banking(request).transfers
+
+
+def _payments(request: Request) -> Payments:
+    return _banking(request).payments
 
 
 def _idempotency_key(
@@ -33,5 +42,6 @@ def _idempotency_key(
 
 
 AccountsService = Annotated[Accounts, Depends(_accounts)]
-MovementsService = Annotated[Movements, Depends(_movements)]
+TransfersService = Annotated[Transfers, Depends(_transfers)]
+PaymentsService = Annotated[Payments, Depends(_payments)]
 IdempotencyKey = Annotated[str, Depends(_idempotency_key)]

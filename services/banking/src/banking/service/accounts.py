@@ -1,28 +1,22 @@
-"""Use cases on accounts: open, read, list, freeze and unfreeze, deposit and withdraw."""
+"""Use cases on accounts: open, read, list, freeze and unfreeze, deposit and withdraw,
+mandates and the ledger."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from lift_core.audit import AuditRecorder
+from lift_core.audit import AuditLog
+from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
 
-from banking.adapters.repository import DynamoBank, Movement, Operation
 from banking.domain.accounts import STAFF_ROLES, Account, AccountStatus, AccountType
 from banking.domain.exceptions import AccountNotFound, CurrencyMismatch, NotPermitted
 from banking.domain.mandates import Mandate
 from banking.domain.money import Money
+from banking.domain.operations import Movement, Operation
 from banking.domain.payments import LedgerEntry
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def today() -> str:
-    return datetime.now(UTC).date().isoformat()
+from banking.service.ports import AccountRepository, Ledger, OperationRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +25,25 @@ class Rules:
 
 
 class Accounts:
-    def __init__(self, bank: DynamoBank, audit: AuditRecorder, rules: Rules) -> None:
-        self.bank = bank
+    def __init__(
+        self,
+        accounts: AccountRepository,
+        operations: OperationRepository,
+        ledger: Ledger,
+        audit: AuditLog,
+        rules: Rules,
+        *,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.accounts = accounts
+        self.operations = operations
+        self.book = ledger
         self.audit = audit
         self.rules = rules
+        self.clock = clock
+
+    def today(self) -> str:
+        return self.clock().date().isoformat()
 
     def open(
         self, principal: Principal, account_type: AccountType, currency: str, owner: str | None
@@ -50,9 +59,9 @@ class Accounts:
             currency=currency,
             status=AccountStatus.ACTIVE,
             balance=0,
-            created_at=now_iso(),
+            created_at=iso(self.clock()),
         )
-        self.bank.add_account(account)
+        self.accounts.add(account)
         self.audit.record(
             "account.open",
             f"account/{account.id}",
@@ -62,8 +71,9 @@ class Accounts:
         return account
 
     def get(self, principal: Principal, account_id: str, *, audit_read: bool = True) -> Account:
+        """The caller's account (staff: any of the tenant's); anyone else's is not found."""
         try:
-            account = self.bank.account(principal.tenant_id, account_id)
+            account = self.accounts.get(principal.tenant_id, account_id)
             if not account.visible_to(principal.subject, principal.roles):
                 raise AccountNotFound(account_id)
         except AccountNotFound:
@@ -77,16 +87,16 @@ class Accounts:
     def list_own(
         self, principal: Principal, *, limit: int, after: str | None
     ) -> tuple[list[Account], str | None]:
-        return self.bank.accounts_of(
+        return self.accounts.of_owner(
             principal.tenant_id, principal.subject, limit=limit, after=after
         )
 
     def set_frozen(self, principal: Principal, account_id: str, frozen: bool) -> Account:
         if principal.roles.isdisjoint(STAFF_ROLES):
             raise NotPermitted("freezing accounts needs the teller or admin role")
-        self.bank.account(principal.tenant_id, account_id)
+        self.accounts.get(principal.tenant_id, account_id)
         status = AccountStatus.FROZEN if frozen else AccountStatus.ACTIVE
-        account = self.bank.set_status(principal.tenant_id, account_id, status)
+        account = self.accounts.set_status(principal.tenant_id, account_id, status)
         self.audit.record(
             "account.freeze" if frozen else "account.unfreeze", f"account/{account_id}", "success"
         )
@@ -104,7 +114,7 @@ class Accounts:
     ) -> Mandate:
         """Grant (or revoke) the owner of ``merchant_id`` the right to charge this account."""
         account = self.get(principal, account_id, audit_read=False)
-        merchant = self.bank.account(principal.tenant_id, merchant_id)
+        merchant = self.accounts.get(principal.tenant_id, merchant_id)
         if merchant.type is not AccountType.MERCHANT:
             raise AccountNotFound(f"{merchant_id} is not a merchant account")
         if currency != account.currency:
@@ -117,9 +127,9 @@ class Accounts:
             max_amount=max_amount,
             currency=currency,
             active=active,
-            created_at=now_iso(),
+            created_at=iso(self.clock()),
         )
-        self.bank.save_mandate(mandate)
+        self.operations.save_mandate(mandate)
         self.audit.record(
             "mandate.grant" if active else "mandate.revoke",
             f"account/{account_id}",
@@ -131,7 +141,7 @@ class Accounts:
     def revoke_mandate(self, principal: Principal, account_id: str, merchant_id: str) -> None:
         """Idempotent: revoking twice, or a mandate never granted, leaves none active."""
         account = self.get(principal, account_id, audit_read=False)
-        mandate = self.bank.mandate(principal.tenant_id, account_id, merchant_id)
+        mandate = self.operations.find_mandate(principal.tenant_id, account_id, merchant_id)
         self.set_mandate(
             principal,
             account_id,
@@ -145,7 +155,7 @@ class Accounts:
         self, principal: Principal, account_id: str, *, limit: int, before: str | None
     ) -> tuple[list[LedgerEntry], str | None]:
         self.get(principal, account_id)
-        return self.bank.entries(principal.tenant_id, account_id, limit=limit, before=before)
+        return self.book.entries(principal.tenant_id, account_id, limit=limit, before=before)
 
     def post(
         self, principal: Principal, account_id: str, kind: str, money: Money, reference: str
@@ -162,7 +172,7 @@ class Accounts:
             fingerprint="",
             amount=money.amount,
             status="posted",
-            created_at=now_iso(),
+            created_at=iso(self.clock()),
             body={"account_id": account_id, "reference": reference},
         )
         movement = Movement(
@@ -172,23 +182,16 @@ class Accounts:
             op.op_id,
             daily_limit=self.rules.daily_debit_limit if delta < 0 else None,
         )
+        details = {"amount": money.amount, "currency": money.currency}
         try:
-            self.bank.commit([movement], op, day=today())
+            self.book.commit([movement], op, day=self.today())
         except Exception:
-            self.audit.record(
-                f"account.{kind}",
-                f"account/{account_id}",
-                "failure",
-                {"amount": money.amount, "currency": money.currency},
-            )
+            self.audit.record(f"account.{kind}", f"account/{account_id}", "failure", details)
             raise
         self.audit.record(
-            f"account.{kind}",
-            f"account/{account_id}",
-            "success",
-            {"amount": money.amount, "currency": money.currency, "op": op.op_id},
+            f"account.{kind}", f"account/{account_id}", "success", {**details, "op": op.op_id}
         )
-        updated = self.bank.account(principal.tenant_id, account_id)
+        updated = self.accounts.get(principal.tenant_id, account_id)
         entry = LedgerEntry(
             account_id,
             op.op_id,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Response
 
 from lift_core.auth import CurrentPrincipal
 
-from banking.api.deps import IdempotencyKey, MovementsService
+from banking.api.deps import IdempotencyKey, PaymentsService, TransfersService
 from banking.api.schemas import (
     CreatePayment,
     CreateRefund,
@@ -18,14 +18,20 @@ from banking.api.schemas import (
     TransferOut,
 )
 from banking.domain.money import Money
+from banking.domain.payments import Outcome
 
 router = APIRouter(prefix="/api/v1", tags=["movements"])
 
 
-def _created(response: Response, created: bool) -> None:
-    response.status_code = 201 if created else 200
-    if not created:
+T = TypeVar("T")
+
+
+def _answer(response: Response, outcome: Outcome[T]) -> T:
+    """201 for what this call made; 200 and ``Idempotent-Replayed`` for a replay."""
+    response.status_code = 201 if outcome.created else 200
+    if not outcome.created:
         response.headers["Idempotent-Replayed"] = "true"
+    return outcome.value
 
 
 @router.post(
@@ -38,10 +44,10 @@ def create_transfer(
     body: CreateTransfer,
     key: IdempotencyKey,
     principal: CurrentPrincipal,
-    movements: MovementsService,
+    transfers: TransfersService,
     response: Response,
-) -> dict[str, Any]:
-    transfer, created = movements.transfer(
+) -> Any:
+    outcome = transfers.transfer(
         principal,
         key=key,
         source_id=body.source_account_id,
@@ -49,15 +55,12 @@ def create_transfer(
         money=Money(body.amount, body.currency),
         reference=body.reference,
     )
-    _created(response, created)
-    return transfer
+    return _answer(response, outcome)
 
 
 @router.get("/transfers/{transfer_id}", response_model=TransferOut, summary="One transfer")
-def get_transfer(
-    transfer_id: str, principal: CurrentPrincipal, movements: MovementsService
-) -> dict[str, Any]:
-    return movements.get_transfer(principal, transfer_id)
+def get_transfer(transfer_id: str, principal: CurrentPrincipal, transfers: TransfersService) -> Any:
+    return transfers.get(principal, transfer_id)
 
 
 @router.post(
@@ -70,10 +73,10 @@ def create_payment(
     body: CreatePayment,
     key: IdempotencyKey,
     principal: CurrentPrincipal,
-    movements: MovementsService,
+    payments: PaymentsService,
     response: Response,
-) -> dict[str, Any]:
-    payment, created = movements.pay(
+) -> Any:
+    outcome = payments.pay(
         principal,
         key=key,
         payer_id=body.payer_account_id,
@@ -83,8 +86,7 @@ def create_payment(
         card_token=body.card_token,
         reference=body.reference,
     )
-    _created(response, created)
-    return payment
+    return _answer(response, outcome)
 
 
 @router.get(
@@ -94,17 +96,15 @@ def create_payment(
 )
 def find_payment(
     principal: CurrentPrincipal,
-    movements: MovementsService,
+    payments: PaymentsService,
     idempotency_key: Annotated[str, Query(min_length=1, max_length=255)],
-) -> dict[str, Any]:
-    return movements.find_payment(principal, idempotency_key)
+) -> Any:
+    return payments.find_by_key(principal, idempotency_key)
 
 
 @router.get("/payments/{payment_id}", response_model=PaymentOut, summary="One payment")
-def get_payment(
-    payment_id: str, principal: CurrentPrincipal, movements: MovementsService
-) -> dict[str, Any]:
-    return movements.get_payment(principal, payment_id)
+def get_payment(payment_id: str, principal: CurrentPrincipal, payments: PaymentsService) -> Any:
+    return payments.get(principal, payment_id)
 
 
 @router.post(
@@ -118,11 +118,10 @@ def refund_payment(
     body: CreateRefund,
     key: IdempotencyKey,
     principal: CurrentPrincipal,
-    movements: MovementsService,
+    payments: PaymentsService,
     response: Response,
-) -> dict[str, Any]:
-    refund, created = movements.refund(
+) -> Any:
+    outcome = payments.refund(
         principal, payment_id, key=key, amount=body.amount, reason=body.reason
     )
-    _created(response, created)
-    return refund
+    return _answer(response, outcome)

@@ -1,0 +1,195 @@
+"""The ledger on DynamoDB: every money movement is one transaction.
+
+A movement updates each account's balance with a condition (active, enough funds, daily
+debit limit: what ``Account.moved`` decides) and writes its ledger entry in the same
+``TransactWriteItems``, together with the operation record (claimed by its
+idempotency-derived id) and any refund counter it moves. Either all of it happens or none:
+balances always equal the sum of their ledger entries, and a duplicate submission cannot
+move money twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from banking.adapters.accounts import DynamoAccounts
+from banking.adapters.models import AccountModel, BankTables
+from banking.adapters.operations import DynamoOperations
+from banking.domain.accounts import AccountStatus
+from banking.domain.exceptions import DailyLimitExceeded, RefundExceedsCapture
+from banking.domain.operations import (
+    DuplicateOperation,
+    Movement,
+    Operation,
+    RefundClaim,
+    StaleRead,
+)
+from banking.domain.payments import LedgerEntry
+
+
+class DynamoLedger:
+    def __init__(self, tables: BankTables, *, attempts: int = 5) -> None:
+        self.tables = tables
+        self.accounts = DynamoAccounts(tables.accounts)
+        self.operations = DynamoOperations(tables.operations)
+        self.attempts = attempts
+        meta = tables.accounts.Meta
+        self._connection = Connection(
+            region=getattr(meta, "region", None), host=getattr(meta, "host", None)
+        )
+
+    def entries(
+        self, tenant_id: str, account_id: str, *, limit: int, before: str | None
+    ) -> tuple[list[LedgerEntry], str | None]:
+        ledger = self.tables.ledger
+        results = ledger.query(
+            f"{tenant_id}#{account_id}",
+            range_key_condition=ledger.entry_id < before if before else None,
+            scan_index_forward=False,
+            limit=limit,
+        )
+        entries = [
+            LedgerEntry(
+                account_id=account_id,
+                entry_id=e.entry_id,
+                amount=int(e.amount),
+                currency=e.currency,
+                kind=e.kind,
+                reference=e.reference,
+                balance_after=None,
+                created_at=e.created_at,
+            )
+            for e in results
+        ]
+        more = results.last_evaluated_key is not None and len(entries) == limit
+        return entries, (entries[-1].entry_id if more else None)
+
+    def balance_of(self, tenant_id: str, account_id: str) -> int:
+        return sum(
+            int(e.amount)
+            for e in self.tables.ledger.query(f"{tenant_id}#{account_id}", consistent_read=True)
+        )
+
+    def commit(
+        self,
+        movements: Sequence[Movement],
+        operation: Operation,
+        *,
+        day: str,
+        refund: RefundClaim | None = None,
+    ) -> None:
+        """A transaction that failed only because what it read went stale (another debit
+        set the day's total first) is rebuilt from fresh reads and tried again."""
+        for attempt in range(self.attempts):
+            try:
+                self._commit_once(movements, operation, day=day, refund=refund)
+                return
+            except StaleRead:
+                if attempt == self.attempts - 1:
+                    raise
+                movements = [
+                    dataclasses.replace(
+                        m, account=self.accounts.get(m.account.tenant_id, m.account.id)
+                    )
+                    for m in movements
+                ]
+
+    def _commit_once(
+        self,
+        movements: Sequence[Movement],
+        operation: Operation,
+        *,
+        day: str,
+        refund: RefundClaim | None,
+    ) -> None:
+        accounts, ops = self.tables.accounts, self.tables.operations
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                for m in movements:
+                    actions, condition = _conditions(m, day, accounts)
+                    tx.update(
+                        accounts(m.account.tenant_id, m.account.id),
+                        actions=actions,
+                        condition=condition,
+                    )
+                    tx.save(
+                        self.tables.ledger(
+                            f"{m.account.tenant_id}#{m.account.id}",
+                            f"{operation.created_at}#{uuid.uuid4().hex[:8]}",
+                            amount=m.delta,
+                            currency=m.account.currency,
+                            kind=m.kind,
+                            reference=m.reference,
+                            created_at=operation.created_at,
+                        )
+                    )
+                tx.save(self.operations.item(operation), condition=ops.op_id.does_not_exist())
+                if refund is not None:
+                    tx.update(
+                        ops(refund.tenant_id, refund.payment_id),
+                        actions=[ops.refunded.add(refund.amount)],
+                        condition=ops.refunded <= refund.captured - refund.amount,
+                    )
+        except TransactWriteError as exc:
+            self._explain(exc, movements, operation, day, refund)
+            raise
+
+    def _explain(
+        self,
+        exc: TransactWriteError,
+        movements: Sequence[Movement],
+        operation: Operation,
+        day: str,
+        refund: RefundClaim | None,
+    ) -> None:
+        """Turn a cancelled transaction into the business error it stands for.
+
+        Read from the current state rather than from the cancellation reasons' positions,
+        which emulators do not all report faithfully.
+        """
+        if exc.cause_response_code != "TransactionCanceledException":
+            return
+        if self.operations.find(operation.tenant_id, operation.op_id) is not None:
+            raise DuplicateOperation(operation.op_id) from exc
+        for m in movements:
+            current = self.accounts.get(m.account.tenant_id, m.account.id)
+            current.moved(m.delta, day=day, daily_limit=m.daily_limit)  # raises the rule
+        if refund is not None:
+            payment = self.operations.find(refund.tenant_id, refund.payment_id)
+            if payment is not None and payment.body["refunded"] + refund.amount > refund.captured:
+                raise RefundExceedsCapture("the refund would exceed what was captured") from exc
+        # Otherwise a concurrent change made our read stale (a balance or the debit day
+        # moved): the caller may retry with fresh reads.
+        raise StaleRead("the accounts changed while the operation was prepared") from exc
+
+
+def _conditions(m: Movement, day: str, accounts: type[AccountModel]) -> tuple[list[Action], Any]:
+    """The update and condition that make DynamoDB apply ``Account.moved`` atomically."""
+    actions: list[Action] = [accounts.balance.add(m.delta)]
+    condition = accounts.account_id.exists() & (accounts.currency == m.account.currency)
+    if m.delta >= 0:
+        return actions, condition & (accounts.status != AccountStatus.CLOSED.value)
+    condition &= (accounts.status == AccountStatus.ACTIVE.value) & (accounts.balance >= -m.delta)
+    if m.daily_limit is None:
+        return actions, condition
+    # Debits count against a per-day total kept on the account item. Which update applies
+    # depends on the day the item last saw; the condition re-checks it, so a stale read
+    # fails the transaction instead of resetting someone else's total.
+    amount, limit = -m.delta, m.daily_limit
+    if amount > limit:
+        raise DailyLimitExceeded(f"{amount} is over the daily debit limit of {limit}")
+    if m.account.debit_day == day:
+        actions.append(accounts.debited_today.add(amount))
+        return actions, condition & (accounts.debit_day == day) & (
+            accounts.debited_today <= limit - amount
+        )
+    actions += [accounts.debit_day.set(day), accounts.debited_today.set(amount)]
+    return actions, condition & (accounts.debit_day != day)

@@ -1,0 +1,106 @@
+"""Operations and mandates on DynamoDB (``banking-operations``, with the payer index)."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from banking.adapters.models import OperationModel
+from banking.domain.mandates import Mandate, mandate_id
+from banking.domain.operations import DuplicateOperation, Operation
+
+
+class DynamoOperations:
+    def __init__(self, model: type[OperationModel]) -> None:
+        self.model = model
+
+    def find(self, tenant_id: str, op_id: str) -> Operation | None:
+        try:
+            item = self.model.get(tenant_id, op_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return Operation(
+            tenant_id=item.tenant_id,
+            op_id=item.op_id,
+            kind=item.kind,
+            fingerprint=item.fingerprint,
+            amount=int(item.amount),
+            status=item.status,
+            created_at=item.created_at,
+            body={**item.body, "refunded": int(item.refunded)},
+            payer_key=item.payer_key,
+        )
+
+    def record(self, operation: Operation) -> None:
+        try:
+            self.item(operation).save(condition=self.model.op_id.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise DuplicateOperation(operation.op_id) from exc
+            raise
+
+    def count_payments_by_payer(self, tenant_id: str, payer_account_id: str, since: str) -> int:
+        """Payments of the payer since ``since`` (the fraud velocity rule): one count query,
+        not a read per payment."""
+        return int(
+            self.model.payer_index.count(
+                f"{tenant_id}#{payer_account_id}",
+                range_key_condition=self.model.created_at >= since,
+            )
+        )
+
+    def has_paid(self, tenant_id: str, payer_account_id: str, merchant_account_id: str) -> bool:
+        for item in self.model.payer_index.query(f"{tenant_id}#{payer_account_id}"):
+            if (
+                item.body.get("merchant_account_id") == merchant_account_id
+                and item.status != "declined"
+            ):
+                return True
+        return False
+
+    # Mandates are kept with the operations: one more item kind, no new table.
+
+    def save_mandate(self, mandate: Mandate) -> None:
+        self.model(
+            mandate.tenant_id,
+            mandate_id(mandate.payer_account_id, mandate.merchant_account_id),
+            kind="mandate",
+            fingerprint="",
+            created_at=mandate.created_at,
+            amount=mandate.max_amount,
+            status="active" if mandate.active else "revoked",
+            body={
+                "payer_account_id": mandate.payer_account_id,
+                "merchant_account_id": mandate.merchant_account_id,
+                "currency": mandate.currency,
+            },
+        ).save()
+
+    def find_mandate(
+        self, tenant_id: str, payer_account_id: str, merchant_account_id: str
+    ) -> Mandate | None:
+        op = self.find(tenant_id, mandate_id(payer_account_id, merchant_account_id))
+        if op is None or op.kind != "mandate":
+            return None
+        return Mandate(
+            tenant_id=tenant_id,
+            payer_account_id=payer_account_id,
+            merchant_account_id=merchant_account_id,
+            max_amount=op.amount,
+            currency=op.body["currency"],
+            active=op.status == "active",
+            created_at=op.created_at,
+        )
+
+    def item(self, op: Operation) -> OperationModel:
+        return self.model(
+            op.tenant_id,
+            op.op_id,
+            kind=op.kind,
+            fingerprint=op.fingerprint,
+            payer_key=op.payer_key,
+            created_at=op.created_at,
+            amount=op.amount,
+            refunded=0,
+            status=op.status,
+            body=op.body,
+        )

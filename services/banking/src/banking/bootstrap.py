@@ -1,0 +1,126 @@
+"""Banking's object graph, built in one place for the app, Lambda, jobs and tests.
+
+``bootstrap(settings, lift=...)`` binds the DynamoDB tables and the audit chain; any
+collaborator passed as an override (a port's in-memory fake, an audit log, a clock) is used
+instead, and with every storage port and the audit log overridden nothing touches DynamoDB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypedDict, Unpack
+
+from lift_core import LiftSettings
+from lift_core.audit import PCI_DSS, SOC2, ActionRule, AuditLog, AuditPolicy
+from lift_core.clock import Clock, utc_now
+from lift_core.wiring import ServiceTables
+
+from banking.adapters.ledger import DynamoLedger
+from banking.adapters.models import BankTables
+from banking.config import BankingSettings
+from banking.domain.fraud import FraudRules
+from banking.service.accounts import Accounts, Rules
+from banking.service.payments import Payments
+from banking.service.ports import AccountRepository, Ledger, OperationRepository
+from banking.service.transfers import Transfers
+
+
+class Overrides(TypedDict, total=False):
+    accounts: AccountRepository
+    operations: OperationRepository
+    ledger: Ledger
+    audit: AuditLog
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class Storage:
+    accounts: AccountRepository
+    operations: OperationRepository
+    ledger: Ledger
+
+
+@dataclass(frozen=True)
+class Banking:
+    settings: BankingSettings
+    accounts: Accounts
+    transfers: Transfers
+    payments: Payments
+    audit: AuditLog
+    storage: Storage
+    platform: ServiceTables | None  # None when storage and audit are all injected
+
+
+def audit_policy(settings: BankingSettings) -> AuditPolicy:
+    """PCI DSS 10.2 for money and card data, SOC 2 CC7.2 for account administration."""
+    days = settings.audit_retention_days
+    money = ActionRule((PCI_DSS, SOC2), retention_days=days, sensitive=True)
+    admin = ActionRule((PCI_DSS, SOC2), retention_days=days)
+    return AuditPolicy(
+        {
+            "transfer.*": money,
+            "payment.*": money,
+            "refund.*": money,
+            "account.deposit": money,
+            "account.withdrawal": money,
+            "account.read": ActionRule((PCI_DSS,), retention_days=days, sensitive=True),
+            "account.freeze": admin,
+            "account.unfreeze": admin,
+            "mandate.*": admin,
+        },
+        default=ActionRule((SOC2,), retention_days=days),
+    )
+
+
+def fraud_rules(settings: BankingSettings) -> FraudRules:
+    return FraudRules(
+        high_amount=settings.fraud_high_amount,
+        very_high_amount=settings.fraud_very_high_amount,
+        velocity_window_seconds=settings.fraud_velocity_window_seconds,
+        velocity_limit=settings.fraud_velocity_limit,
+        threshold=settings.fraud_threshold,
+    )
+
+
+def bootstrap(
+    settings: BankingSettings | None = None,
+    *,
+    lift: LiftSettings | None = None,
+    **overrides: Unpack[Overrides],
+) -> Banking:
+    settings = settings or BankingSettings()
+    platform = None
+    if not {"accounts", "operations", "ledger", "audit"} <= overrides.keys():
+        lift = lift or LiftSettings(service_name="banking")
+        tables = BankTables.bind(lift)
+        platform = ServiceTables.bind(lift, "banking", tables.all())
+        dynamo = DynamoLedger(tables)
+        overrides = {
+            "accounts": dynamo.accounts,
+            "operations": dynamo.operations,
+            "ledger": dynamo,
+            "audit": platform.recorder(audit_policy(settings)),
+            **overrides,
+        }
+    accounts, operations = overrides["accounts"], overrides["operations"]
+    ledger, audit = overrides["ledger"], overrides["audit"]
+    clock = overrides.get("clock", utc_now)
+    owners = Accounts(
+        accounts,
+        operations,
+        ledger,
+        audit,
+        Rules(daily_debit_limit=settings.daily_debit_limit),
+        clock=clock,
+    )
+    return Banking(
+        settings=settings,
+        accounts=owners,
+        transfers=Transfers(accounts, operations, ledger, audit, owners, clock=clock),
+        payments=Payments(
+            accounts, operations, ledger, audit, owners, fraud=fraud_rules(settings), clock=clock
+        ),
+        audit=audit,
+        storage=Storage(accounts, operations, ledger),
+        platform=platform,
+    )

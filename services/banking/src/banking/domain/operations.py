@@ -1,0 +1,52 @@
+"""Operations: the record every money movement (and mandate) leaves, and how it commits.
+
+An operation's id derives from the caller and the Idempotency-Key, so the operation record
+claimed in the movement's transaction is also the route's idempotency record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from banking.domain.accounts import Account
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    account: Account  # as read just before; the write re-checks everything it relies on
+    delta: int  # signed minor units
+    kind: str
+    reference: str
+    daily_limit: int | None = None  # applied to debits when set
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    tenant_id: str
+    op_id: str
+    kind: str  # transfer, payment, refund, deposit, withdrawal, mandate
+    fingerprint: str
+    amount: int
+    status: str
+    created_at: str
+    body: dict[str, Any]
+    payer_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundClaim:
+    """Raise a payment's refunded total, never past what was captured."""
+
+    tenant_id: str
+    payment_id: str
+    amount: int
+    captured: int
+
+
+class StaleRead(Exception):
+    """A condition failed only because the state read before the write moved on."""
+
+
+class DuplicateOperation(Exception):
+    """The operation id exists: the same Idempotency-Key was used before."""

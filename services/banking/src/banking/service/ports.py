@@ -1,0 +1,77 @@
+"""What banking's use cases need of storage: one port per aggregate, plus the ledger that
+commits movements. ``adapters/`` implements them on DynamoDB; the unit tests in memory.
+
+Not-found rule: ``get_*`` raises the domain's not-found error, ``find_*`` returns None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from banking.domain.accounts import Account, AccountStatus
+from banking.domain.mandates import Mandate
+from banking.domain.operations import Movement, Operation, RefundClaim
+from banking.domain.payments import LedgerEntry
+
+
+class AccountRepository(Protocol):
+    def add(self, account: Account) -> None: ...
+
+    def get(self, tenant_id: str, account_id: str) -> Account:
+        """Raises ``AccountNotFound``."""
+        ...
+
+    def of_owner(
+        self, tenant_id: str, owner: str, *, limit: int, after: str | None
+    ) -> tuple[list[Account], str | None]:
+        """A page of the owner's accounts and the id to continue after (None: the end)."""
+        ...
+
+    def set_status(self, tenant_id: str, account_id: str, status: AccountStatus) -> Account:
+        """Raises ``AccountNotFound``."""
+        ...
+
+
+class OperationRepository(Protocol):
+    def find(self, tenant_id: str, op_id: str) -> Operation | None: ...
+
+    def record(self, operation: Operation) -> None:
+        """Record an operation that moves no money (a declined payment); raises
+        ``DuplicateOperation`` when its id exists."""
+        ...
+
+    def count_payments_by_payer(self, tenant_id: str, payer_account_id: str, since: str) -> int: ...
+
+    def has_paid(self, tenant_id: str, payer_account_id: str, merchant_account_id: str) -> bool: ...
+
+    def save_mandate(self, mandate: Mandate) -> None: ...
+
+    def find_mandate(
+        self, tenant_id: str, payer_account_id: str, merchant_account_id: str
+    ) -> Mandate | None: ...
+
+
+class Ledger(Protocol):
+    def commit(
+        self,
+        movements: Sequence[Movement],
+        operation: Operation,
+        *,
+        day: str,
+        refund: RefundClaim | None = None,
+    ) -> None:
+        """Apply every movement (``Account.moved``), its ledger entries, the operation and
+        the refund claim atomically, or none of it. Raises the rule that refused it,
+        ``DuplicateOperation`` when the operation id exists, or ``StaleRead``."""
+        ...
+
+    def entries(
+        self, tenant_id: str, account_id: str, *, limit: int, before: str | None
+    ) -> tuple[list[LedgerEntry], str | None]:
+        """Newest first; the entry id to continue before (None: the end)."""
+        ...
+
+    def balance_of(self, tenant_id: str, account_id: str) -> int:
+        """The sum of the account's ledger entries (what its balance must equal)."""
+        ...

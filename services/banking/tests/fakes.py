@@ -1,0 +1,172 @@
+"""In-memory implementations of banking's ports, for use-case unit tests.
+
+They keep the contracts the DynamoDB adapters keep (the integration suites prove those on
+the emulator): ``get_*`` raises, ``find_*`` returns None, and a ledger commit applies every
+movement through ``Account.moved`` and claims the operation id atomically, or changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from banking.domain.accounts import Account, AccountStatus
+from banking.domain.exceptions import AccountNotFound, RefundExceedsCapture
+from banking.domain.mandates import Mandate
+from banking.domain.operations import DuplicateOperation, Movement, Operation, RefundClaim
+from banking.domain.payments import LedgerEntry
+
+
+class InMemoryAccounts:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Account] = {}
+
+    def add(self, account: Account) -> None:
+        if (account.tenant_id, account.id) in self.items:
+            raise ValueError(f"{account.id} exists")
+        self.items[(account.tenant_id, account.id)] = account
+
+    def get(self, tenant_id: str, account_id: str) -> Account:
+        try:
+            return self.items[(tenant_id, account_id)]
+        except KeyError:
+            raise AccountNotFound(account_id) from None
+
+    def of_owner(
+        self, tenant_id: str, owner: str, *, limit: int, after: str | None
+    ) -> tuple[list[Account], str | None]:
+        mine = sorted(
+            (a for (t, _), a in self.items.items() if t == tenant_id and a.owner == owner),
+            key=lambda a: a.id,
+        )
+        mine = [a for a in mine if after is None or a.id > after]
+        page = mine[:limit]
+        return page, (page[-1].id if len(mine) > limit else None)
+
+    def set_status(self, tenant_id: str, account_id: str, status: AccountStatus) -> Account:
+        account = dataclasses.replace(self.get(tenant_id, account_id), status=status)
+        self.items[(tenant_id, account_id)] = account
+        return account
+
+
+class InMemoryOperations:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Operation] = {}
+        self.mandates: dict[tuple[str, str, str], Mandate] = {}
+
+    def find(self, tenant_id: str, op_id: str) -> Operation | None:
+        return self.items.get((tenant_id, op_id))
+
+    def record(self, operation: Operation) -> None:
+        if (operation.tenant_id, operation.op_id) in self.items:
+            raise DuplicateOperation(operation.op_id)
+        self.put(operation)
+
+    def put(self, operation: Operation) -> None:
+        body = {**operation.body, "refunded": operation.body.get("refunded", 0)}
+        self.items[(operation.tenant_id, operation.op_id)] = dataclasses.replace(
+            operation, body=body
+        )
+
+    def payments_of(self, tenant_id: str, payer_account_id: str) -> list[Operation]:
+        key = f"{tenant_id}#{payer_account_id}"
+        return [op for op in self.items.values() if op.payer_key == key]
+
+    def count_payments_by_payer(self, tenant_id: str, payer_account_id: str, since: str) -> int:
+        return sum(
+            1 for op in self.payments_of(tenant_id, payer_account_id) if op.created_at >= since
+        )
+
+    def has_paid(self, tenant_id: str, payer_account_id: str, merchant_account_id: str) -> bool:
+        return any(
+            op.body.get("merchant_account_id") == merchant_account_id and op.status != "declined"
+            for op in self.payments_of(tenant_id, payer_account_id)
+        )
+
+    def save_mandate(self, mandate: Mandate) -> None:
+        key = (mandate.tenant_id, mandate.payer_account_id, mandate.merchant_account_id)
+        self.mandates[key] = mandate
+
+    def find_mandate(
+        self, tenant_id: str, payer_account_id: str, merchant_account_id: str
+    ) -> Mandate | None:
+        return self.mandates.get((tenant_id, payer_account_id, merchant_account_id))
+
+
+class InMemoryLedger:
+    def __init__(self, accounts: InMemoryAccounts, operations: InMemoryOperations) -> None:
+        self.accounts = accounts
+        self.operations = operations
+        self.lines: dict[tuple[str, str], list[LedgerEntry]] = {}
+        self.sequence = itertools.count()
+
+    def commit(
+        self,
+        movements: Sequence[Movement],
+        operation: Operation,
+        *,
+        day: str,
+        refund: RefundClaim | None = None,
+    ) -> None:
+        if self.operations.find(operation.tenant_id, operation.op_id) is not None:
+            raise DuplicateOperation(operation.op_id)
+        moved = [
+            self.accounts.get(m.account.tenant_id, m.account.id).moved(
+                m.delta, day=day, daily_limit=m.daily_limit
+            )
+            for m in movements
+        ]
+        payment = None
+        if refund is not None:
+            payment = self.operations.find(refund.tenant_id, refund.payment_id)
+            assert payment is not None
+            if payment.body["refunded"] + refund.amount > refund.captured:
+                raise RefundExceedsCapture("the refund would exceed what was captured")
+        # Every rule held: apply all of it.
+        for account, m in zip(moved, movements, strict=True):
+            self.accounts.items[(account.tenant_id, account.id)] = account
+            self.lines.setdefault((account.tenant_id, account.id), []).append(
+                LedgerEntry(
+                    account.id,
+                    f"{operation.created_at}#{next(self.sequence):06d}",
+                    m.delta,
+                    account.currency,
+                    m.kind,
+                    m.reference,
+                    None,
+                    operation.created_at,
+                )
+            )
+        self.operations.put(operation)
+        if refund is not None and payment is not None:
+            refunded = payment.body["refunded"] + refund.amount
+            self.operations.put(
+                dataclasses.replace(payment, body={**payment.body, "refunded": refunded})
+            )
+
+    def entries(
+        self, tenant_id: str, account_id: str, *, limit: int, before: str | None
+    ) -> tuple[list[LedgerEntry], str | None]:
+        newest = sorted(self.lines.get((tenant_id, account_id), []), key=lambda e: e.entry_id)
+        newest.reverse()
+        newest = [e for e in newest if before is None or e.entry_id < before]
+        page = newest[:limit]
+        return page, (page[-1].entry_id if len(newest) > limit else None)
+
+    def balance_of(self, tenant_id: str, account_id: str) -> int:
+        return sum(e.amount for e in self.lines.get((tenant_id, account_id), []))
+
+
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self, start: datetime = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
