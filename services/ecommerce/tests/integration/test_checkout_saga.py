@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from pynamodb.connection import Connection
 
+from lift_core.clock import utc_now
+
 from ecommerce.service.checkout import Checkout
-from ecommerce.service.clock import utc_now
 
 pytestmark = pytest.mark.integration
 

@@ -14,6 +14,7 @@ from dataclasses import replace
 from cachetools import TTLCache
 
 from lift_core.audit import AuditRecorder
+from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
 
 from ecommerce.adapters.repository import DynamoShop, Position
@@ -25,7 +26,6 @@ from ecommerce.domain.exceptions import (
 )
 from ecommerce.domain.pricing import StorePolicy
 from ecommerce.service.access import is_admin, require_admin
-from ecommerce.service.clock import Clock, iso, utc_now
 
 
 class Catalog:

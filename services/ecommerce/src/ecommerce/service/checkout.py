@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from lift_core import context
 from lift_core.audit import AuditRecorder
+from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
 from lift_core.context import run_blocking as blocking
 from lift_mesh import Payment, PaymentRefused, PaymentsClient, PaymentUnknown
@@ -45,7 +46,6 @@ from ecommerce.domain.orders import Order, OrderStatus, check_cancellable
 from ecommerce.domain.pricing import totals
 from ecommerce.service.access import may_act_for
 from ecommerce.service.carts import Carts
-from ecommerce.service.clock import Clock, iso, utc_now
 from ecommerce.service.customers import Customers
 
 T = TypeVar("T")

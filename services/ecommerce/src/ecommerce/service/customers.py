@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from lift_core.audit import AuditRecorder
+from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
 from lift_core.protection import EnvelopeCipher, SubjectErased
 
@@ -18,7 +19,6 @@ from ecommerce.adapters.repository import CustomerRecord, DynamoShop
 from ecommerce.domain.customers import Customer
 from ecommerce.domain.exceptions import CustomerErased, CustomerNotFound, NotPermitted
 from ecommerce.service.access import may_act_for
-from ecommerce.service.clock import Clock, iso, utc_now
 
 PII_FIELDS = ("name", "email", "address")
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from lift_core.audit import AuditRecorder
+from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
 
 from ecommerce.adapters.repository import DynamoShop, Position
 from ecommerce.domain.exceptions import OrderNotFound
 from ecommerce.domain.orders import Order, OrderStatus, check_fulfilment
 from ecommerce.service.access import is_admin, may_act_for, require_admin
-from ecommerce.service.clock import Clock, iso, utc_now
 
 
 class Orders:

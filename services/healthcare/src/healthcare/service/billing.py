@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from lift_core import context
 from lift_core.audit import AuditRecorder
+from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
 from lift_core.context import run_blocking as blocking
 from lift_mesh import PaymentRefused, PaymentsClient, PaymentUnknown
@@ -28,7 +29,6 @@ from healthcare.domain.exceptions import (
     NotPermitted,
 )
 from healthcare.domain.models import Invoice, InvoiceStatus
-from healthcare.service.common import Clock, iso, utc_now
 
 _log = logging.getLogger("healthcare.billing")
 _NAMESPACE = uuid.UUID("8a3e0c55-0d7e-4f55-9a54-6865616c7468")

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lift_core.audit import AuditRecorder
+from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
 from lift_core.protection import BlindIndex, EnvelopeCipher
 
@@ -36,7 +37,6 @@ from healthcare.domain.exceptions import (
     RecordNotFound,
 )
 from healthcare.domain.models import Consent, Disclosure, Patient, Provider, Record
-from healthcare.service.common import Clock, iso, utc_now
 
 PHI_FIELDS = ("name", "date_of_birth", "address", "phone", "insurance")
 

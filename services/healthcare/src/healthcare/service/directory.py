@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from lift_core.audit import AuditRecorder
+from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
 
 from healthcare.adapters.repository import DynamoClinic
@@ -12,7 +13,6 @@ from healthcare.domain.access import Role, role_of
 from healthcare.domain.exceptions import NotPermitted, ProviderNotFound
 from healthcare.domain.models import Encounter, Provider
 from healthcare.domain.npi import check_npi
-from healthcare.service.common import Clock, iso, utc_now
 
 
 class Directory:
