@@ -69,12 +69,6 @@ class Bulkhead:
         self._semaphore.release()
 
 
-class RetryAfter(Exception):
-    """Carries a server's ``Retry-After`` (seconds) to the back-off."""
-
-    retry_after: float | None = None
-
-
 def full_jitter_backoff(
     base: float, cap: float, rng: random.Random | None = None
 ) -> Callable[[RetryCallState], float]:
