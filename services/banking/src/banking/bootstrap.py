@@ -21,7 +21,7 @@ from banking.config import BankingSettings
 from banking.domain.fraud import FraudRules
 from banking.service.accounts import Accounts, Rules
 from banking.service.payments import Payments
-from banking.service.ports import AccountRepository, Ledger, OperationRepository
+from banking.service.ports import AccountRepository, Ledger, OperationRepository, Storage
 from banking.service.transfers import Transfers
 
 
@@ -31,13 +31,6 @@ class Overrides(TypedDict, total=False):
     ledger: Ledger
     audit: AuditLog
     clock: Clock
-
-
-@dataclass(frozen=True)
-class Storage:
-    accounts: AccountRepository
-    operations: OperationRepository
-    ledger: Ledger
 
 
 @dataclass(frozen=True)
@@ -102,25 +95,16 @@ def bootstrap(
             "audit": platform.recorder(audit_policy(settings)),
             **overrides,
         }
-    accounts, operations = overrides["accounts"], overrides["operations"]
-    ledger, audit = overrides["ledger"], overrides["audit"]
-    clock = overrides.get("clock", utc_now)
-    owners = Accounts(
-        accounts,
-        operations,
-        ledger,
-        audit,
-        Rules(daily_debit_limit=settings.daily_debit_limit),
-        clock=clock,
-    )
+    storage = Storage(overrides["accounts"], overrides["operations"], overrides["ledger"])
+    audit, clock = overrides["audit"], overrides.get("clock", utc_now)
+    rules = Rules(daily_debit_limit=settings.daily_debit_limit)
+    owners = Accounts(storage, audit, rules, clock=clock)
     return Banking(
         settings=settings,
         accounts=owners,
-        transfers=Transfers(accounts, operations, ledger, audit, owners, clock=clock),
-        payments=Payments(
-            accounts, operations, ledger, audit, owners, fraud=fraud_rules(settings), clock=clock
-        ),
+        transfers=Transfers(storage, audit, owners, clock=clock),
+        payments=Payments(storage, audit, owners, fraud=fraud_rules(settings), clock=clock),
         audit=audit,
-        storage=Storage(accounts, operations, ledger),
+        storage=storage,
         platform=platform,
     )

@@ -16,7 +16,7 @@ from banking.domain.mandates import Mandate
 from banking.domain.money import Money
 from banking.domain.operations import Movement, Operation
 from banking.domain.payments import LedgerEntry
-from banking.service.ports import AccountRepository, Ledger, OperationRepository
+from banking.service.ports import Storage
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,17 +27,15 @@ class Rules:
 class Accounts:
     def __init__(
         self,
-        accounts: AccountRepository,
-        operations: OperationRepository,
-        ledger: Ledger,
+        storage: Storage,
         audit: AuditLog,
         rules: Rules,
         *,
         clock: Clock = utc_now,
     ) -> None:
-        self.accounts = accounts
-        self.operations = operations
-        self.book = ledger
+        self.accounts = storage.accounts
+        self.operations = storage.operations
+        self.book = storage.ledger
         self.audit = audit
         self.rules = rules
         self.clock = clock

@@ -26,7 +26,7 @@ from banking.domain.exceptions import (
 )
 from banking.domain.operations import DuplicateOperation, Movement, Operation, RefundClaim
 from banking.service.accounts import Accounts
-from banking.service.ports import AccountRepository, Ledger, OperationRepository
+from banking.service.ports import Storage
 
 _NAMESPACE = uuid.UUID("6f1f6c0e-3b0a-4c1e-9a55-6c6966742d62")
 
@@ -47,17 +47,15 @@ def fingerprint(request: dict[str, Any]) -> str:
 class KeyedOperations:
     def __init__(
         self,
-        accounts: AccountRepository,
-        operations: OperationRepository,
-        ledger: Ledger,
+        storage: Storage,
         audit: AuditLog,
         owners: Accounts,
         *,
         clock: Clock = utc_now,
     ) -> None:
-        self.accounts = accounts
-        self.operations = operations
-        self.ledger = ledger
+        self.accounts = storage.accounts
+        self.operations = storage.operations
+        self.ledger = storage.ledger
         self.audit = audit
         self.owners = owners  # the account use cases: who may see or debit an account
         self.clock = clock

@@ -24,22 +24,20 @@ from banking.domain.operations import DuplicateOperation, Movement, Operation, R
 from banking.domain.payments import Outcome, Payment, PaymentStatus, Refund
 from banking.service.accounts import Accounts
 from banking.service.keyed import KeyedOperations, fingerprint, operation_id
-from banking.service.ports import AccountRepository, Ledger, OperationRepository
+from banking.service.ports import Storage
 
 
 class Payments(KeyedOperations):
     def __init__(
         self,
-        accounts: AccountRepository,
-        operations: OperationRepository,
-        ledger: Ledger,
+        storage: Storage,
         audit: AuditLog,
         owners: Accounts,
         *,
         fraud: FraudRules,
         clock: Clock = utc_now,
     ) -> None:
-        super().__init__(accounts, operations, ledger, audit, owners, clock=clock)
+        super().__init__(storage, audit, owners, clock=clock)
         self.fraud = fraud
 
     def pay(

@@ -7,6 +7,7 @@ Not-found rule: ``get_*`` raises the domain's not-found error, ``find_*`` return
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from banking.domain.accounts import Account, AccountStatus
@@ -75,3 +76,12 @@ class Ledger(Protocol):
     def balance_of(self, tenant_id: str, account_id: str) -> int:
         """The sum of the account's ledger entries (what its balance must equal)."""
         ...
+
+
+@dataclass(frozen=True)
+class Storage:
+    """Every port together: what each use case is built with."""
+
+    accounts: AccountRepository
+    operations: OperationRepository
+    ledger: Ledger
