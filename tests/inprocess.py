@@ -20,6 +20,8 @@ from lift_core.devidentity import DevIssuer, TokenRequest, create_identity_app
 from lift_mesh import MeshSettings, ServiceClient
 
 from banking.main import create_banking_app
+from ecommerce.adapters.banking import BankingPayments
+from ecommerce.bootstrap import bootstrap as shop_bootstrap
 from ecommerce.main import create_ecommerce_app
 from healthcare.main import create_healthcare_app
 
@@ -77,6 +79,7 @@ def estate(dynamodb_endpoint: str, issuer: DevIssuer) -> Estate:
             http=httpx_client(banking),
         )
 
+    shop_lift = lift_of("ecommerce")
     apps = {
         "banking": banking,
         "healthcare": create_healthcare_app(
@@ -86,10 +89,12 @@ def estate(dynamodb_endpoint: str, issuer: DevIssuer) -> Estate:
             tokens=MintedTokens(mint, "healthcare"),
         ),
         "ecommerce": create_ecommerce_app(
-            lift_of("ecommerce"),
+            shop_lift,
             verifier=verifier,
-            banking=banking_client(),
-            tokens=MintedTokens(mint, "ecommerce"),
+            services=shop_bootstrap(
+                lift=shop_lift,
+                payments=BankingPayments(banking_client(), MintedTokens(mint, "ecommerce")),
+            ),
         ),
     }
     apps["identity"] = create_identity_app(issuer)

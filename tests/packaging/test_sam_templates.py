@@ -18,6 +18,8 @@ from lift_core.auth import JwtVerifier
 from lift_mesh import MeshSettings, ServiceClient
 
 from banking.main import create_banking_app
+from ecommerce.adapters.banking import BankingPayments
+from ecommerce.bootstrap import bootstrap as shop_bootstrap
 from ecommerce.main import create_ecommerce_app
 from healthcare.main import create_healthcare_app
 
@@ -40,7 +42,11 @@ def _apps(verifier: JwtVerifier) -> dict[str, Callable[[LiftSettings], FastAPI]]
             lift, verifier=verifier, banking=banking_client(), tokens=NoTokens()
         ),
         "ecommerce": lambda lift: create_ecommerce_app(
-            lift, verifier=verifier, banking=banking_client(), tokens=NoTokens()
+            lift,
+            verifier=verifier,
+            services=shop_bootstrap(
+                lift=lift, payments=BankingPayments(banking_client(), NoTokens())
+            ),
         ),
     }
 

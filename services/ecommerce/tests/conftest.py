@@ -22,6 +22,8 @@ from lift_mesh import MeshSettings, ServiceClient
 
 from banking.config import BankingSettings
 from banking.main import create_banking_app
+from ecommerce.adapters.banking import BankingPayments
+from ecommerce.bootstrap import Shop, bootstrap
 from ecommerce.config import EcommerceSettings
 from ecommerce.main import create_ecommerce_app
 
@@ -32,6 +34,7 @@ MERCHANT_SUBJECT = "ecommerce"
 class Estate:
     banking_app: FastAPI
     shop_app: FastAPI
+    ecommerce: Shop  # the graph shop_app serves
     link: BankingLink
     mint: Callable[..., str]
     clients: list[httpx.AsyncClient] = field(default_factory=list)
@@ -178,16 +181,16 @@ async def estate(
         breaker_fail_max=1000,  # these tests look at the saga, not at the breaker
     )
     client = ServiceClient("banking", settings=mesh, http=httpx.AsyncClient(transport=link))
-    shop_app = create_ecommerce_app(
-        db_settings.model_copy(update={"service_name": "ecommerce", **shop_overrides}),
+    shop_lift = db_settings.model_copy(update={"service_name": "ecommerce", **shop_overrides})
+    ecommerce = bootstrap(
         EcommerceSettings(
             recovery_interval_seconds=0, recovery_min_age_seconds=0, catalog_cache_seconds=0
         ),
-        verifier=verifier,
-        banking=client,
-        tokens=MintedTokens(mint, MERCHANT_SUBJECT),
+        lift=shop_lift,
+        payments=BankingPayments(client, MintedTokens(mint, MERCHANT_SUBJECT)),
     )
-    estate = Estate(banking_app, shop_app, link, mint)
+    shop_app = create_ecommerce_app(shop_lift, verifier=verifier, services=ecommerce)
+    estate = Estate(banking_app, shop_app, ecommerce, link, mint)
     yield estate
     for c in estate.clients:
         await c.aclose()

@@ -31,6 +31,24 @@ AWS_SERVICES = frozenset({"dynamodb", "kms", "servicediscovery"})
 _log = logging.getLogger("lift.dynamo")
 
 
+def condition_failed(exc: Exception) -> bool:
+    """A PynamoDB write refused because its condition did not hold (not an outage)."""
+    return getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException"
+
+
+def cancelled_by_condition(exc: Exception) -> list[bool]:
+    """For a cancelled transaction: per item, whether its own condition failed."""
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return [r is not None and r.code == "ConditionalCheckFailed" for r in reasons]
+
+
+def transaction_conflicted(exc: Exception) -> bool:
+    """Another transaction held one of the items (TransactionConflict): nothing was decided,
+    so the same transaction may simply be tried again."""
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return any(r is not None and r.code == "TransactionConflict" for r in reasons)
+
+
 class TableCreationRefused(RuntimeError):
     """ensure_tables() was called outside dev/test."""
 

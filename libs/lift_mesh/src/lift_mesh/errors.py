@@ -23,6 +23,12 @@ class MeshError(Exception):
         self.problem = problem or {}
         self.retry_after = retry_after
 
+    @property
+    def slug(self) -> str:
+        """The problem type's last segment (``urn:lift:problem:insufficient-funds`` →
+        ``insufficient-funds``), or the error's class name when the callee sent none."""
+        return str(self.problem.get("type", "")).rsplit(":", 1)[-1] or type(self).__name__
+
 
 class BadRequestError(MeshError):
     """400: the callee could not read the request."""

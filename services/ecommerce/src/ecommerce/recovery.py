@@ -13,17 +13,15 @@ import json
 import sys
 from typing import Any
 
-from ecommerce.config import EcommerceSettings
-from ecommerce.main import create_ecommerce_app
-from ecommerce.service.checkout import Checkout
+from ecommerce.bootstrap import bootstrap
 
 
 async def _pass() -> dict[str, Any]:
-    checkout: Checkout = create_ecommerce_app().state.checkout
+    shop = bootstrap()
     try:
-        report = await checkout.recover(limit=EcommerceSettings().recovery_batch)
+        report = await shop.checkout.recover(limit=shop.settings.recovery_batch)
     finally:
-        await checkout.payments.client.aclose()
+        await shop.payments.aclose()
     return dataclasses.asdict(report)
 
 

@@ -1,7 +1,8 @@
 """What e-commerce needs of banking's payment API, recorded as a pact (see tests/contracts.py).
 
-Every interaction is exercised through e-commerce's real client, ``PaymentsClient``, so the
-pact holds what the checkout saga, recovery and cancellation actually send and read.
+Every interaction is exercised through e-commerce's real payment gateway,
+``BankingPayments``, so the pact holds what the checkout saga, recovery, cancellation and
+registration actually send and read.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from pact import Pact, generate, match
 from pact.match.matcher import GenericMatcher
 from tests.contracts import ExampleTokens, record
 
-from lift_mesh import MeshSettings, PaymentRefused, PaymentsClient, ServiceClient
+from lift_mesh import MeshSettings, ServiceClient
+
+from ecommerce.adapters.banking import BankingPayments
+from ecommerce.domain.payments import PaymentRefused
 
 pytestmark = pytest.mark.integration
 
@@ -138,7 +142,7 @@ async def test_ecommerce_records_what_it_needs_of_banking(pact: Pact, tmp_path: 
             settings=MeshSettings(services={"banking": [str(server.url)]}, max_attempts=1),
             credentials=lambda: "token",
         )
-        payments = PaymentsClient(client, ExampleTokens())
+        payments = BankingPayments(client, ExampleTokens())
 
         captured = await payments.charge(
             "acme",

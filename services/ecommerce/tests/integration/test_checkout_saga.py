@@ -105,7 +105,7 @@ async def test_banking_failing_leaves_the_order_pending_and_recovery_completes_i
     # "lose_response": banking took the money and the answer was lost on the way back.
     assert charged == (order["totals"]["total"] if failure == "lose_response" else 0)
 
-    checkout: Checkout = estate.shop_app.state.checkout
+    checkout: Checkout = estate.ecommerce.checkout
     still_down = await checkout.recover()
     if failure == "lose_response":
         # Looking up is safe even on a lossy link... but the charge call loses its answer
@@ -138,7 +138,7 @@ async def test_an_expired_reservation_with_no_payment_gives_the_stock_back(
     order = (await shop.post("/api/v1/cart/checkout", headers=estate.headers())).json()
     estate.link.mode = "up"
 
-    checkout: Checkout = estate.shop_app.state.checkout
+    checkout: Checkout = estate.ecommerce.checkout
     later = utc_now() + timedelta(seconds=checkout.reservation.total_seconds() + 1)
     checkout.clock = lambda: later
     sent_before = len(estate.link.requests)
@@ -173,7 +173,7 @@ async def test_cancel_refunds_through_banking_and_restocks_and_shipping_forbids_
     shipped = await admin.put(f"/api/v1/orders/{first['id']}/status", json={"status": "SHIPPED"})
     assert shipped.status_code == 409  # a cancellation under way blocks shipping
     estate.link.mode = "up"
-    report = await estate.shop_app.state.checkout.recover()
+    report = await estate.ecommerce.checkout.recover()
     assert report.finished == {"CANCELLED": 1}
     cancelled = (await shop.get(f"/api/v1/orders/{first['id']}")).json()
     assert cancelled["refund_id"]
@@ -225,15 +225,17 @@ class ConflictingConnection(Connection):
 async def test_a_reservation_that_collides_is_retried_then_refused_as_a_conflict(
     estate: Any, dynamodb_endpoint: str, conflicts: int, reserved: bool
 ) -> None:
-    from ecommerce.adapters.repository import DynamoShop
+    from ecommerce.adapters.orders import DynamoOrders
     from ecommerce.domain.exceptions import ConcurrentUpdate
     from ecommerce.domain.orders import Order, OrderStatus
     from ecommerce.domain.pricing import Line, Totals
 
     await estate.open_store()
     mug = await estate.product(price=1_000, quantity=5)
-    shop = estate.shop_app.state.shop
-    flaky = DynamoShop(shop.t, connection=ConflictingConnection(dynamodb_endpoint, conflicts))
+    orders = estate.ecommerce.storage.orders
+    flaky = DynamoOrders(
+        orders.model, orders.products, ConflictingConnection(dynamodb_endpoint, conflicts)
+    )
     order = Order(
         id=f"ord_{conflicts}x",
         tenant_id="acme",
@@ -248,12 +250,13 @@ async def test_a_reservation_that_collides_is_retried_then_refused_as_a_conflict
         updated_at="2026-01-01T00:00:00+00:00",
         reserve_until="2026-01-01T00:15:00+00:00",
     )
-    assert shop.create_order(order)
+    assert orders.add(order)
+    reserve = order.to(OrderStatus.PAYMENT_PENDING, at="2026-01-01T00:00:01+00:00")
     if reserved:
-        flaky.reserve(order, at="2026-01-01T00:00:01+00:00")
+        flaky.apply(reserve)
         assert await estate.stock(mug) == (5, 2, 3)
-        assert shop.order("acme", order.id).status is OrderStatus.PAYMENT_PENDING
+        assert orders.find("acme", order.id).status is OrderStatus.PAYMENT_PENDING
     else:
         with pytest.raises(ConcurrentUpdate):
-            flaky.reserve(order, at="2026-01-01T00:00:01+00:00")
+            flaky.apply(reserve)
         assert await estate.stock(mug) == (5, 0, 5)

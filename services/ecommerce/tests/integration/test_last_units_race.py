@@ -22,7 +22,7 @@ async def test_fifty_customers_racing_for_ten_units_confirm_exactly_ten_orders(
 ) -> None:
     # This test is about contention in e-commerce, not about a slow banking: give calls
     # the default mesh timeouts rather than the fixture's tight ones.
-    payments = estate.shop_app.state.checkout.payments
+    payments = estate.ecommerce.payments
     tight = payments.client
     payments.client = ServiceClient(
         "banking",
@@ -66,7 +66,7 @@ async def _race(estate: Any) -> None:
     # Recovery passes, as the periodic task runs them: a payment banking is still working
     # on answers "in progress" and is looked at again on the next pass.
     for _ in range(20):
-        report = await estate.shop_app.state.checkout.recover()
+        report = await estate.ecommerce.checkout.recover()
         if report.still_open == 0:
             break
         await asyncio.sleep(0.5)

@@ -50,7 +50,7 @@ async def test_skus_are_unique_per_tenant_and_categories_page_by_cursor(estate: 
 async def test_product_reads_are_cached_and_an_update_invalidates_them(estate: Any) -> None:
     await estate.open_store()
     mug = await estate.product(price=1_000, quantity=1)
-    catalog = estate.shop_app.state.catalog
+    catalog = estate.ecommerce.catalog
     catalog._cache = type(catalog._cache or {})(maxsize=100, ttl=60) if catalog._cache else None
     from cachetools import TTLCache
 
@@ -82,7 +82,7 @@ async def test_stock_cannot_be_set_below_what_open_orders_hold(estate: Any) -> N
     ok = await admin.put(f"/api/v1/products/{mug}/inventory", json={"quantity": 7})
     assert (ok.json()["quantity"], ok.json()["reserved"], ok.json()["available"]) == (7, 2, 5)
     estate.link.mode = "up"
-    await estate.shop_app.state.checkout.recover()
+    await estate.ecommerce.checkout.recover()
 
 
 async def test_export_then_erasure_leaves_orders_but_no_readable_personal_data(
@@ -94,7 +94,7 @@ async def test_export_then_erasure_leaves_orders_but_no_readable_personal_data(
     await shop.post("/api/v1/cart/items", json={"product_id": mug, "quantity": 1})
     key = estate.headers()
     order = (await shop.post("/api/v1/cart/checkout", headers=key)).json()
-    idempotency = estate.shop_app.state.shop.t.orders.Meta.table_name.replace(
+    idempotency = estate.ecommerce.storage.orders.model.Meta.table_name.replace(
         "ecommerce-orders", "ecommerce-idempotency"
     )
 
@@ -102,7 +102,7 @@ async def test_export_then_erasure_leaves_orders_but_no_readable_personal_data(
     assert export["customer"]["email"] == "sam@example.com"
     assert [o["id"] for o in export["orders"]] == [order["id"]]
     assert export["orders"][0]["ship_to"] == "sam street 1"
-    stored = estate.shop_app.state.shop.customer("acme", "sam")
+    stored = estate.ecommerce.storage.customers.get("acme", "sam")
     assert "sam@example.com" not in str(stored.pii)  # encrypted at rest
 
     assert (await shop.delete("/api/v1/customers/sam")).status_code == 204
@@ -122,12 +122,12 @@ async def test_export_then_erasure_leaves_orders_but_no_readable_personal_data(
 
     dynamodb = boto3.client(
         "dynamodb",
-        endpoint_url=estate.shop_app.state.shop.t.orders.Meta.host,
+        endpoint_url=estate.ecommerce.storage.orders.model.Meta.host,
         region_name="us-east-1",
     )
     items = dynamodb.scan(TableName=idempotency)["Items"]
     assert "sam street" not in str(items)
-    cipher = estate.shop_app.state.customers.cipher
+    cipher = estate.ecommerce.cipher
     from lift_core.protection import SubjectErased
 
     with pytest.raises(SubjectErased):

@@ -10,6 +10,8 @@ from lift_core.protection.classification import (
 from lift_core.protection.envelope import (
     DataKeyRecord,
     EnvelopeCipher,
+    FieldCipher,
+    InMemoryCipher,
     KmsKeyRequired,
     SubjectErased,
     cipher_from_settings,
@@ -23,6 +25,8 @@ __all__ = [
     "Classified",
     "DataKeyRecord",
     "EnvelopeCipher",
+    "FieldCipher",
+    "InMemoryCipher",
     "KmsKeyRequired",
     "SubjectErased",
     "cipher_from_settings",

@@ -13,7 +13,8 @@ from __future__ import annotations
 import base64
 import os
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from cachetools import TTLCache
 from cryptography.exceptions import InvalidTag
@@ -64,22 +65,14 @@ class EnvelopeCipher:
         self._lock = threading.Lock()
 
     def encrypt(self, tenant: str, subject: str, field: str, plaintext: str) -> str:
-        key = self._data_key(tenant, subject, create=True)
-        nonce = os.urandom(12)
-        sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), _aad(tenant, subject, field))
-        return f"{_VERSION}:{base64.b64encode(nonce + sealed).decode()}"
+        return _seal(
+            self._data_key(tenant, subject, create=True), tenant, subject, field, plaintext
+        )
 
     def decrypt(self, tenant: str, subject: str, field: str, token: str) -> str:
-        version, _, payload = token.partition(":")
-        if version != _VERSION:
-            raise TamperedCiphertext(f"unknown ciphertext version {version!r}")
-        raw = base64.b64decode(payload)
-        key = self._data_key(tenant, subject, create=False)
-        try:
-            plain = AESGCM(key).decrypt(raw[:12], raw[12:], _aad(tenant, subject, field))
-        except InvalidTag as exc:
-            raise TamperedCiphertext(f"{field} does not authenticate") from exc
-        return plain.decode()
+        return _open(
+            token, tenant, subject, field, lambda: self._data_key(tenant, subject, create=False)
+        )
 
     def shred(self, tenant: str, subject: str) -> None:
         """Delete the subject's key: every field encrypted for it becomes unreadable."""
@@ -130,6 +123,59 @@ class EnvelopeCipher:
 
 def _aad(tenant: str, subject: str, field: str) -> bytes:
     return f"{tenant}|{subject}|{field}".encode()
+
+
+def _seal(key: bytes, tenant: str, subject: str, field: str, plaintext: str) -> str:
+    nonce = os.urandom(12)
+    sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), _aad(tenant, subject, field))
+    return f"{_VERSION}:{base64.b64encode(nonce + sealed).decode()}"
+
+
+def _open(token: str, tenant: str, subject: str, field: str, key: Callable[[], bytes]) -> str:
+    version, _, payload = token.partition(":")
+    if version != _VERSION:
+        raise TamperedCiphertext(f"unknown ciphertext version {version!r}")
+    raw = base64.b64decode(payload)
+    try:
+        plain = AESGCM(key()).decrypt(raw[:12], raw[12:], _aad(tenant, subject, field))
+    except InvalidTag as exc:
+        raise TamperedCiphertext(f"{field} does not authenticate") from exc
+    return plain.decode()
+
+
+class FieldCipher(Protocol):
+    """What use cases need to protect a subject's fields; ``EnvelopeCipher`` in production."""
+
+    def encrypt(self, tenant: str, subject: str, field: str, plaintext: str) -> str: ...
+
+    def decrypt(self, tenant: str, subject: str, field: str, token: str) -> str:
+        """Raises ``SubjectErased`` once the subject's key is shredded."""
+        ...
+
+    def shred(self, tenant: str, subject: str) -> None: ...
+
+
+class InMemoryCipher:
+    """The same sealing with each subject's data key held in memory (unit tests)."""
+
+    def __init__(self) -> None:
+        self.keys: dict[tuple[str, str], bytes] = {}
+
+    def encrypt(self, tenant: str, subject: str, field: str, plaintext: str) -> str:
+        key = self.keys.setdefault((tenant, subject), AESGCM.generate_key(bit_length=256))
+        return _seal(key, tenant, subject, field, plaintext)
+
+    def decrypt(self, tenant: str, subject: str, field: str, token: str) -> str:
+        return _open(token, tenant, subject, field, lambda: self._key(tenant, subject))
+
+    def shred(self, tenant: str, subject: str) -> None:
+        self.keys.pop((tenant, subject), None)
+
+    def _key(self, tenant: str, subject: str) -> bytes:
+        try:
+            return self.keys[(tenant, subject)]
+        except KeyError:
+            raise SubjectErased(f"no key for subject {subject!r}") from None
 
 
 class KmsKeyRequired(RuntimeError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pynamodb.attributes import (
     JSONAttribute,
     NumberAttribute,
@@ -10,6 +12,9 @@ from pynamodb.attributes import (
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+
+from lift_core import LiftSettings
+from lift_core.dynamo import bind_model
 
 
 class StoreModel(Model):
@@ -118,3 +123,25 @@ class OrderModel(Model):
     body = JSONAttribute()  # lines, totals, currency, accounts
     customer_index = CustomerOrdersIndex()
     open_index = OpenOrdersIndex()
+
+
+@dataclass(frozen=True, slots=True)
+class ShopTables:
+    stores: type[StoreModel]
+    products: type[ProductModel]
+    customers: type[CustomerModel]
+    carts: type[CartModel]
+    orders: type[OrderModel]
+
+    @classmethod
+    def bind(cls, lift: LiftSettings) -> ShopTables:
+        return cls(
+            stores=bind_model(StoreModel, lift, "ecommerce-stores"),
+            products=bind_model(ProductModel, lift, "ecommerce-products"),
+            customers=bind_model(CustomerModel, lift, "ecommerce-customers"),
+            carts=bind_model(CartModel, lift, "ecommerce-carts"),
+            orders=bind_model(OrderModel, lift, "ecommerce-orders"),
+        )
+
+    def all(self) -> list[type[Model]]:
+        return [self.stores, self.products, self.customers, self.carts, self.orders]

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from ecommerce.bootstrap import Shop
 from ecommerce.domain.exceptions import IdempotencyKeyRequired
 from ecommerce.service.carts import Carts
 from ecommerce.service.catalog import Catalog
@@ -14,11 +15,29 @@ from ecommerce.service.customers import Customers
 from ecommerce.service.orders import Orders
 
 
-def _state(name: str) -> object:
-    def get(request: Request) -> object:
-        return getattr(request.app.state, name)
+def _shop(request: Request) -> Shop:
+    shop: Shop = request.app.state.shop
+    return shop
 
-    return get
+
+def _catalog(request: Request) -> Catalog:
+    return _shop(request).catalog
+
+
+def _customers(request: Request) -> Customers:
+    return _shop(request).customers
+
+
+def _carts(request: Request) -> Carts:
+    return _shop(request).carts
+
+
+def _checkout(request: Request) -> Checkout:
+    return _shop(request).checkout
+
+
+def _orders(request: Request) -> Orders:
+    return _shop(request).orders
 
 
 def _idempotency_key(
@@ -32,9 +51,9 @@ def _idempotency_key(
     return idempotency_key
 
 
-CatalogService = Annotated[Catalog, Depends(_state("catalog"))]
-CustomersService = Annotated[Customers, Depends(_state("customers"))]
-CartsService = Annotated[Carts, Depends(_state("carts"))]
-CheckoutService = Annotated[Checkout, Depends(_state("checkout"))]
-OrdersService = Annotated[Orders, Depends(_state("orders"))]
+CatalogService = Annotated[Catalog, Depends(_catalog)]
+CustomersService = Annotated[Customers, Depends(_customers)]
+CartsService = Annotated[Carts, Depends(_carts)]
+CheckoutService = Annotated[Checkout, Depends(_checkout)]
+OrdersService = Annotated[Orders, Depends(_orders)]
 IdempotencyKey = Annotated[str, Depends(_idempotency_key)]

@@ -17,3 +17,15 @@ class Customer:
     email: str
     address: str
     created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRecord:
+    """A customer as stored: the personal data sealed, field by field."""
+
+    tenant_id: str
+    customer_id: str
+    bank_account_id: str
+    pii: dict[str, str]  # field -> ciphertext
+    created_at: str
+    erased_at: str | None

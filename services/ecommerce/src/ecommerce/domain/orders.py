@@ -8,8 +8,8 @@ SHIPPED → DELIVERED. Cancel only from CONFIRMED: CANCELLING (shipping is block
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, replace
+from enum import Enum, StrEnum
 
 from ecommerce.domain.exceptions import InvalidTransition
 from ecommerce.domain.pricing import Line, Totals
@@ -29,6 +29,31 @@ class OrderStatus(StrEnum):
 
 # Work between services has not finished: the recovery path completes these.
 OPEN = frozenset({OrderStatus.PENDING, OrderStatus.PAYMENT_PENDING, OrderStatus.CANCELLING})
+
+
+class Stock(Enum):
+    """What a transition does to each line's stock (quantity, reserved, available)."""
+
+    KEEP = "keep"
+    RESERVE = "reserve"  # available → reserved; refused unless every line has enough
+    SELL = "sell"  # reserved units leave: quantity and reserved go down
+    RELEASE = "release"  # reserved → available
+    RESTOCK = "restock"  # sold units come back: quantity and available go up
+
+
+S = OrderStatus
+# Every transition an order may make, and what it does to stock.
+TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], Stock] = {
+    (S.PENDING, S.PAYMENT_PENDING): Stock.RESERVE,
+    (S.PENDING, S.REJECTED): Stock.KEEP,  # out of stock or abandoned: nothing was held
+    (S.PAYMENT_PENDING, S.CONFIRMED): Stock.SELL,
+    (S.PAYMENT_PENDING, S.PAYMENT_DECLINED): Stock.RELEASE,
+    (S.PAYMENT_PENDING, S.REJECTED): Stock.RELEASE,  # the reservation expired unpaid
+    (S.CONFIRMED, S.CANCELLING): Stock.KEEP,  # blocks shipping until the refund is made
+    (S.CANCELLING, S.CANCELLED): Stock.RESTOCK,
+    (S.CONFIRMED, S.SHIPPED): Stock.KEEP,
+    (S.SHIPPED, S.DELIVERED): Stock.KEEP,
+}
 
 # What an admin may set through ``PUT /orders/{id}/status``.
 FULFILMENT: dict[OrderStatus, frozenset[OrderStatus]] = {
@@ -76,3 +101,40 @@ class Order:
     @property
     def refund_key(self) -> str:
         return f"order-refund:{self.id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    def to(
+        self,
+        status: OrderStatus,
+        *,
+        at: str,
+        payment_id: str | None = None,
+        refund_id: str | None = None,
+        reason: str = "",
+    ) -> Transition:
+        """This order moved to ``status``, or ``InvalidTransition`` if it may not go there."""
+        stock = TRANSITIONS.get((self.status, status))
+        if stock is None:
+            raise InvalidTransition(f"an order cannot go from {self.status} to {status}")
+        after = replace(
+            self,
+            status=status,
+            updated_at=at,
+            payment_id=self.payment_id if payment_id is None else payment_id,
+            refund_id=self.refund_id if refund_id is None else refund_id,
+            reason=reason or self.reason,
+        )
+        return Transition(before=self.status, after=after, stock=stock)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """An order's change of status, applied only if it is still ``before`` when stored
+    (adapters turn this into one conditional write with the lines' stock moves)."""
+
+    before: OrderStatus
+    after: Order
+    stock: Stock

@@ -13,11 +13,10 @@ from dataclasses import replace
 
 from cachetools import TTLCache
 
-from lift_core.audit import AuditRecorder
+from lift_core.audit import AuditLog
 from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
 
-from ecommerce.adapters.repository import DynamoShop, Position
 from ecommerce.domain.catalog import Product, ProductStatus
 from ecommerce.domain.exceptions import (
     CurrencyMismatch,
@@ -26,19 +25,21 @@ from ecommerce.domain.exceptions import (
 )
 from ecommerce.domain.pricing import StorePolicy
 from ecommerce.service.access import is_admin, require_admin
+from ecommerce.service.ports import Position, Storage
 
 
 class Catalog:
     def __init__(
         self,
-        shop: DynamoShop,
-        audit: AuditRecorder,
+        storage: Storage,
+        audit: AuditLog,
         *,
         cache_seconds: float,
         cache_size: int,
         clock: Clock = utc_now,
     ) -> None:
-        self.shop = shop
+        self.stores = storage.stores
+        self.products = storage.products
         self.audit = audit
         self.clock = clock
         self._cache: TTLCache[tuple[str, str], Product] | None = (
@@ -49,7 +50,7 @@ class Catalog:
     # -- store settings -----------------------------------------------------------------
 
     def store(self, principal: Principal) -> StorePolicy:
-        policy = self.shop.store(principal.tenant_id)
+        policy = self.stores.find(principal.tenant_id)
         if policy is None:
             raise StoreNotConfigured("an admin must configure the store first")
         return policy
@@ -57,7 +58,7 @@ class Catalog:
     def configure(self, principal: Principal, policy: StorePolicy) -> StorePolicy:
         require_admin(principal)
         policy = replace(policy, tenant_id=principal.tenant_id)
-        self.shop.save_store(policy)
+        self.stores.save(policy)
         self.audit.record(
             "store.configure",
             f"store/{principal.tenant_id}",
@@ -100,7 +101,7 @@ class Catalog:
             available=quantity,
             updated_at=iso(self.clock()),
         )
-        self.shop.add_product(product)
+        self.products.add(product)
         self.audit.record("product.create", f"product/{product.id}", "success", {"sku": sku})
         return product
 
@@ -108,7 +109,7 @@ class Catalog:
         key = (principal.tenant_id, product_id)
         product = self._cache.get(key) if self._cache is not None else None
         if product is None:
-            product = self.shop.product(principal.tenant_id, product_id)
+            product = self.products.get(principal.tenant_id, product_id)
             if self._cache is not None:
                 with self._lock:
                     self._cache[key] = product
@@ -119,7 +120,7 @@ class Catalog:
     def page(
         self, principal: Principal, *, category: str | None, limit: int, start: Position
     ) -> tuple[list[Product], Position]:
-        items, next_cursor = self.shop.products(
+        items, next_cursor = self.products.page(
             principal.tenant_id, category=category, limit=limit, start=start
         )
         if not is_admin(principal):
@@ -129,7 +130,7 @@ class Catalog:
     def search(
         self, principal: Principal, query: str, *, limit: int, start: Position = None
     ) -> tuple[list[Product], Position]:
-        return self.shop.search(principal.tenant_id, query, limit=limit, start=start)
+        return self.products.search(principal.tenant_id, query, limit=limit, start=start)
 
     def update(
         self,
@@ -143,7 +144,7 @@ class Catalog:
         status: ProductStatus | None,
     ) -> Product:
         require_admin(principal)
-        current = self.shop.product(principal.tenant_id, product_id)
+        current = self.products.get(principal.tenant_id, product_id)
         updated = replace(
             current,
             name=current.name if name is None else name,
@@ -153,7 +154,7 @@ class Catalog:
             status=current.status if status is None else status,
             updated_at=iso(self.clock()),
         )
-        self.shop.update_product(updated)
+        self.products.update(updated)
         self._forget(principal.tenant_id, product_id)
         self.audit.record(
             "product.update",
@@ -165,7 +166,7 @@ class Catalog:
 
     def set_inventory(self, principal: Principal, product_id: str, quantity: int) -> Product:
         require_admin(principal)
-        product = self.shop.set_inventory(principal.tenant_id, product_id, quantity)
+        product = self.products.set_inventory(principal.tenant_id, product_id, quantity)
         self._forget(principal.tenant_id, product_id)
         self.audit.record(
             "product.inventory", f"product/{product_id}", "success", {"quantity": quantity}

@@ -24,13 +24,11 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from lift_core import context
-from lift_core.audit import AuditRecorder
+from lift_core.audit import AuditLog
 from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
 from lift_core.context import run_blocking as blocking
-from lift_mesh import Payment, PaymentRefused, PaymentsClient, PaymentUnknown
 
-from ecommerce.adapters.repository import DynamoShop
 from ecommerce.domain.catalog import ProductStatus
 from ecommerce.domain.exceptions import (
     CurrencyMismatch,
@@ -43,10 +41,12 @@ from ecommerce.domain.exceptions import (
     StoreNotConfigured,
 )
 from ecommerce.domain.orders import Order, OrderStatus, check_cancellable
+from ecommerce.domain.payments import Payment, PaymentRefused, PaymentUnknown
 from ecommerce.domain.pricing import totals
 from ecommerce.service.access import may_act_for
 from ecommerce.service.carts import Carts
 from ecommerce.service.customers import Customers
+from ecommerce.service.ports import PaymentGateway, Storage
 
 T = TypeVar("T")
 _NAMESPACE = uuid.UUID("2b3c9a8e-6d1f-4f0e-8b7a-65636f6d6d65")
@@ -71,17 +71,18 @@ class RecoveryReport:
 class Checkout:
     def __init__(
         self,
-        shop: DynamoShop,
+        storage: Storage,
         carts: Carts,
         customers: Customers,
-        payments: PaymentsClient,
-        audit: AuditRecorder,
+        payments: PaymentGateway,
+        audit: AuditLog,
         *,
         reservation_seconds: int,
         recovery_min_age_seconds: float,
         clock: Clock = utc_now,
     ) -> None:
-        self.shop = shop
+        self.storage = storage
+        self.orders = storage.orders
         self.carts = carts
         self.customers = customers
         self.payments = payments
@@ -96,39 +97,38 @@ class Checkout:
         """The order, and whether this call created it (False: the key came back)."""
         tenant, customer_id = principal.tenant_id, principal.subject
         oid = order_id(tenant, customer_id, key)
-        existing = await blocking(self.shop.order, tenant, oid)
+        existing = await blocking(self.orders.find, tenant, oid)
         if existing is not None:
             return existing, False
         order, cart_version = await blocking(self._draft, principal, oid)
-        if not await blocking(self.shop.create_order, order):
-            replay = await blocking(self.shop.order, tenant, oid)
+        if not await blocking(self.orders.add, order):
+            replay = await blocking(self.orders.find, tenant, oid)
             assert replay is not None  # the write just collided with it
             return replay, False
         await self._audit(order, "order.checkout", "success", {"total": order.totals.total})
         try:
-            await blocking(self.shop.reserve, order, at=self._now())
+            order = await self._move(order, OrderStatus.PAYMENT_PENDING)
         except OutOfStock as exc:
-            await blocking(self.shop.fail_unreserved, order, str(exc), at=self._now())
+            await self._move(order, OrderStatus.REJECTED, reason=str(exc))
             await self._audit(order, "order.reject", "failure", {"reason": "out-of-stock"})
             raise
-        order = await self._reload(order)
         order = await self._settle_payment(order, may_charge=True)
         if order.status is OrderStatus.CONFIRMED:
-            await blocking(self.shop.clear_cart, tenant, customer_id, cart_version)
+            await blocking(self.storage.carts.clear, tenant, customer_id, cart_version)
         return order, True
 
     def _draft(self, principal: Principal, oid: str) -> tuple[Order, int | None]:
         tenant = principal.tenant_id
-        store = self.shop.store(tenant)
+        store = self.storage.stores.find(tenant)
         if store is None:
             raise StoreNotConfigured("this store is not open yet")
         customer = self.customers.get(principal, principal.subject)
-        cart = self.shop.cart(tenant, principal.subject)
+        cart = self.storage.carts.get(tenant, principal.subject)
         if not cart.items:
             raise EmptyCart("the cart is empty")
         lines = self.carts.lines(tenant, cart)
         for line in lines:
-            product = self.shop.product(tenant, line.product_id)
+            product = self.storage.products.get(tenant, line.product_id)
             if product.status is not ProductStatus.ACTIVE:
                 raise ProductNotActive(f"{product.sku} is no longer for sale")
             if product.currency != store.currency:
@@ -178,11 +178,11 @@ class Checkout:
             reason = ",".join(payment.reasons) or "declined"
             return await self._release(order, OrderStatus.PAYMENT_DECLINED, reason)
         try:
-            await blocking(self.shop.confirm, order, payment.id, at=self._now())
+            confirmed = await self._move(order, OrderStatus.CONFIRMED, payment_id=payment.id)
         except InvalidTransition:
             return await self._confirm_lost(order, payment)
         await self._audit(order, "order.confirm", "success", {"payment": payment.id})
-        return await self._reload(order)
+        return confirmed
 
     async def _confirm_lost(self, order: Order, payment: Payment) -> Order:
         """Someone else moved the order first. If it is confirmed with this payment, fine;
@@ -198,22 +198,21 @@ class Checkout:
 
     async def _release(self, order: Order, status: OrderStatus, reason: str) -> Order:
         try:
-            await blocking(self.shop.release, order, status, reason, at=self._now())
+            released = await self._move(order, status, reason=reason)
         except InvalidTransition:
             return await self._reload(order)
         await self._audit(order, "order.decline", "failure", {"status": status, "reason": reason})
-        return await self._reload(order)
+        return released
 
     # -- cancellation -------------------------------------------------------------------
 
     async def cancel(self, principal: Principal, oid: str) -> Order:
-        order = await blocking(self.shop.order, principal.tenant_id, oid)
+        order = await blocking(self.orders.find, principal.tenant_id, oid)
         if order is None or not may_act_for(principal, order.customer_id):
             raise OrderNotFound(oid)
         check_cancellable(order.status)
         if order.status is OrderStatus.CONFIRMED:
-            await blocking(self.shop.set_status, order, OrderStatus.CANCELLING, at=self._now())
-            order = await self._reload(order)
+            order = await self._move(order, OrderStatus.CANCELLING)
         order = await self._finish_cancel(order)
         if order.status is OrderStatus.CANCELLING:
             raise PaymentServiceUnavailable(
@@ -228,11 +227,13 @@ class Checkout:
         except PaymentUnknown:
             return order
         try:
-            await blocking(self.shop.cancel, order, refund_id, at=self._now())
+            cancelled = await self._move(
+                order, OrderStatus.CANCELLED, refund_id=refund_id, reason="cancelled by request"
+            )
         except InvalidTransition:
             return await self._reload(order)
         await self._audit(order, "order.cancel", "success", {"refund": refund_id})
-        return await self._reload(order)
+        return cancelled
 
     async def _refund(self, order: Order, payment_id: str, reason: str) -> str:
         return await self.payments.refund(
@@ -250,7 +251,7 @@ class Checkout:
         cannot answer). Safe to run concurrently with checkouts and with itself."""
         report = RecoveryReport()
         now = self.clock()
-        for order in await blocking(self.shop.open_orders, limit=limit):
+        for order in await blocking(self.orders.open, limit=limit):
             if datetime.fromisoformat(order.updated_at) > now - self.min_age:
                 continue  # a checkout is most likely still working on it
             report.examined += 1
@@ -268,13 +269,13 @@ class Checkout:
     async def _recover_one(self, order: Order, now: datetime) -> Order:
         if order.status is OrderStatus.PENDING:
             try:
-                await blocking(
-                    self.shop.fail_unreserved, order, "checkout abandoned", at=self._now()
+                rejected = await self._move(
+                    order, OrderStatus.REJECTED, reason="checkout abandoned"
                 )
             except InvalidTransition:
                 return await self._reload(order)
             await self._audit(order, "order.reject", "failure", {"reason": "abandoned"})
-            return await self._reload(order)
+            return rejected
         if order.status is OrderStatus.CANCELLING:
             return await self._finish_cancel(order)
         expired = datetime.fromisoformat(order.reserve_until) <= now
@@ -282,8 +283,25 @@ class Checkout:
 
     # -- helpers ------------------------------------------------------------------------
 
+    async def _move(
+        self,
+        order: Order,
+        status: OrderStatus,
+        *,
+        payment_id: str | None = None,
+        refund_id: str | None = None,
+        reason: str = "",
+    ) -> Order:
+        """The order moved to ``status`` and stored (no read-back: the write was conditional
+        on the status read, so what was written is what is stored)."""
+        transition = order.to(
+            status, at=self._now(), payment_id=payment_id, refund_id=refund_id, reason=reason
+        )
+        await blocking(self.orders.apply, transition)
+        return transition.after
+
     async def _reload(self, order: Order) -> Order:
-        fresh = await blocking(self.shop.order, order.tenant_id, order.id)
+        fresh = await blocking(self.orders.find, order.tenant_id, order.id)
         if fresh is None:
             raise OrderNotFound(order.id)
         return fresh
@@ -291,10 +309,15 @@ class Checkout:
     async def _audit(
         self, order: Order, action: str, outcome: str, details: dict[str, Any]
     ) -> None:
-        principal = context.current_principal()
-        actor = None if principal else RECOVERY_ACTOR
-        await self.audit.arecord(
-            action, f"order/{order.id}", outcome, details, actor=actor, tenant=order.tenant_id
+        actor = None if context.current_principal() else RECOVERY_ACTOR
+        await blocking(
+            self.audit.record,
+            action,
+            f"order/{order.id}",
+            outcome,
+            details,
+            actor=actor,
+            tenant=order.tenant_id,
         )
 
     def _now(self) -> str:

@@ -8,36 +8,56 @@ orders themselves (amounts, items) stay for the books.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from lift_core.audit import AuditRecorder
+from lift_core.audit import AuditLog
 from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
-from lift_core.protection import EnvelopeCipher, SubjectErased
+from lift_core.context import run_blocking as blocking
+from lift_core.protection import FieldCipher, SubjectErased
 
-from ecommerce.adapters.repository import CustomerRecord, DynamoShop
-from ecommerce.domain.customers import Customer
-from ecommerce.domain.exceptions import CustomerErased, CustomerNotFound, NotPermitted
-from ecommerce.service.access import may_act_for
+from ecommerce.domain.carts import Cart
+from ecommerce.domain.customers import Customer, CustomerRecord
+from ecommerce.domain.exceptions import (
+    BankAccountNotFound,
+    CustomerErased,
+    CustomerNotFound,
+    NotPermitted,
+)
+from ecommerce.domain.orders import Order
+from ecommerce.service.access import is_admin, may_act_for
+from ecommerce.service.ports import PaymentGateway, Position, Storage
 
 PII_FIELDS = ("name", "email", "address")
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    """Everything held about one customer (GDPR Art. 20)."""
+
+    customer: Customer
+    cart: Cart
+    orders: list[Order]
+    exported_at: str
 
 
 class Customers:
     def __init__(
         self,
-        shop: DynamoShop,
-        cipher: EnvelopeCipher,
-        audit: AuditRecorder,
+        storage: Storage,
+        cipher: FieldCipher,
+        audit: AuditLog,
+        payments: PaymentGateway,
         *,
         clock: Clock = utc_now,
     ) -> None:
-        self.shop = shop
+        self.storage = storage
+        self.payments = payments
         self.cipher = cipher
         self.audit = audit
         self.clock = clock
 
-    def register(
+    async def register(
         self,
         principal: Principal,
         *,
@@ -47,12 +67,19 @@ class Customers:
         email: str,
         address: str,
     ) -> Customer:
-        """A customer registers themselves; an admin may register anyone."""
+        """A customer registers themselves, with a bank account banking says they hold; an
+        admin may register anyone."""
         customer_id = customer_id or principal.subject
         if not may_act_for(principal, customer_id):
             raise NotPermitted("customers register themselves")
-        tenant = principal.tenant_id
+        if not is_admin(principal) and not await self.payments.owns_account(bank_account_id):
+            raise BankAccountNotFound("register a bank account you hold in banking")
         values = {"name": name, "email": email, "address": address}
+        return await blocking(self._add, principal.tenant_id, customer_id, bank_account_id, values)
+
+    def _add(
+        self, tenant: str, customer_id: str, bank_account_id: str, values: dict[str, str]
+    ) -> Customer:
         record = CustomerRecord(
             tenant_id=tenant,
             customer_id=customer_id,
@@ -61,7 +88,7 @@ class Customers:
             created_at=iso(self.clock()),
             erased_at=None,
         )
-        self.shop.add_customer(record)
+        self.storage.customers.add(record)
         self.audit.record("customer.create", f"customer/{customer_id}", "success")
         return self._open(record)
 
@@ -69,7 +96,7 @@ class Customers:
         """The stored record, for the caller or an admin; erased customers are gone."""
         if not may_act_for(principal, customer_id):
             raise CustomerNotFound(customer_id)
-        record = self.shop.customer(principal.tenant_id, customer_id)
+        record = self.storage.customers.get(principal.tenant_id, customer_id)
         if record.erased_at is not None:
             raise CustomerErased(f"customer {customer_id} was erased")
         return record
@@ -95,32 +122,28 @@ class Customers:
         except SubjectErased:
             return None
 
-    def export(self, principal: Principal, customer_id: str, orders: list[Any]) -> dict[str, Any]:
-        """GDPR Art. 20: everything held about the customer, machine-readable."""
+    def export(self, principal: Principal, customer_id: str) -> Export:
+        """GDPR Art. 20: the profile, the cart and every order, however many pages."""
         customer = self._open(self.record(principal, customer_id))
-        cart = self.shop.cart(principal.tenant_id, customer_id)
+        tenant = principal.tenant_id
+        orders: list[Order] = []
+        start: Position = None
+        while True:
+            page, start = self.storage.orders.page(tenant, customer_id, limit=100, start=start)
+            orders += page
+            if start is None:
+                break
+        cart = self.storage.carts.get(tenant, customer_id)
         self.audit.record("customer.export", f"customer/{customer_id}", "success")
-        return {
-            "customer": {
-                "id": customer.id,
-                "bank_account_id": customer.bank_account_id,
-                "name": customer.name,
-                "email": customer.email,
-                "address": customer.address,
-                "created_at": customer.created_at,
-            },
-            "cart": cart.items,
-            "orders": orders,
-            "exported_at": iso(self.clock()),
-        }
+        return Export(customer, cart, orders, iso(self.clock()))
 
     def erase(self, principal: Principal, customer_id: str) -> None:
         """GDPR Art. 17 by crypto-shredding. Idempotent."""
         if not may_act_for(principal, customer_id):
             raise CustomerNotFound(customer_id)
-        self.shop.customer(principal.tenant_id, customer_id)  # 404 when unknown
+        self.storage.customers.get(principal.tenant_id, customer_id)  # 404 when unknown
         self.cipher.shred(principal.tenant_id, customer_id)
-        self.shop.mark_erased(principal.tenant_id, customer_id, iso(self.clock()))
+        self.storage.customers.mark_erased(principal.tenant_id, customer_id, iso(self.clock()))
         self.audit.record("customer.erase", f"customer/{customer_id}", "success")
 
     def _open(self, record: CustomerRecord) -> Customer:

@@ -8,10 +8,10 @@ from lift_core.auth import CurrentPrincipal
 from lift_core.context import Principal
 from lift_core.context import run_blocking as blocking
 
-from ecommerce.adapters.repository import Cart
 from ecommerce.api.deps import CartsService, CheckoutService, CustomersService, IdempotencyKey
 from ecommerce.api.schemas import AddItem, CartOut, OrderOut, UpdateItem
 from ecommerce.api.views import line_out, order_out
+from ecommerce.domain.carts import Cart
 from ecommerce.domain.orders import OrderStatus
 from ecommerce.service.carts import Carts
 

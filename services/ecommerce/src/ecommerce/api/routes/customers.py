@@ -7,14 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from lift_core.auth import CurrentPrincipal
-from lift_core.context import run_blocking as blocking
 from lift_core.pagination import PageCursor
 
-from ecommerce.api.deps import CheckoutService, CustomersService, OrdersService
+from ecommerce.api.deps import CustomersService, OrdersService
 from ecommerce.api.schemas import CustomerOut, OrderPage, RegisterCustomer
 from ecommerce.api.views import order_out
 from ecommerce.domain.customers import Customer
-from ecommerce.domain.exceptions import BankAccountNotFound
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 
@@ -32,13 +30,8 @@ async def register(
     body: RegisterCustomer,
     principal: CurrentPrincipal,
     customers: CustomersService,
-    checkout: CheckoutService,
 ) -> CustomerOut:
-    if not principal.has_any_role("admin") and not await checkout.payments.owns_account(
-        body.bank_account_id
-    ):
-        raise BankAccountNotFound("register a bank account you hold in banking")
-    return _out(await blocking(customers.register, principal, **body.model_dump()))
+    return _out(await customers.register(principal, **body.model_dump()))
 
 
 @router.get("/{customer_id}", summary="A customer's profile (themselves or an admin)")
@@ -64,20 +57,23 @@ def customer_orders(
 
 @router.get("/{customer_id}/export", summary="Everything held about a customer (GDPR Art. 20)")
 def export(
-    customer_id: str,
-    principal: CurrentPrincipal,
-    customers: CustomersService,
-    orders: OrdersService,
+    customer_id: str, principal: CurrentPrincipal, customers: CustomersService
 ) -> dict[str, Any]:
-    customers.record(principal, customer_id)
-    history: list[dict[str, Any]] = []
-    start = None
-    while True:
-        page, start = orders.page(principal, customer_id=customer_id, limit=100, start=start)
-        history += [order_out(o, customers).model_dump(mode="json") for o in page]
-        if start is None:
-            break
-    return customers.export(principal, customer_id, history)
+    held = customers.export(principal, customer_id)
+    c = held.customer
+    return {
+        "customer": {
+            "id": c.id,
+            "bank_account_id": c.bank_account_id,
+            "name": c.name,
+            "email": c.email,
+            "address": c.address,
+            "created_at": c.created_at,
+        },
+        "cart": held.cart.items,
+        "orders": [order_out(o, customers).model_dump(mode="json") for o in held.orders],
+        "exported_at": held.exported_at,
+    }
 
 
 @router.delete(
