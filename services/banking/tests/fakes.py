@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 
 from banking.domain.accounts import Account, AccountStatus
 from banking.domain.exceptions import AccountNotFound, RefundExceedsCapture
@@ -157,16 +156,3 @@ class InMemoryLedger:
 
     def balance_of(self, tenant_id: str, account_id: str) -> int:
         return sum(e.amount for e in self.lines.get((tenant_id, account_id), []))
-
-
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self, start: datetime = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)

@@ -6,9 +6,10 @@ import itertools
 from dataclasses import dataclass, field
 
 import pytest
-from services.banking.tests.fakes import Clock, InMemoryAccounts, InMemoryLedger, InMemoryOperations
+from services.banking.tests.fakes import InMemoryAccounts, InMemoryLedger, InMemoryOperations
 
 from lift_core.audit import InMemoryAuditLog
+from lift_core.clock import ManualClock
 from lift_core.context import Principal
 
 from banking.bootstrap import Banking, bootstrap
@@ -31,7 +32,7 @@ class Bank:
     operations: InMemoryOperations
     ledger: InMemoryLedger
     audit: InMemoryAuditLog
-    clock: Clock
+    clock: ManualClock
     ids: itertools.count[int] = field(default_factory=itertools.count)
 
     def account(
@@ -56,7 +57,7 @@ class Bank:
 @pytest.fixture
 def bank() -> Bank:
     accounts, operations = InMemoryAccounts(), InMemoryOperations()
-    ledger, audit, clock = InMemoryLedger(accounts, operations), InMemoryAuditLog(), Clock()
+    ledger, audit, clock = InMemoryLedger(accounts, operations), InMemoryAuditLog(), ManualClock()
     banking = bootstrap(
         BankingSettings(daily_debit_limit=DAILY_LIMIT),
         accounts=accounts,

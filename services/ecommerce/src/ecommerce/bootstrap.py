@@ -91,9 +91,9 @@ def bootstrap(
     **overrides: Unpack[Overrides],
 ) -> Shop:
     s = settings or EcommerceSettings()
-    lift = lift or LiftSettings(service_name="ecommerce")
     platform = None
     if not {*_STORAGE, "audit", "cipher"} <= overrides.keys():
+        lift = lift or LiftSettings(service_name="ecommerce")
         tables = ShopTables.bind(lift)
         platform = ServiceTables.bind(lift, "ecommerce", tables.all(), data_keys=True)
         meta = tables.products.Meta
@@ -111,6 +111,7 @@ def bootstrap(
             **overrides,
         }
     if "payments" not in overrides:
+        lift = lift or LiftSettings(service_name="ecommerce")
         mesh = MeshSettings()
         tokens = service_tokens(
             lift, mesh, subject=s.service_subject, dev_issuer_url=s.identity_url

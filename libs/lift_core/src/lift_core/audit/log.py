@@ -28,6 +28,8 @@ class Recorded:
     resource: str
     outcome: str
     details: Mapping[str, Any]
+    actor: str | None = None  # None: the request's principal
+    tenant: str | None = None
 
 
 @dataclass
@@ -46,7 +48,7 @@ class InMemoryAuditLog:
         actor: str | None = None,
         tenant: str | None = None,
     ) -> Recorded:
-        event = Recorded(action, resource, outcome, dict(details or {}))
+        event = Recorded(action, resource, outcome, dict(details or {}), actor, tenant)
         self.events.append(event)
         return event
 
