@@ -1,6 +1,6 @@
 """Consumer-driven contracts with pact-python: where pacts live and how consumers record them.
 
-Each consumer's test drives its real client (``lift_mesh.PaymentsClient``) against Pact's
+Each consumer's test drives its own payment gateway (``<consumer>.adapters.banking``) against Pact's
 mock banking, which records the requests it needs and the answers it relies on. The pact
 files are committed in ``contracts/pacts/``. Banking's provider test replays every one of
 them against the real banking app (``services/banking/tests/contract``).

@@ -23,6 +23,8 @@ from banking.main import create_banking_app
 from ecommerce.adapters.banking import BankingPayments
 from ecommerce.bootstrap import bootstrap as shop_bootstrap
 from ecommerce.main import create_ecommerce_app
+from healthcare.adapters.banking import BankingPayments as ClinicPayments
+from healthcare.bootstrap import bootstrap as clinic_bootstrap
 from healthcare.main import create_healthcare_app
 
 SERVICES = ("banking", "healthcare", "ecommerce")
@@ -79,14 +81,16 @@ def estate(dynamodb_endpoint: str, issuer: DevIssuer) -> Estate:
             http=httpx_client(banking),
         )
 
-    shop_lift = lift_of("ecommerce")
+    shop_lift, clinic_lift = lift_of("ecommerce"), lift_of("healthcare")
     apps = {
         "banking": banking,
         "healthcare": create_healthcare_app(
-            lift_of("healthcare"),
+            clinic_lift,
             verifier=verifier,
-            banking=banking_client(),
-            tokens=MintedTokens(mint, "healthcare"),
+            services=clinic_bootstrap(
+                lift=clinic_lift,
+                payments=ClinicPayments(banking_client(), MintedTokens(mint, "healthcare")),
+            ),
         ),
         "ecommerce": create_ecommerce_app(
             shop_lift,

@@ -21,6 +21,8 @@ from banking.main import create_banking_app
 from ecommerce.adapters.banking import BankingPayments
 from ecommerce.bootstrap import bootstrap as shop_bootstrap
 from ecommerce.main import create_ecommerce_app
+from healthcare.adapters.banking import BankingPayments as ClinicPayments
+from healthcare.bootstrap import bootstrap as clinic_bootstrap
 from healthcare.main import create_healthcare_app
 
 pytestmark = pytest.mark.integration
@@ -39,7 +41,11 @@ def _apps(verifier: JwtVerifier) -> dict[str, Callable[[LiftSettings], FastAPI]]
     return {
         "banking": lambda lift: create_banking_app(lift, verifier=verifier),
         "healthcare": lambda lift: create_healthcare_app(
-            lift, verifier=verifier, banking=banking_client(), tokens=NoTokens()
+            lift,
+            verifier=verifier,
+            services=clinic_bootstrap(
+                lift=lift, payments=ClinicPayments(banking_client(), NoTokens())
+            ),
         ),
         "ecommerce": lambda lift: create_ecommerce_app(
             lift,

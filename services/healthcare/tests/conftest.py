@@ -23,6 +23,9 @@ from lift_mesh import MeshSettings, ServiceClient
 
 from banking.config import BankingSettings
 from banking.main import create_banking_app
+from healthcare.adapters.banking import BankingPayments
+from healthcare.bootstrap import Clinic as ClinicGraph
+from healthcare.bootstrap import bootstrap
 from healthcare.config import HealthcareSettings
 from healthcare.main import create_healthcare_app
 
@@ -31,6 +34,7 @@ from healthcare.main import create_healthcare_app
 class Clinic:
     banking_app: FastAPI
     app: FastAPI
+    graph: ClinicGraph  # what app serves
     link: BankingLink
     mint: Callable[..., str]
     canary: Callable[[str], str]
@@ -114,7 +118,7 @@ class Clinic:
         return str(created.json()["id"])
 
     def audit_events(self, tenant: str | None = None) -> list[Any]:
-        recorder = self.app.state.charts.audit
+        recorder: Any = self.graph.audit  # the AuditRecorder bootstrap built
         streams = recorder.streams(tenant or self.tenant)
         return [e for stream in streams for e in recorder.store.read(stream)]
 
@@ -169,14 +173,14 @@ async def clinic(
         ),
         http=httpx.AsyncClient(transport=link),
     )
-    app = create_healthcare_app(
-        db_settings.model_copy(update={"service_name": "healthcare"}),
+    lift = db_settings.model_copy(update={"service_name": "healthcare"})
+    graph = bootstrap(
         HealthcareSettings(billing_retry_interval_seconds=0, billing_retry_min_age_seconds=0),
-        verifier=verifier,
-        banking=client,
-        tokens=MintedTokens(mint, "healthcare"),
+        lift=lift,
+        payments=BankingPayments(client, MintedTokens(mint, "healthcare")),
     )
-    clinic = Clinic(banking_app, app, link, mint, restricted_canary)
+    app = create_healthcare_app(lift, verifier=verifier, services=graph)
+    clinic = Clinic(banking_app, app, graph, link, mint, restricted_canary)
     yield clinic
     clinic.check_one_audit_event_per_record_read()
     for c in clinic.clients:

@@ -25,7 +25,6 @@ from lift_mesh.errors import (
     ValidationError,
 )
 from lift_mesh.faults import FaultInjector, Faults
-from lift_mesh.payments import Payment, PaymentRefused, PaymentsClient, PaymentUnknown
 from lift_mesh.registry import (
     CachedRegistry,
     CloudMapRegistry,
@@ -53,10 +52,6 @@ __all__ = [
     "MeshSettings",
     "MeshTimeoutError",
     "NotFoundError",
-    "Payment",
-    "PaymentRefused",
-    "PaymentUnknown",
-    "PaymentsClient",
     "RateLimitedError",
     "Registry",
     "RegistryEntry",

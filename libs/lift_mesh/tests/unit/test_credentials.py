@@ -19,8 +19,6 @@ from lift_mesh import (
     DevIssuerTokens,
     MeshError,
     MeshSettings,
-    PaymentsClient,
-    PaymentUnknown,
     ServiceClient,
     ServiceTokensRequired,
     TokenRefused,
@@ -124,42 +122,6 @@ async def test_a_failed_grant_raises_and_is_not_cached(
         await tokens.token("acme")
     endpoint.answer = None
     assert await tokens.token("acme") == "tok-acme-2"
-
-
-async def test_an_unreachable_token_endpoint_makes_a_payment_unknown_not_a_crash() -> None:
-    def down(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-    banking_calls: list[str] = []
-
-    def banking(request: httpx.Request) -> httpx.Response:
-        banking_calls.append(request.url.path)
-        return httpx.Response(201, json={"id": "pay_1", "status": "CAPTURED", "amount": 1})
-
-    tokens = ClientCredentialsTokens(
-        "https://idp.example/oauth2/token",
-        client_id="ecommerce",
-        client_secret=SecretStr(SECRET),
-        http=httpx.AsyncClient(transport=httpx.MockTransport(down)),
-    )
-    client = ServiceClient(
-        "banking",
-        settings=MeshSettings(services={"banking": ["http://banking"]}),
-        http=httpx.AsyncClient(transport=httpx.MockTransport(banking)),
-    )
-    payments = PaymentsClient(client, tokens)
-    with pytest.raises(PaymentUnknown):
-        await payments.charge(
-            "acme",
-            key="order:1",
-            payer_account_id="acc_1",
-            merchant_account_id="acc_2",
-            amount=100,
-            currency="EUR",
-            reference="order 1",
-        )
-    assert banking_calls == []  # nothing is sent without the service's token
-    await client.aclose()
 
 
 def test_settings_choose_client_credentials_then_the_dev_issuer_else_refuse() -> None:

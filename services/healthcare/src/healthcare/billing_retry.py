@@ -10,17 +10,15 @@ import json
 import sys
 from typing import Any
 
-from healthcare.config import HealthcareSettings
-from healthcare.main import create_healthcare_app
-from healthcare.service.billing import Billing
+from healthcare.bootstrap import bootstrap
 
 
 async def _pass() -> dict[str, Any]:
-    billing: Billing = create_healthcare_app().state.billing
+    clinic = bootstrap()
     try:
-        report = await billing.retry_pending(limit=HealthcareSettings().billing_retry_batch)
+        report = await clinic.billing.retry_pending(limit=clinic.settings.billing_retry_batch)
     finally:
-        await billing.payments.client.aclose()
+        await clinic.payments.aclose()
     return dataclasses.asdict(report)
 
 

@@ -151,7 +151,7 @@ async def test_restriction_beats_the_relationship_and_break_glass_is_timed_and_f
     # Break-glass expires.
     from datetime import timedelta
 
-    charts = clinic.app.state.charts
+    charts = clinic.graph.charts
     later = charts.clock() + charts.break_glass_for + timedelta(seconds=1)
     charts.clock = lambda: later
     assert (await er.get(url, params={"purpose": "treatment"})).status_code == 403
@@ -215,7 +215,7 @@ async def test_each_role_sees_only_its_fields_and_the_ssn_never(clinic: Any) -> 
     denied = await clinic.as_("bill", "billing").get(url, params={"purpose": "treatment"})
     assert denied.status_code == 403
 
-    stored = clinic.app.state.clinic.t.patients.get(clinic.tenant, patient["id"])
+    stored = clinic.graph.storage.patients.model.get(clinic.tenant, patient["id"])
     assert patient["ssn"] not in str(stored.attribute_values)
     assert patient["name"] not in str(stored.attribute_values)
 

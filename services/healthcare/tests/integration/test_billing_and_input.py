@@ -77,7 +77,7 @@ async def test_banking_down_leaves_the_invoice_pending_and_the_retry_pays_it_onc
     )
     assert pending.status_code == 202, pending.text
     assert pending.json()["status"] == "PENDING"
-    billing = clinic.app.state.billing
+    billing = clinic.graph.billing
     assert (await billing.retry_pending()).still_pending == 1  # still down
     clinic.link.mode = "up"
     report = await billing.retry_pending()

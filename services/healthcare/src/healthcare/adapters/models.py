@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
+
+from lift_core import LiftSettings
+from lift_core.dynamo import bind_model
 
 
 class MrnIndex(GlobalSecondaryIndex["PatientModel"]):  # type: ignore[no-untyped-call]
@@ -164,3 +169,37 @@ class ClinicModel(Model):
     tenant_id = UnicodeAttribute(hash_key=True)
     merchant_account_id = UnicodeAttribute()
     currency = UnicodeAttribute()
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicTables:
+    patients: type[PatientModel]
+    providers: type[ProviderModel]
+    care: type[CareModel]
+    records: type[RecordModel]
+    disclosures: type[DisclosureModel]
+    invoices: type[InvoiceModel]
+    clinics: type[ClinicModel]
+
+    @classmethod
+    def bind(cls, lift: LiftSettings) -> ClinicTables:
+        return cls(
+            patients=bind_model(PatientModel, lift, "healthcare-patients"),
+            providers=bind_model(ProviderModel, lift, "healthcare-providers"),
+            care=bind_model(CareModel, lift, "healthcare-care"),
+            records=bind_model(RecordModel, lift, "healthcare-records"),
+            disclosures=bind_model(DisclosureModel, lift, "healthcare-disclosures"),
+            invoices=bind_model(InvoiceModel, lift, "healthcare-invoices"),
+            clinics=bind_model(ClinicModel, lift, "healthcare-clinics"),
+        )
+
+    def all(self) -> list[type[Model]]:
+        return [
+            self.patients,
+            self.providers,
+            self.care,
+            self.records,
+            self.disclosures,
+            self.invoices,
+            self.clinics,
+        ]

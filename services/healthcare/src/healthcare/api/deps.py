@@ -6,25 +6,28 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from healthcare.bootstrap import Clinic
 from healthcare.domain.access import Purpose
 from healthcare.service.billing import Billing
 from healthcare.service.charts import Charts
 from healthcare.service.directory import Directory
 
 
+def _clinic(request: Request) -> Clinic:
+    clinic: Clinic = request.app.state.clinic
+    return clinic
+
+
 def _charts(request: Request) -> Charts:
-    charts: Charts = request.app.state.charts
-    return charts
+    return _clinic(request).charts
 
 
 def _directory(request: Request) -> Directory:
-    directory: Directory = request.app.state.directory
-    return directory
+    return _clinic(request).directory
 
 
 def _billing(request: Request) -> Billing:
-    billing: Billing = request.app.state.billing
-    return billing
+    return _clinic(request).billing
 
 
 ChartsService = Annotated[Charts, Depends(_charts)]

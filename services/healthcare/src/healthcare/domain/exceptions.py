@@ -65,5 +65,9 @@ class InvoiceExists(HealthcareError):
     """The encounter is already invoiced."""
 
 
+class InvoiceSettled(HealthcareError):
+    """A settled (paid or declined) invoice cannot be settled again."""
+
+
 class PaymentServiceUnavailable(HealthcareError):
     """Banking did not answer; the operation can be retried later."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+
+from healthcare.domain.exceptions import InvoiceSettled
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,35 @@ class Invoice:
     @property
     def payment_key(self) -> str:
         return f"invoice:{self.id}"
+
+    def settled(
+        self, status: InvoiceStatus, *, at: str, payment_id: str | None, reason: str
+    ) -> Invoice:
+        """PENDING → PAID or DECLINED, once: a settled invoice never changes again."""
+        if self.status is not InvoiceStatus.PENDING or status is InvoiceStatus.PENDING:
+            raise InvoiceSettled(f"invoice {self.id} is {self.status}, it cannot become {status}")
+        return replace(self, status=status, updated_at=at, payment_id=payment_id, reason=reason)
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicAccount:
+    """Where a clinic's invoices are paid: its merchant account in banking."""
+
+    tenant_id: str
+    merchant_account_id: str
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class BreakGlass:
+    """A clinician's time-limited emergency access to one patient's chart."""
+
+    tenant_id: str
+    patient_id: str
+    provider_id: str
+    at: str
+    until: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

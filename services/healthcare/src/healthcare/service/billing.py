@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from lift_core import context
-from lift_core.audit import AuditRecorder
+from lift_core.audit import AuditLog
 from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
 from lift_core.context import run_blocking as blocking
-from lift_mesh import PaymentRefused, PaymentsClient, PaymentUnknown
 
-from healthcare.adapters.repository import DynamoClinic
 from healthcare.domain.access import Role, role_of
 from healthcare.domain.exceptions import (
     ClinicNotConfigured,
@@ -29,6 +27,8 @@ from healthcare.domain.exceptions import (
     NotPermitted,
 )
 from healthcare.domain.models import Invoice, InvoiceStatus
+from healthcare.domain.payments import PaymentRefused, PaymentUnknown
+from healthcare.service.ports import PaymentGateway, Storage
 
 _log = logging.getLogger("healthcare.billing")
 _NAMESPACE = uuid.UUID("8a3e0c55-0d7e-4f55-9a54-6865616c7468")
@@ -44,14 +44,14 @@ class RetryReport:
 class Billing:
     def __init__(
         self,
-        clinic: DynamoClinic,
-        payments: PaymentsClient,
-        audit: AuditRecorder,
+        storage: Storage,
+        payments: PaymentGateway,
+        audit: AuditLog,
         *,
         retry_min_age_seconds: float,
         clock: Clock = utc_now,
     ) -> None:
-        self.clinic = clinic
+        self.storage = storage
         self.payments = payments
         self.audit = audit
         self.min_age = timedelta(seconds=retry_min_age_seconds)
@@ -61,13 +61,13 @@ class Billing:
         if role_of(principal.roles) not in (Role.BILLING, Role.ADMIN):
             raise NotPermitted("invoices are raised by billing")
         tenant = principal.tenant_id
-        encounter = await blocking(self.clinic.encounter, tenant, encounter_id)
+        encounter = await blocking(self.storage.care.find_encounter, tenant, encounter_id)
         if encounter is None:
             raise EncounterNotFound(encounter_id)
-        clinic = await blocking(self.clinic.clinic, tenant)
+        clinic = await blocking(self.storage.clinics.find, tenant)
         if clinic is None:
             raise ClinicNotConfigured("an admin must set the clinic's merchant account")
-        patient = await blocking(self.clinic.patient, tenant, encounter.patient_id)
+        patient = await blocking(self.storage.patients.get, tenant, encounter.patient_id)
         if not patient.bank_account_id:
             raise NotPermitted("the patient has no bank account on file")
         now = iso(self.clock())
@@ -77,23 +77,23 @@ class Billing:
             encounter_id=encounter_id,
             patient_id=patient.id,
             amount=amount,
-            currency=clinic[1],
+            currency=clinic.currency,
             payer_account_id=patient.bank_account_id,
-            merchant_account_id=clinic[0],
+            merchant_account_id=clinic.merchant_account_id,
             status=InvoiceStatus.PENDING,
             created_at=now,
             updated_at=now,
         )
-        await blocking(self.clinic.add_invoice, inv)
+        await blocking(self.storage.invoices.add, inv)
         await self._audit(inv, "invoice.create", "success", {"amount": amount})
         return await self._charge(inv)
 
     async def get(self, principal: Principal, invoice_id: str) -> Invoice:
-        inv = await blocking(self.clinic.invoice, principal.tenant_id, invoice_id)
+        inv = await blocking(self.storage.invoices.get, principal.tenant_id, invoice_id)
         role = role_of(principal.roles)
         if role in (Role.BILLING, Role.ADMIN):
             return inv
-        patient = await blocking(self.clinic.patient, principal.tenant_id, inv.patient_id)
+        patient = await blocking(self.storage.patients.get, principal.tenant_id, inv.patient_id)
         if patient.subject is not None and patient.subject == principal.subject:
             return inv
         raise InvoiceNotFound(invoice_id)
@@ -101,7 +101,7 @@ class Billing:
     async def retry_pending(self, *, limit: int = 100) -> RetryReport:
         report = RetryReport()
         now = self.clock()
-        for inv in await blocking(self.clinic.pending_invoices, limit=limit):
+        for inv in await blocking(self.storage.invoices.pending, limit=limit):
             if datetime.fromisoformat(inv.updated_at) > now - self.min_age:
                 continue  # the request that raised it may still be charging
             report.examined += 1
@@ -136,27 +136,27 @@ class Billing:
     async def _settle(
         self, inv: Invoice, status: InvoiceStatus, payment_id: str | None, reason: str
     ) -> Invoice:
-        won = await blocking(
-            self.clinic.settle_invoice,
-            inv,
-            status,
-            at=iso(self.clock()),
-            payment_id=payment_id,
-            reason=reason,
-        )
-        if won:
+        settled = inv.settled(status, at=iso(self.clock()), payment_id=payment_id, reason=reason)
+        if await blocking(self.storage.invoices.settle, settled):
             await self._audit(
                 inv,
                 f"invoice.{status.value.lower()}",
                 "success",
                 {"payment": payment_id, "reason": reason},
             )
-        return await blocking(self.clinic.invoice, inv.tenant_id, inv.id)
+            return settled
+        return await blocking(self.storage.invoices.get, inv.tenant_id, inv.id)
 
     async def _audit(
         self, inv: Invoice, action: str, outcome: str, details: dict[str, object]
     ) -> None:
         actor = None if context.current_principal() else "healthcare-billing-retry"
-        await self.audit.arecord(
-            action, f"invoice/{inv.id}", outcome, details, actor=actor, tenant=inv.tenant_id
+        await blocking(
+            self.audit.record,
+            action,
+            f"invoice/{inv.id}",
+            outcome,
+            details,
+            actor=actor,
+            tenant=inv.tenant_id,
         )

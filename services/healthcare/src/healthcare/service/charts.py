@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from lift_core.audit import AuditRecorder
+from lift_core.audit import AuditLog
 from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
-from lift_core.protection import BlindIndex, EnvelopeCipher
+from lift_core.context import run_blocking as blocking
+from lift_core.protection import BlindIndex, FieldCipher
 
-from healthcare.adapters.repository import DynamoClinic, Position
 from healthcare.domain.access import (
     CARE_ROLES,
     FIELDS,
@@ -32,11 +32,13 @@ from healthcare.domain.access import (
 )
 from healthcare.domain.exceptions import (
     AccessDenied,
+    BankAccountNotFound,
     NotPermitted,
     PatientNotFound,
     RecordNotFound,
 )
-from healthcare.domain.models import Consent, Disclosure, Patient, Provider, Record
+from healthcare.domain.models import BreakGlass, Consent, Disclosure, Patient, Provider, Record
+from healthcare.service.ports import PaymentGateway, Position, Storage
 
 PHI_FIELDS = ("name", "date_of_birth", "address", "phone", "insurance")
 
@@ -56,15 +58,17 @@ class NewPatient:
 class Charts:
     def __init__(
         self,
-        clinic: DynamoClinic,
-        cipher: EnvelopeCipher,
+        storage: Storage,
+        cipher: FieldCipher,
         blind: BlindIndex,
-        audit: AuditRecorder,
+        audit: AuditLog,
+        payments: PaymentGateway,
         *,
         break_glass: timedelta,
         clock: Clock = utc_now,
     ) -> None:
-        self.clinic = clinic
+        self.storage = storage
+        self.payments = payments
         self.cipher = cipher
         self.blind = blind
         self.audit = audit
@@ -88,7 +92,7 @@ class Charts:
             created_at=iso(self.clock()),
             phi={f: self.cipher.encrypt(tenant, pid, f, v) for f, v in values.items()},
         )
-        self.clinic.add_patient(
+        self.storage.patients.add(
             patient,
             ssn_sealed=self.cipher.encrypt(tenant, pid, "ssn", new.ssn) if new.ssn else None,
             ssn_index=self.blind.compute(tenant, "ssn", new.ssn) if new.ssn else None,
@@ -130,17 +134,19 @@ class Charts:
         if ssn is not None:
             if role is not Role.ADMIN:
                 raise NotPermitted("searching by SSN is for admins")
-            ids = self.clinic.patients_by_ssn_index(tenant, self.blind.compute(tenant, "ssn", ssn))
+            ids = self.storage.patients.ids_by_ssn_index(
+                tenant, self.blind.compute(tenant, "ssn", ssn)
+            )
             self.audit.record(
                 "patient.search", "patient/*", "success", {"by": "ssn", "matches": len(ids)}
             )
         else:
-            found = self.clinic.patient_by_mrn(tenant, mrn or "")
+            found = self.storage.patients.find_by_mrn(tenant, mrn or "")
             ids = [found] if found else []
             self.audit.record(
                 "patient.search", "patient/*", "success", {"by": "mrn", "matches": len(ids)}
             )
-        return [{"id": i, "mrn": self.clinic.patient(tenant, i).mrn} for i in ids]
+        return [{"id": i, "mrn": self.storage.patients.get(tenant, i).mrn} for i in ids]
 
     def set_consent(
         self, principal: Principal, patient_id: str, *, granted: bool, restricted: list[str]
@@ -150,7 +156,7 @@ class Charts:
         if not own and role_of(principal.roles) is not Role.ADMIN:
             raise NotPermitted("consent is given by the patient (or recorded by an admin)")
         consent = Consent(granted, tuple(sorted(set(restricted))), iso(self.clock()))
-        self.clinic.set_consent(principal.tenant_id, patient_id, consent)
+        self.storage.patients.set_consent(principal.tenant_id, patient_id, consent)
         self.audit.record(
             "consent.update",
             f"patient/{patient_id}",
@@ -167,12 +173,19 @@ class Charts:
         if patient.subject is None or patient.subject != principal.subject:
             raise NotPermitted("a bank account is linked by the patient themselves")
 
-    def link_bank_account(self, principal: Principal, patient_id: str, account_id: str) -> None:
-        """Stores the link; the caller has checked with banking, under the patient's own
-        token, that they hold ``account_id``."""
-        self.may_link_bank_account(principal, patient_id)
-        self.clinic.set_bank_account(principal.tenant_id, patient_id, account_id)
-        self.audit.record("patient.bank-account", f"patient/{patient_id}", "success")
+    async def link_bank_account(
+        self, principal: Principal, patient_id: str, account_id: str
+    ) -> None:
+        """Links an account banking says the patient holds (asked under their own token)."""
+        await blocking(self.may_link_bank_account, principal, patient_id)
+        if not await self.payments.owns_account(account_id):
+            raise BankAccountNotFound("link a bank account you hold in banking")
+        await blocking(
+            self.storage.patients.set_bank_account, principal.tenant_id, patient_id, account_id
+        )
+        await blocking(
+            self.audit.record, "patient.bank-account", f"patient/{patient_id}", "success"
+        )
 
     # -- records ------------------------------------------------------------------------
 
@@ -199,7 +212,7 @@ class Charts:
             content_sealed=self.cipher.encrypt(principal.tenant_id, patient_id, rid, content),
             created_at=iso(self.clock()),
         )
-        self.clinic.add_record(record)
+        self.storage.records.add(record)
         self.audit.record(
             "record.create", f"patient/{patient_id}/record/{rid}", "success", {"kind": kind}
         )
@@ -210,7 +223,7 @@ class Charts:
     ) -> tuple[Record, str]:
         """The record and its content, if the rules allow; exactly one audit event."""
         try:
-            record = self.clinic.record(principal.tenant_id, record_id)
+            record = self.storage.records.get(principal.tenant_id, record_id)
         except RecordNotFound:
             self.audit.record(
                 "record.read",
@@ -219,7 +232,7 @@ class Charts:
                 {"purpose": purpose.value, "reason": "no such record"},
             )
             raise
-        patient = self.clinic.patient(principal.tenant_id, record.patient_id)
+        patient = self.storage.patients.get(principal.tenant_id, record.patient_id)
         resource = f"patient/{patient.id}/record/{record_id}"
         self._decide_and_disclose(principal, patient, purpose, decide_record, resource=resource)
         content = self.cipher.decrypt(
@@ -240,7 +253,9 @@ class Charts:
         resource = f"patient/{patient_id}/records"
         patient = self._patient_read(principal, patient_id, purpose, resource)
         self._decide_and_disclose(principal, patient, purpose, decide_record, resource=resource)
-        return self.clinic.records_of(principal.tenant_id, patient_id, limit=limit, start=start)
+        return self.storage.records.of_patient(
+            principal.tenant_id, patient_id, limit=limit, start=start
+        )
 
     # -- break-glass and disclosures ----------------------------------------------------
 
@@ -254,8 +269,8 @@ class Charts:
             raise NotPermitted("the caller is not a registered provider")
         now = self.clock()
         until = iso(now + self.break_glass_for)
-        self.clinic.grant_break_glass(
-            principal.tenant_id, patient.id, provider.id, at=iso(now), until=until, reason=reason
+        self.storage.care.grant_break_glass(
+            BreakGlass(principal.tenant_id, patient.id, provider.id, iso(now), until, reason)
         )
         self.audit.record(
             "phi.break-glass",
@@ -273,12 +288,14 @@ class Charts:
         own = patient.subject is not None and patient.subject == principal.subject
         if not own and role_of(principal.roles) not in (Role.ADMIN, Role.AUDITOR):
             raise NotPermitted("the accounting of disclosures is for the patient or compliance")
-        return self.clinic.disclosures(principal.tenant_id, patient_id, limit=limit, start=start)
+        return self.storage.disclosures.page(
+            principal.tenant_id, patient_id, limit=limit, start=start
+        )
 
     # -- helpers ------------------------------------------------------------------------
 
     def _patient(self, principal: Principal, patient_id: str) -> Patient:
-        return self.clinic.patient(principal.tenant_id, patient_id)
+        return self.storage.patients.get(principal.tenant_id, patient_id)
 
     def _patient_read(
         self, principal: Principal, patient_id: str, purpose: Purpose, resource: str
@@ -297,7 +314,7 @@ class Charts:
             raise
 
     def _provider(self, principal: Principal) -> Provider | None:
-        return self.clinic.provider_of(principal.tenant_id, principal.subject)
+        return self.storage.providers.find_by_subject(principal.tenant_id, principal.subject)
 
     def _decide_and_disclose(
         self,
@@ -337,9 +354,9 @@ class Charts:
             if provider is None:
                 raise NotPermitted("the caller is not a registered provider")
             tenant = principal.tenant_id
-            relationship = self.clinic.related(tenant, patient.id, provider.id)
+            relationship = self.storage.care.related(tenant, patient.id, provider.id)
             restricted = provider.id in patient.consent.restricted_providers
-            until = self.clinic.break_glass_until(tenant, patient.id, provider.id)
+            until = self.storage.care.break_glass_until(tenant, patient.id, provider.id)
             break_glass = until is not None and datetime.fromisoformat(until) > self.clock()
         facts = Facts(
             role=role,
@@ -370,7 +387,7 @@ class Charts:
             outcome,
             {"purpose": purpose.value, "role": role, "reason": decision.reason},
         )
-        self.clinic.disclose(
+        self.storage.disclosures.add(
             principal.tenant_id,
             patient.id,
             Disclosure(

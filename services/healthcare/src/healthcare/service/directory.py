@@ -4,27 +4,27 @@ from __future__ import annotations
 
 import uuid
 
-from lift_core.audit import AuditRecorder
+from lift_core.audit import AuditLog
 from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
 
-from healthcare.adapters.repository import DynamoClinic
 from healthcare.domain.access import Role, role_of
 from healthcare.domain.exceptions import NotPermitted, ProviderNotFound
-from healthcare.domain.models import Encounter, Provider
+from healthcare.domain.models import ClinicAccount, Encounter, Provider
 from healthcare.domain.npi import check_npi
+from healthcare.service.ports import Storage
 
 
 class Directory:
-    def __init__(self, clinic: DynamoClinic, audit: AuditRecorder, *, clock: Clock = utc_now):
-        self.clinic = clinic
+    def __init__(self, storage: Storage, audit: AuditLog, *, clock: Clock = utc_now) -> None:
+        self.storage = storage
         self.audit = audit
         self.clock = clock
 
     def configure(self, principal: Principal, merchant_account_id: str, currency: str) -> None:
         if role_of(principal.roles) is not Role.ADMIN:
             raise NotPermitted("clinic settings are for admins")
-        self.clinic.save_clinic(principal.tenant_id, merchant_account_id, currency)
+        self.storage.clinics.save(ClinicAccount(principal.tenant_id, merchant_account_id, currency))
         self.audit.record(
             "clinic.configure",
             f"clinic/{principal.tenant_id}",
@@ -46,22 +46,22 @@ class Directory:
             subject=subject,
             created_at=iso(self.clock()),
         )
-        self.clinic.add_provider(provider)
+        self.storage.providers.add(provider)
         self.audit.record("provider.create", f"provider/{provider.id}", "success", {"npi": npi})
         return provider
 
     def provider(self, principal: Principal, provider_id: str) -> Provider:
         if role_of(principal.roles) is None:
             raise ProviderNotFound(provider_id)
-        return self.clinic.provider(principal.tenant_id, provider_id)
+        return self.storage.providers.get(principal.tenant_id, provider_id)
 
     def add_encounter(self, principal: Principal, patient_id: str, provider_id: str) -> Encounter:
         """Links a provider to a patient: the care relationship access decisions need."""
         role = role_of(principal.roles)
         if role not in (Role.ADMIN, Role.CLINICIAN, Role.NURSE):
             raise NotPermitted("encounters are recorded by admins, clinicians or nurses")
-        self.clinic.patient(principal.tenant_id, patient_id)
-        self.clinic.provider(principal.tenant_id, provider_id)
+        self.storage.patients.get(principal.tenant_id, patient_id)
+        self.storage.providers.get(principal.tenant_id, provider_id)
         encounter = Encounter(
             id=f"enc_{uuid.uuid4().hex}",
             tenant_id=principal.tenant_id,
@@ -69,7 +69,7 @@ class Directory:
             provider_id=provider_id,
             created_at=iso(self.clock()),
         )
-        self.clinic.add_encounter(encounter)
+        self.storage.care.add_encounter(encounter)
         self.audit.record(
             "encounter.create",
             f"encounter/{encounter.id}",

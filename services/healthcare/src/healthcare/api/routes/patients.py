@@ -8,10 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from lift_core.auth import CurrentPrincipal
-from lift_core.context import run_blocking as blocking
 from lift_core.pagination import PageCursor
 
-from healthcare.api.deps import BillingService, ChartsService, StatedPurpose
+from healthcare.api.deps import ChartsService, StatedPurpose
 from healthcare.api.schemas import (
     BankAccountIn,
     BreakGlassIn,
@@ -27,7 +26,7 @@ from healthcare.api.schemas import (
     RecordPage,
     SearchHit,
 )
-from healthcare.domain.exceptions import BankAccountNotFound, NotPermitted
+from healthcare.domain.exceptions import NotPermitted
 from healthcare.service.charts import NewPatient
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
@@ -77,12 +76,8 @@ async def link_bank_account(
     body: BankAccountIn,
     principal: CurrentPrincipal,
     charts: ChartsService,
-    billing: BillingService,
 ) -> Response:
-    await blocking(charts.may_link_bank_account, principal, patient_id)
-    if not await billing.payments.owns_account(body.bank_account_id):
-        raise BankAccountNotFound("link a bank account you hold in banking")
-    await blocking(charts.link_bank_account, principal, patient_id, body.bank_account_id)
+    await charts.link_bank_account(principal, patient_id, body.bank_account_id)
     return Response(status_code=204)
 
 

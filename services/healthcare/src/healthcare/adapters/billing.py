@@ -1,0 +1,107 @@
+"""Invoices and the clinic's billing settings on DynamoDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from lift_core.dynamo import condition_failed
+
+from healthcare.adapters.models import ClinicModel, InvoiceModel
+from healthcare.domain.exceptions import InvoiceExists, InvoiceNotFound
+from healthcare.domain.models import ClinicAccount, Invoice, InvoiceStatus
+
+
+class DynamoInvoices:
+    def __init__(self, model: type[InvoiceModel]) -> None:
+        self.model = model
+
+    def add(self, invoice: Invoice) -> None:
+        inv = invoice
+        try:
+            self.model(
+                inv.tenant_id,
+                inv.id,
+                encounter_id=inv.encounter_id,
+                patient_id=inv.patient_id,
+                amount=inv.amount,
+                currency=inv.currency,
+                payer_account_id=inv.payer_account_id,
+                merchant_account_id=inv.merchant_account_id,
+                status=inv.status.value,
+                created_at=inv.created_at,
+                updated_at=inv.updated_at,
+                open_marker="open",  # the sparse index of invoices the retry path settles
+            ).save(condition=self.model.invoice_id.does_not_exist())
+        except PutError as exc:
+            if condition_failed(exc):
+                raise InvoiceExists(f"encounter {inv.encounter_id} is already invoiced") from exc
+            raise
+
+    def get(self, tenant_id: str, invoice_id: str) -> Invoice:
+        try:
+            item = self.model.get(tenant_id, invoice_id, consistent_read=True)
+        except DoesNotExist:
+            raise InvoiceNotFound(invoice_id) from None
+        return invoice_of(item)
+
+    def settle(self, invoice: Invoice) -> bool:
+        m = self.model
+        actions: list[Any] = [
+            m.status.set(invoice.status.value),
+            m.updated_at.set(invoice.updated_at),
+            m.reason.set(invoice.reason),
+            m.open_marker.remove(),
+        ]
+        if invoice.payment_id is not None:
+            actions.append(m.payment_id.set(invoice.payment_id))
+        try:
+            m(invoice.tenant_id, invoice.id).update(
+                actions=actions, condition=m.status == InvoiceStatus.PENDING.value
+            )
+        except UpdateError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def pending(self, *, limit: int) -> list[Invoice]:
+        return [invoice_of(i) for i in self.model.open_index.query("open", limit=limit)]
+
+
+class DynamoClinics:
+    def __init__(self, model: type[ClinicModel]) -> None:
+        self.model = model
+
+    def find(self, tenant_id: str) -> ClinicAccount | None:
+        try:
+            item = self.model.get(tenant_id)
+        except DoesNotExist:
+            return None
+        return ClinicAccount(tenant_id, item.merchant_account_id, item.currency)
+
+    def save(self, clinic: ClinicAccount) -> None:
+        self.model(
+            clinic.tenant_id,
+            merchant_account_id=clinic.merchant_account_id,
+            currency=clinic.currency,
+        ).save()
+
+
+def invoice_of(item: InvoiceModel) -> Invoice:
+    return Invoice(
+        id=item.invoice_id,
+        tenant_id=item.tenant_id,
+        encounter_id=item.encounter_id,
+        patient_id=item.patient_id,
+        amount=int(item.amount),
+        currency=item.currency,
+        payer_account_id=item.payer_account_id,
+        merchant_account_id=item.merchant_account_id,
+        status=InvoiceStatus(item.status),
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        payment_id=item.payment_id,
+        reason=item.reason or "",
+    )

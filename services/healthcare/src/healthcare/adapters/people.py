@@ -1,0 +1,166 @@
+"""Patients and providers on DynamoDB.
+
+A patient and its ``mrn#<MRN>`` claim (a provider and its ``npi#<NPI>`` claim) are written in
+one transaction, so two patients never share an MRN nor two providers an NPI.
+"""
+
+from __future__ import annotations
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from lift_core.dynamo import cancelled_by_condition, condition_failed
+
+from healthcare.adapters.models import PatientModel, ProviderModel
+from healthcare.domain.exceptions import (
+    DuplicateMrn,
+    DuplicateNpi,
+    PatientNotFound,
+    ProviderNotFound,
+)
+from healthcare.domain.models import Consent, Patient, Provider
+
+
+class DynamoPatients:
+    def __init__(self, model: type[PatientModel], connection: Connection) -> None:
+        self.model = model
+        self._connection = connection
+
+    def add(self, patient: Patient, *, ssn_sealed: str | None, ssn_index: str | None) -> None:
+        m, p = self.model, patient
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.save(m(p.tenant_id, f"mrn#{p.mrn}"), condition=m.patient_id.does_not_exist())
+                tx.save(
+                    m(
+                        p.tenant_id,
+                        p.id,
+                        tenant_mrn=f"{p.tenant_id}#{p.mrn}",
+                        mrn=p.mrn,
+                        subject=p.subject,
+                        bank_account_id=p.bank_account_id,
+                        phi=p.phi,
+                        ssn_sealed=ssn_sealed,
+                        ssn_index=ssn_index,
+                        consent=consent_json(p.consent),
+                        created_at=p.created_at,
+                    ),
+                    condition=m.patient_id.does_not_exist(),
+                )
+        except TransactWriteError as exc:
+            if cancelled_by_condition(exc)[:1] == [True]:
+                raise DuplicateMrn(f"MRN {p.mrn} is already in use") from exc
+            raise
+
+    def get(self, tenant_id: str, patient_id: str) -> Patient:
+        if not patient_id.startswith("pat_"):
+            raise PatientNotFound(patient_id)
+        try:
+            item = self.model.get(tenant_id, patient_id, consistent_read=True)
+        except DoesNotExist:
+            raise PatientNotFound(patient_id) from None
+        consent = item.consent or {}
+        return Patient(
+            id=item.patient_id,
+            tenant_id=item.tenant_id,
+            mrn=item.mrn or "",
+            subject=item.subject,
+            bank_account_id=item.bank_account_id,
+            consent=Consent(
+                granted=bool(consent.get("granted", True)),
+                restricted_providers=tuple(consent.get("restricted_providers", ())),
+                updated_at=str(consent.get("updated_at", "")),
+            ),
+            created_at=item.created_at or "",
+            phi=dict(item.phi or {}),
+        )
+
+    def find_by_mrn(self, tenant_id: str, mrn: str) -> str | None:
+        for item in self.model.mrn_index.query(f"{tenant_id}#{mrn}", limit=1):
+            return str(item.patient_id)
+        return None
+
+    def ids_by_ssn_index(self, tenant_id: str, ssn_index: str) -> list[str]:
+        return [
+            str(item.patient_id)
+            for item in self.model.by_ssn.query(ssn_index)
+            if item.tenant_id == tenant_id
+        ]
+
+    def set_consent(self, tenant_id: str, patient_id: str, consent: Consent) -> None:
+        self._update(tenant_id, patient_id, self.model.consent.set(consent_json(consent)))
+
+    def set_bank_account(self, tenant_id: str, patient_id: str, account_id: str) -> None:
+        self._update(tenant_id, patient_id, self.model.bank_account_id.set(account_id))
+
+    def _update(self, tenant_id: str, patient_id: str, action: object) -> None:
+        try:
+            self.model(tenant_id, patient_id).update(
+                actions=[action],  # type: ignore[list-item]
+                condition=self.model.mrn.exists(),
+            )
+        except UpdateError as exc:
+            if condition_failed(exc):
+                raise PatientNotFound(patient_id) from exc
+            raise
+
+
+class DynamoProviders:
+    def __init__(self, model: type[ProviderModel], connection: Connection) -> None:
+        self.model = model
+        self._connection = connection
+
+    def add(self, provider: Provider) -> None:
+        m, p = self.model, provider
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.save(m(p.tenant_id, f"npi#{p.npi}"), condition=m.provider_id.does_not_exist())
+                tx.save(
+                    m(
+                        p.tenant_id,
+                        p.id,
+                        tenant_subject=f"{p.tenant_id}#{p.subject}",
+                        npi=p.npi,
+                        name=p.name,
+                        kind=p.kind,
+                        subject=p.subject,
+                        created_at=p.created_at,
+                    ),
+                )
+        except TransactWriteError as exc:
+            raise DuplicateNpi(f"NPI {p.npi} is already registered") from exc
+
+    def get(self, tenant_id: str, provider_id: str) -> Provider:
+        if not provider_id.startswith("prv_"):
+            raise ProviderNotFound(provider_id)
+        try:
+            item = self.model.get(tenant_id, provider_id)
+        except DoesNotExist:
+            raise ProviderNotFound(provider_id) from None
+        return provider_of(item)
+
+    def find_by_subject(self, tenant_id: str, subject: str) -> Provider | None:
+        for item in self.model.by_subject.query(f"{tenant_id}#{subject}", limit=1):
+            return provider_of(item)
+        return None
+
+
+def consent_json(c: Consent) -> dict[str, object]:
+    return {
+        "granted": c.granted,
+        "restricted_providers": list(c.restricted_providers),
+        "updated_at": c.updated_at,
+    }
+
+
+def provider_of(item: ProviderModel) -> Provider:
+    return Provider(
+        id=item.provider_id,
+        tenant_id=item.tenant_id,
+        npi=item.npi or "",
+        name=item.name or "",
+        kind=item.kind or "",
+        subject=item.subject or "",
+        created_at=item.created_at or "",
+    )

@@ -1,0 +1,160 @@
+"""What healthcare's use cases need of the world: one port per aggregate, the accounting of
+disclosures, and the payment gateway (healthcare's own view of banking). ``adapters/``
+implements them on DynamoDB and banking's HTTP API; the unit tests in memory.
+
+Not-found rule: ``get`` raises the domain's not-found error, ``find`` returns None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from healthcare.domain.models import (
+    BreakGlass,
+    ClinicAccount,
+    Consent,
+    Disclosure,
+    Encounter,
+    Invoice,
+    Patient,
+    Provider,
+    Record,
+)
+from healthcare.domain.payments import Payment
+
+# Where a listing resumes: the storage's own position (DynamoDB's LastEvaluatedKey), sealed
+# into the API's opaque cursor by lift_core.pagination. None: the first or no further page.
+Position = dict[str, Any] | None
+
+
+class PatientRepository(Protocol):
+    def add(self, patient: Patient, *, ssn_sealed: str | None, ssn_index: str | None) -> None:
+        """Raises ``DuplicateMrn`` when the tenant has a patient with this MRN."""
+        ...
+
+    def get(self, tenant_id: str, patient_id: str) -> Patient:
+        """Raises ``PatientNotFound``."""
+        ...
+
+    def find_by_mrn(self, tenant_id: str, mrn: str) -> str | None: ...
+
+    def ids_by_ssn_index(self, tenant_id: str, ssn_index: str) -> list[str]: ...
+
+    def set_consent(self, tenant_id: str, patient_id: str, consent: Consent) -> None: ...
+
+    def set_bank_account(self, tenant_id: str, patient_id: str, account_id: str) -> None: ...
+
+
+class ProviderRepository(Protocol):
+    def add(self, provider: Provider) -> None:
+        """Raises ``DuplicateNpi``."""
+        ...
+
+    def get(self, tenant_id: str, provider_id: str) -> Provider:
+        """Raises ``ProviderNotFound``."""
+        ...
+
+    def find_by_subject(self, tenant_id: str, subject: str) -> Provider | None: ...
+
+
+class CareRepository(Protocol):
+    """Encounters, the care relationships they create, and break-glass grants."""
+
+    def add_encounter(self, encounter: Encounter) -> None: ...
+
+    def find_encounter(self, tenant_id: str, encounter_id: str) -> Encounter | None: ...
+
+    def related(self, tenant_id: str, patient_id: str, provider_id: str) -> bool: ...
+
+    def grant_break_glass(self, grant: BreakGlass) -> None: ...
+
+    def break_glass_until(self, tenant_id: str, patient_id: str, provider_id: str) -> str | None:
+        """When the provider's latest grant on the patient ends (ISO time), if any."""
+        ...
+
+
+class RecordRepository(Protocol):
+    def add(self, record: Record) -> None: ...
+
+    def get(self, tenant_id: str, record_id: str) -> Record:
+        """Raises ``RecordNotFound``."""
+        ...
+
+    def of_patient(
+        self, tenant_id: str, patient_id: str, *, limit: int, start: Position
+    ) -> tuple[list[Record], Position]:
+        """Newest first."""
+        ...
+
+
+class DisclosureLog(Protocol):
+    """The patient's accounting of disclosures (HIPAA 164.528): append-only."""
+
+    def add(self, tenant_id: str, patient_id: str, disclosure: Disclosure) -> None: ...
+
+    def page(
+        self, tenant_id: str, patient_id: str, *, limit: int, start: Position
+    ) -> tuple[list[Disclosure], Position]:
+        """Newest first."""
+        ...
+
+
+class InvoiceRepository(Protocol):
+    def add(self, invoice: Invoice) -> None:
+        """Raises ``InvoiceExists`` (one invoice per encounter)."""
+        ...
+
+    def get(self, tenant_id: str, invoice_id: str) -> Invoice:
+        """Raises ``InvoiceNotFound``."""
+        ...
+
+    def settle(self, invoice: Invoice) -> bool:
+        """Store a settled invoice if it is still PENDING; False if another settled it."""
+        ...
+
+    def pending(self, *, limit: int) -> list[Invoice]:
+        """Invoices of every tenant still waiting for banking."""
+        ...
+
+
+class ClinicRepository(Protocol):
+    def find(self, tenant_id: str) -> ClinicAccount | None: ...
+
+    def save(self, clinic: ClinicAccount) -> None: ...
+
+
+class PaymentGateway(Protocol):
+    """Charges under the mandate a patient granted the clinic's merchant account. Keyed: a
+    charge repeated with its key lands at most once, so asking again is always safe."""
+
+    async def charge(
+        self,
+        tenant: str,
+        *,
+        key: str,
+        payer_account_id: str,
+        merchant_account_id: str,
+        amount: int,
+        currency: str,
+        reference: str,
+    ) -> Payment:
+        """Captured or declined; raises ``PaymentRefused`` or ``PaymentUnknown``."""
+        ...
+
+    async def owns_account(self, account_id: str) -> bool:
+        """Whether the *caller* (whose token is forwarded) holds this bank account."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    patients: PatientRepository
+    providers: ProviderRepository
+    care: CareRepository
+    records: RecordRepository
+    disclosures: DisclosureLog
+    invoices: InvoiceRepository
+    clinics: ClinicRepository
