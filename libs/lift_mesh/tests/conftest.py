@@ -140,7 +140,6 @@ def _mesh(urls: list[str], **overrides: Any) -> MeshSettings:
         "backoff_cap_seconds": 0.05,
         "attempt_timeout_seconds": 1.0,
         "call_timeout_seconds": 3.0,
-        "balancer": "round_robin",
     }
     values.update(overrides)
     return MeshSettings(**values)

@@ -24,14 +24,11 @@ from lift_mesh.errors import (
     UnavailableError,
     ValidationError,
 )
-from lift_mesh.faults import FaultInjector, Faults
 from lift_mesh.registry import (
     CachedRegistry,
     CloudMapRegistry,
-    DynamoRegistry,
     Instance,
     Registry,
-    RegistryEntry,
     StaticRegistry,
     registry_from_settings,
 )
@@ -43,9 +40,6 @@ __all__ = [
     "CloudMapRegistry",
     "ConflictError",
     "DevIssuerTokens",
-    "DynamoRegistry",
-    "FaultInjector",
-    "Faults",
     "ForbiddenError",
     "Instance",
     "MeshError",
@@ -54,7 +48,6 @@ __all__ = [
     "NotFoundError",
     "RateLimitedError",
     "Registry",
-    "RegistryEntry",
     "ServerError",
     "ServiceClient",
     "ServiceTokens",

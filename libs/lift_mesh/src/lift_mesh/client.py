@@ -2,7 +2,7 @@
 
 Pipeline per call, outermost first (the standard resilience pipeline): bulkhead → total
 timeout (bounded by the caller's own deadline) → retries with a budget → instance choice
-(health, outlier ejection, per-instance breaker) → attempt timeout → httpx. The remaining
+(health, per-instance breaker, least outstanding) → attempt timeout → httpx. The remaining
 budget travels in ``X-Lift-Deadline-Ms``; trace context, request and correlation ids and the
 end user's bearer token travel with every call.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +26,6 @@ from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 from lift_core import context
 from lift_core.http import http_client
 from lift_core.middleware import DEADLINE_HEADER
-from lift_mesh.balancer import BALANCERS, InstanceStats, OutlierDetector
 from lift_mesh.breaker import AsyncBreaker, BreakerOpen
 from lift_mesh.config import MeshSettings
 from lift_mesh.errors import (
@@ -36,7 +36,6 @@ from lift_mesh.errors import (
     UnavailableError,
     error_for,
 )
-from lift_mesh.faults import FaultInjector
 from lift_mesh.policies import Bulkhead, BulkheadFull, RetryBudget, full_jitter_backoff
 from lift_mesh.registry import Instance, Registry, registry_from_settings
 
@@ -69,7 +68,7 @@ class _Call:
     json: Any
     params: dict[str, Any] | None
     idempotency_key: str | None
-    deadline: float  # time.monotonic() at which the whole call gives up
+    deadline: float  # the client's clock (monotonic) at which the whole call gives up
     bearer: str | None  # overrides the client's credentials for this call
 
 
@@ -91,7 +90,6 @@ class ServiceClient:
         registry: Registry | None = None,
         http: httpx.AsyncClient | None = None,
         credentials: Callable[[], str | None] = bearer_from_context,
-        faults: FaultInjector | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.service = service
@@ -102,7 +100,6 @@ class ServiceClient:
             limits=httpx.Limits(max_connections=s.bulkhead_max_concurrent * 2)
         )
         self.credentials = credentials
-        self.faults = faults
         self.clock = clock
         self.stats = TargetStats()
         self.bulkhead = Bulkhead(
@@ -114,15 +111,8 @@ class ServiceClient:
             window_seconds=s.retry_budget_window_seconds,
             clock=clock,
         )
-        self.balancer = BALANCERS[s.balancer]()
-        self.outliers = OutlierDetector(
-            consecutive_failures=s.outlier_consecutive_failures,
-            base_ejection_seconds=s.outlier_base_ejection_seconds,
-            max_ejection_seconds=s.outlier_max_ejection_seconds,
-            max_ejection_percent=s.outlier_max_ejection_percent,
-            clock=clock,
-        )
-        self._instance_stats: dict[str, InstanceStats] = {}
+        self._outstanding: dict[str, int] = {}  # calls in flight per instance
+        self._turn = itertools.count()
         self._breakers: dict[str, AsyncBreaker] = {}
         self._backoff = full_jitter_backoff(s.backoff_base_seconds, s.backoff_cap_seconds)
         meter = metrics.get_meter("lift_mesh")
@@ -288,11 +278,11 @@ class ServiceClient:
         budget = self.settings.call_timeout_seconds
         ctx = context.current()
         if ctx is not None and ctx.deadline is not None:
-            budget = min(budget, ctx.deadline - time.monotonic())
+            budget = min(budget, ctx.deadline - self.clock())
         if budget <= 0:
             self._reject("deadline")
             raise MeshTimeoutError("the caller's deadline has passed", service=self.service)
-        call = _Call(method, path, json, params, key, time.monotonic() + budget, bearer)
+        call = _Call(method, path, json, params, key, self.clock() + budget, bearer)
         retryable = method in IDEMPOTENT_METHODS or key is not None
         try:
             async with self.bulkhead:
@@ -337,17 +327,14 @@ class ServiceClient:
 
     async def _choose(self) -> tuple[Instance, AsyncBreaker, bool]:
         instances = await self.registry.instances(self.service)
-        for instance in instances:
-            self._instance_stats.setdefault(instance.id, InstanceStats())
-        eligible = self.outliers.eligible(instances, self._instance_stats)
-        candidates = [i for i in eligible if self.breaker(i.id).would_admit()]
+        candidates = [i for i in instances if i.healthy and self.breaker(i.id).would_admit()]
         if not candidates:
-            reason = "no_instances" if not instances else "all_open_or_ejected"
+            reason = "no_instances" if not instances else "all_unhealthy_or_open"
             self._reject(reason)
             raise UnavailableError(
                 f"{self.service}: no instance can take the call ({reason})", service=self.service
             )
-        instance = self.balancer.choose(candidates, self._instance_stats)
+        instance = self._least_outstanding(candidates)
         breaker = self.breaker(instance.id)
         try:
             probe = breaker.admit()
@@ -358,7 +345,7 @@ class ServiceClient:
 
     async def _attempt(self, call: _Call) -> httpx.Response:
         instance, breaker, probe = await self._choose()
-        remaining = call.deadline - time.monotonic()
+        remaining = call.deadline - self.clock()
         attempt_timeout = min(self.settings.attempt_timeout_seconds, max(remaining, 0.001))
         request = self.http.build_request(
             call.method,
@@ -368,54 +355,51 @@ class ServiceClient:
             headers=self._headers(call, remaining),
             timeout=attempt_timeout,
         )
-        stats = self._instance_stats[instance.id]
-        stats.outstanding += 1
+        self._outstanding[instance.id] = self._outstanding.get(instance.id, 0) + 1
         try:
-            injected = await self.faults.apply(self.service, request) if self.faults else None
-            response = injected or await self.http.send(request)
+            response = await self.http.send(request)
         except httpx.TimeoutException as exc:
-            self._failed(instance, breaker, probe)
+            breaker.record(success=False, probe=probe)
             raise _Retryable(
                 MeshTimeoutError(f"{self.service}: attempt timed out", service=self.service)
             ) from exc
         except httpx.TransportError as exc:
-            self._failed(instance, breaker, probe)
+            breaker.record(success=False, probe=probe)
             raise _Retryable(
                 UnavailableError(f"{self.service}: {type(exc).__name__}", service=self.service)
             ) from exc
         except BaseException:
-            if time.monotonic() >= call.deadline:
+            if self.clock() >= call.deadline:
                 # The call's own budget ran out while this instance kept it waiting: a
                 # timeout like any other. (Recording it as a success reset the breaker's
                 # count, so an instance that always answered too late never tripped it.)
-                self._failed(instance, breaker, probe)
+                breaker.record(success=False, probe=probe)
             else:
                 breaker.release(probe=probe)  # cancelled by our caller: no verdict
             raise
         finally:
-            stats.outstanding -= 1
+            self._outstanding[instance.id] -= 1
         status = response.status_code
         if status < 400:
             breaker.record(success=True, probe=probe)
-            self.outliers.record_success(stats)
             return response
         error = self._decode_error(response)
         if status >= 500:
-            self._failed(instance, breaker, probe)
+            breaker.record(success=False, probe=probe)
             if status in RETRYABLE_STATUSES:
                 raise _Retryable(error)
             raise error
         breaker.record(success=True, probe=probe)  # 4xx: the instance is healthy
-        self.outliers.record_success(stats)
         if isinstance(error, RateLimitedError):
             raise _Retryable(error)
         raise error
 
-    def _failed(self, instance: Instance, breaker: AsyncBreaker, probe: bool) -> None:
-        breaker.record(success=False, probe=probe)
-        instances = list(self._instance_stats)
-        population = [Instance(id=i, url="") for i in instances]
-        self.outliers.record_failure(instance, population, self._instance_stats)
+    def _least_outstanding(self, candidates: list[Instance]) -> Instance:
+        """The instance with the fewest calls in flight; ties are taken in turn, so calls
+        made one after another go round robin and a slow instance is left to drain."""
+        fewest = min(self._outstanding.get(i.id, 0) for i in candidates)
+        idle = [i for i in candidates if self._outstanding.get(i.id, 0) == fewest]
+        return idle[next(self._turn) % len(idle)]
 
     def _headers(self, call: _Call, remaining: float) -> dict[str, str]:
         headers: dict[str, str] = {DEADLINE_HEADER: str(max(int(remaining * 1000), 0))}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,12 +34,6 @@ class MeshSettings(BaseSettings):
 
     bulkhead_max_concurrent: int = Field(default=64, ge=1)
     bulkhead_max_wait_seconds: float = Field(default=0.1, ge=0)
-
-    balancer: Literal["round_robin", "least_outstanding", "power_of_two"] = "power_of_two"
-    outlier_consecutive_failures: int = Field(default=5, ge=1)
-    outlier_base_ejection_seconds: float = Field(default=5.0, gt=0)
-    outlier_max_ejection_seconds: float = Field(default=120.0, gt=0)
-    outlier_max_ejection_percent: int = Field(default=50, ge=0, le=100)
 
     # Calls made as the service itself (no user): the OAuth 2.0 client-credentials grant.
     # Unset in dev/test, where the dev identity issuer mints them (see credentials.py).

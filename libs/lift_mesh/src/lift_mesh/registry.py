@@ -1,8 +1,7 @@
-"""Where services are: static settings, a DynamoDB registry table, or AWS Cloud Map.
+"""Where services are: static settings or AWS Cloud Map.
 
-Every backend answers ``instances(service)``; ``CachedRegistry`` keeps answers for a TTL so
-a call does not pay a lookup. ``registry_from_settings`` picks static or Cloud Map from
-``LIFT_MESH_*``; ``DynamoRegistry`` is for fleets that heartbeat, wired in code.
+Both answer ``instances(service)``; ``CachedRegistry`` keeps answers for a TTL so a call
+does not pay a lookup. ``registry_from_settings`` picks one from ``LIFT_MESH_*``.
 """
 
 from __future__ import annotations
@@ -10,12 +9,9 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import anyio.to_thread
-from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
 from lift_mesh.config import MeshSettings
 
@@ -70,62 +66,6 @@ class CachedRegistry:
                 raise
             self._cache[service] = (time.monotonic(), found)
             return found
-
-
-class RegistryEntry(Model):
-    """One instance of one service; it disappears when its heartbeat stops (TTL)."""
-
-    class Meta:
-        table_name = "registry"
-
-    service = UnicodeAttribute(hash_key=True)
-    instance_id = UnicodeAttribute(range_key=True)
-    url = UnicodeAttribute()
-    status = UnicodeAttribute(default="healthy")
-    heartbeat_at = NumberAttribute()
-    expires_at = TTLAttribute()
-
-
-class DynamoRegistry:
-    """Instances register themselves and heartbeat; lookups skip stale or unhealthy ones.
-
-    Works from containers (a heartbeat task) and from Lambda (register the function URL
-    once at deploy; the TTL is then set long).
-    """
-
-    def __init__(self, model: type[RegistryEntry], *, ttl_seconds: float = 30) -> None:
-        self.model = model
-        self.ttl = ttl_seconds
-
-    async def register(
-        self, service: str, instance_id: str, url: str, *, status: str = "healthy"
-    ) -> None:
-        now = time.time()
-        entry = self.model(
-            service,
-            instance_id,
-            url=url.rstrip("/"),
-            status=status,
-            heartbeat_at=now,
-            expires_at=datetime.now(UTC) + timedelta(seconds=self.ttl),
-        )
-        await anyio.to_thread.run_sync(entry.save)
-
-    heartbeat = register
-
-    async def deregister(self, service: str, instance_id: str) -> None:
-        await anyio.to_thread.run_sync(self.model(service, instance_id).delete)
-
-    async def instances(self, service: str) -> list[Instance]:
-        def query() -> list[Instance]:
-            fresh_after = time.time() - self.ttl
-            return [
-                Instance(id=e.instance_id, url=e.url, healthy=e.status == "healthy")
-                for e in self.model.query(service, consistent_read=True)
-                if e.heartbeat_at >= fresh_after
-            ]
-
-        return await anyio.to_thread.run_sync(query)
 
 
 class CloudMapRegistry:

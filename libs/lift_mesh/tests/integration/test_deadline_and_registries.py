@@ -16,15 +16,12 @@ from pydantic import ValidationError
 
 from lift_core import LiftSettings, create_app
 from lift_core.auth import JwtVerifier
-from lift_core.dynamo import bind_model, ensure_tables
 from lift_mesh import (
     CachedRegistry,
     CloudMapRegistry,
-    DynamoRegistry,
     Instance,
     MeshSettings,
     MeshTimeoutError,
-    RegistryEntry,
     ServiceClient,
     StaticRegistry,
 )
@@ -84,22 +81,6 @@ async def test_static_registry_and_cache() -> None:
     assert [i.url for i in found[0]] == ["http://a", "http://b"]
     assert calls == 1
     assert await cached.instances("nobody") == []
-
-
-async def test_dynamodb_registry_heartbeat_ttl_and_health(db_settings: LiftSettings) -> None:
-    model = bind_model(RegistryEntry, db_settings, "registry")
-    ensure_tables([model], db_settings)
-    registry = DynamoRegistry(model, ttl_seconds=30)
-    await registry.register("banking", "b-1", "http://10.0.0.1:8001/")
-    await registry.register("banking", "b-2", "http://10.0.0.2:8001", status="draining")
-    await registry.register("healthcare", "h-1", "http://10.0.0.3:8002")
-    found = {i.id: i for i in await registry.instances("banking")}
-    assert found["b-1"] == Instance("b-1", "http://10.0.0.1:8001", healthy=True)
-    assert found["b-2"].healthy is False
-    stale = DynamoRegistry(model, ttl_seconds=-1)  # every heartbeat counts as missed
-    assert await stale.instances("banking") == []
-    await registry.deregister("banking", "b-1")
-    assert [i.id for i in await registry.instances("banking")] == ["b-2"]
 
 
 def _cloud_map(endpoint: str, instances: dict[str, dict[str, str]]) -> tuple[Any, str]:
