@@ -15,23 +15,51 @@ from typing import Any
 from lift_core import context
 from lift_core.audit.chain import AuditEvent, compute_hash
 from lift_core.audit.policy import AuditPolicy
-from lift_core.audit.store import DynamoAuditStore, utc_now
+from lift_core.audit.store import DynamoAuditStore, TrailFilter
+from lift_core.clock import Clock, iso, utc_now
 from lift_core.redaction import redact
 
 ANONYMOUS_TENANT = "_anonymous"
 
 
 class AuditRecorder:
-    def __init__(self, store: DynamoAuditStore, policy: AuditPolicy, *, service: str) -> None:
+    def __init__(
+        self,
+        store: DynamoAuditStore,
+        policy: AuditPolicy,
+        *,
+        service: str,
+        clock: Clock = utc_now,
+    ) -> None:
         self.store = store
         self.policy = policy
         self.service = service
+        self.clock = clock
 
     def stream(self, tenant: str, retention_days: int) -> str:
         return f"{tenant}/{retention_days}d"
 
     def streams(self, tenant: str) -> list[str]:
         return [self.stream(tenant, days) for days in self.policy.retention_classes()]
+
+    def trail(
+        self, tenant: str, where: TrailFilter, *, limit: int, position: Any = None
+    ) -> tuple[list[AuditEvent], Any]:
+        """Up to ``limit`` of the tenant's events matching ``where``, newest first within
+        each stream, streams one after another. ``position`` is where the previous page
+        ended (``[stream index, last seq]``); the one returned is None at the end."""
+        streams = self.streams(tenant)
+        index, after = position if position is not None else (0, None)
+        items: list[AuditEvent] = []
+        while index < len(streams) and len(items) < limit:
+            events, last = self.store.page(
+                streams[index], where=where, limit=limit - len(items), start_after=after
+            )
+            items.extend(events)
+            if last is not None:
+                return items, [index, last]
+            index, after = index + 1, None
+        return items, ([index, None] if index < len(streams) else None)
 
     def record(
         self,
@@ -71,7 +99,7 @@ class AuditRecorder:
 
         def build(seq: int, prev_hash: str, prev_ts: str | None) -> AuditEvent:
             event = dataclasses.replace(
-                template, seq=seq, ts=utc_now(), prev_hash=prev_hash, prev_ts=prev_ts
+                template, seq=seq, ts=iso(self.clock()), prev_hash=prev_hash, prev_ts=prev_ts
             )
             return dataclasses.replace(event, hash=compute_hash(event))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -12,6 +11,7 @@ from pydantic import BaseModel, Field
 from lift_core.audit.chain import AuditEvent
 from lift_core.audit.policy import FRAMEWORKS
 from lift_core.audit.recorder import ANONYMOUS_TENANT, AuditRecorder
+from lift_core.audit.store import TrailFilter
 from lift_core.audit.verify import Digest, Verification, prove, verify_events
 from lift_core.auth import CurrentPrincipal, require_roles
 from lift_core.errors import NotFound
@@ -111,37 +111,12 @@ def compliance_router(recorder: AuditRecorder) -> APIRouter:
     def audit_trail(
         principal: CurrentPrincipal, f: Annotated[AuditFilter, Query()], cursor: PageCursor
     ) -> AuditPage:
-        streams = recorder.streams(principal.tenant_id)
-        index, after = cursor.start if cursor.start is not None else (0, None)
-        limit = f.limit
-        model = store.model
-        condition = None
-        for clause in (
-            model.ts >= _utc_iso(f.start) if f.start else None,
-            model.ts <= _utc_iso(f.end) if f.end else None,
-            model.actor == f.actor if f.actor else None,
-            model.resource == f.resource if f.resource else None,
-            model.action == f.action if f.action else None,
-        ):
-            if clause is not None:
-                condition = clause if condition is None else condition & clause
-        items: list[AuditEvent] = []
-        next_cursor = None
-        while index < len(streams) and len(items) < limit:
-            events, last = store.page(
-                streams[index],
-                filter_condition=condition,
-                limit=limit - len(items),
-                start_after=after,
-            )
-            items.extend(events)
-            if last is not None:
-                next_cursor = cursor.next([index, last])
-                break
-            index, after = index + 1, None
-            next_cursor = cursor.next([index, None]) if index < len(streams) else None
+        where = TrailFilter(f.start, f.end, f.actor, f.resource, f.action)
+        items, last = recorder.trail(
+            principal.tenant_id, where, limit=f.limit, position=cursor.start
+        )
         recorder.record("audit.read", "audit-trail", "success", {"returned": len(items)})
-        return AuditPage(items=[_out(e) for e in items], next_cursor=next_cursor)
+        return AuditPage(items=[_out(e) for e in items], next_cursor=cursor.next(last))
 
     @router.get("/audit-trail/verify", summary="Recompute every chain of the tenant")
     def verify(principal: CurrentPrincipal) -> VerificationOut:
@@ -152,7 +127,7 @@ def compliance_router(recorder: AuditRecorder) -> APIRouter:
 
     @router.get("/audit-trail/digest", summary="Head sequence and hash of every chain; keep it")
     def digest(principal: CurrentPrincipal) -> list[DigestOut]:
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        now = recorder.clock().isoformat(timespec="seconds")
         out = []
         for stream in recorder.streams(principal.tenant_id):
             seq, head_hash, _ = store.head(stream)
@@ -209,8 +184,3 @@ def compliance_router(recorder: AuditRecorder) -> APIRouter:
         }
 
     return router
-
-
-def _utc_iso(moment: datetime) -> str:
-    """Stored timestamps are UTC ISO strings (filters are UtcDateTime: aware, in UTC)."""
-    return moment.isoformat(timespec="microseconds")

@@ -12,7 +12,8 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import (
@@ -25,6 +26,18 @@ from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
 from lift_core.audit.chain import GENESIS_HASH, AuditEvent
+from lift_core.clock import iso
+
+
+@dataclass(frozen=True, slots=True)
+class TrailFilter:
+    """What an auditor narrows the trail to (every field optional; times are UTC-aware)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    actor: str | None = None
+    resource: str | None = None
+    action: str | None = None
 
 
 class AuditRecord(Model):
@@ -122,12 +135,13 @@ class DynamoAuditStore:
         self,
         stream: str,
         *,
-        filter_condition: Any = None,
+        where: TrailFilter | None = None,
         limit: int,
         start_after: int | None,
     ) -> tuple[list[AuditEvent], int | None]:
         """Newest first; returns the events and the last sequence read (for the cursor)."""
         condition = self.model.seq < start_after if start_after is not None else None
+        filter_condition = self._condition(where) if where is not None else None
         events: list[AuditEvent] = []
         last_seen: int | None = None
         results: Iterator[AuditRecord] = self.model.query(
@@ -143,6 +157,19 @@ class DynamoAuditStore:
             if len(events) >= limit:
                 return events, last_seen
         return events, None
+
+    def _condition(self, where: TrailFilter) -> Any:
+        m, condition = self.model, None
+        for clause in (
+            m.ts >= iso(where.since) if where.since else None,
+            m.ts <= iso(where.until) if where.until else None,
+            m.actor == where.actor if where.actor else None,
+            m.resource == where.resource if where.resource else None,
+            m.action == where.action if where.action else None,
+        ):
+            if clause is not None:
+                condition = clause if condition is None else condition & clause
+        return condition
 
     def _to_record(self, e: AuditEvent) -> AuditRecord:
         return self.model(
@@ -193,7 +220,3 @@ class DynamoAuditStore:
             prev_ts=r.prev_ts,
             hash=r.hash,
         )
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from lift_core.audit.chain import AuditEvent, compute_hash
+from lift_core.clock import utc_now
 
 Reason = Literal["changed", "deleted", "reordered", "inserted", "digest-mismatch"]
 
@@ -35,7 +36,7 @@ def verify_events(  # noqa: PLR0911 - one return per kind of break
     stream: str, events: Sequence[AuditEvent], *, from_seq: int = 1, now: datetime | None = None
 ) -> Verification:
     """``events`` in sequence order, as read from the store for ``from_seq`` onwards."""
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     head = events[-1].seq if events else 0
 
     def broken(seq: int, reason: Reason, detail: str) -> Verification:

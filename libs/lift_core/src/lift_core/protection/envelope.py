@@ -23,6 +23,7 @@ from pynamodb.attributes import BinaryAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.models import Model
 
+from lift_core.clock import utc_now
 from lift_core.config import LiftSettings
 
 _VERSION = "v1"
@@ -101,8 +102,6 @@ class EnvelopeCipher:
         return bytes(plaintext)
 
     def _create(self, key_id: str, context: dict[str, str]) -> DataKeyRecord:
-        from datetime import UTC, datetime
-
         generated = self.kms.generate_data_key(
             KeyId=self.kms_key_id, KeySpec="AES_256", EncryptionContext=context
         )
@@ -110,7 +109,7 @@ class EnvelopeCipher:
             key_id,
             wrapped=generated["CiphertextBlob"],
             kms_key_id=self.kms_key_id,
-            created_at=datetime.now(UTC),
+            created_at=utc_now(),
         )
         try:
             record.save(condition=self.model.key_id.does_not_exist())
