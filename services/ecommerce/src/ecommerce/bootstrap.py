@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypedDict, Unpack
 
-from pynamodb.connection import Connection
-
 from lift_core import LiftSettings
 from lift_core.audit import GDPR, PCI_DSS, SOC2, ActionRule, AuditLog, AuditPolicy
 from lift_core.clock import Clock, utc_now
@@ -96,10 +94,7 @@ def bootstrap(
         lift = lift or LiftSettings(service_name="ecommerce")
         tables = ShopTables.bind(lift)
         platform = ServiceTables.bind(lift, "ecommerce", tables.all(), data_keys=True)
-        meta = tables.products.Meta
-        connection = Connection(
-            region=getattr(meta, "region", None), host=getattr(meta, "host", None)
-        )
+        connection = tables.connection()
         overrides = {
             "stores": DynamoStores(tables.stores),
             "products": DynamoProducts(tables.products, connection),

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypedDict, Unpack
 
-from pynamodb.connection import Connection
-
 from lift_core import LiftSettings
 from lift_core.audit import HIPAA, PCI_DSS, SOC2, ActionRule, AuditLog, AuditPolicy
 from lift_core.clock import Clock, utc_now
@@ -106,8 +104,7 @@ def bootstrap(
         lift = lift or LiftSettings(service_name="healthcare")
         t = ClinicTables.bind(lift)
         platform = ServiceTables.bind(lift, "healthcare", t.all(), data_keys=True)
-        meta = t.patients.Meta
-        wire = Connection(region=getattr(meta, "region", None), host=getattr(meta, "host", None))
+        wire = t.connection()
         overrides = {
             "patients": DynamoPatients(t.patients, wire),
             "providers": DynamoProviders(t.providers, wire),

@@ -10,6 +10,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
+from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -142,6 +143,11 @@ class ShopTables:
             carts=bind_model(CartModel, lift, "ecommerce-carts"),
             orders=bind_model(OrderModel, lift, "ecommerce-orders"),
         )
+
+    def connection(self) -> Connection:
+        """One low-level connection for the transactions, at the tables' endpoint."""
+        meta = self.products.Meta
+        return Connection(region=getattr(meta, "region", None), host=getattr(meta, "host", None))
 
     def all(self) -> list[type[Model]]:
         return [self.stores, self.products, self.customers, self.carts, self.orders]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -192,6 +193,11 @@ class ClinicTables:
             invoices=bind_model(InvoiceModel, lift, "healthcare-invoices"),
             clinics=bind_model(ClinicModel, lift, "healthcare-clinics"),
         )
+
+    def connection(self) -> Connection:
+        """One low-level connection for the transactions, at the tables' endpoint."""
+        meta = self.patients.Meta
+        return Connection(region=getattr(meta, "region", None), host=getattr(meta, "host", None))
 
     def all(self) -> list[type[Model]]:
         return [

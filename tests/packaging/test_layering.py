@@ -1,0 +1,99 @@
+"""The layering rules of docs/architecture.md, checked on every import statement.
+
+Read from the source with ``ast`` (nothing is imported), so a rule broken in a file no test
+imports still fails here."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "src").is_dir())
+FRAMEWORKS = {"fastapi", "starlette", "pynamodb", "boto3", "botocore", "httpx", "lift_mesh"}
+
+
+def _imports(path: Path) -> set[str]:
+    """The top-level package of every absolute import, and ``pkg.sub`` for first-party ones."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def _modules(package_dir: Path) -> list[Path]:
+    return sorted(package_dir.rglob("*.py"))
+
+
+def _top(name: str) -> str:
+    return name.split(".", maxsplit=1)[0]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_imports_no_other_service(service: str) -> None:
+    others = set(SERVICES) - {service}
+    broken = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in _modules(ROOT / "services" / service / "src")
+        for name in _imports(path)
+        if _top(name) in others
+    ]
+    assert broken == []
+
+
+def test_the_libraries_import_no_service() -> None:
+    broken = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in _modules(ROOT / "libs")
+        if "/tests/" not in str(path)
+        for name in _imports(path)
+        if _top(name) in SERVICES
+    ]
+    assert broken == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_domain_uses_the_standard_library_and_itself_only(service: str) -> None:
+    domain = ROOT / "services" / service / "src" / service / "domain"
+    allowed = set(sys.stdlib_module_names) | {"__future__"}
+    broken = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in _modules(domain)
+        for name in _imports(path)
+        if _top(name) not in allowed and not name.startswith(f"{service}.domain")
+    ]
+    assert broken == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_use_cases_reach_storage_and_other_services_only_through_ports(service: str) -> None:
+    use_cases = ROOT / "services" / service / "src" / service / "service"
+    broken = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in _modules(use_cases)
+        for name in _imports(path)
+        if _top(name) in FRAMEWORKS
+        or name.startswith((f"{service}.adapters", f"{service}.api", f"{service}.main"))
+    ]
+    assert broken == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_pynamodb_stays_in_the_adapters(service: str) -> None:
+    src = ROOT / "services" / service / "src" / service
+    broken = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in _modules(src)
+        if "adapters" not in path.parts
+        for name in _imports(path)
+        if _top(name) == "pynamodb"
+    ]
+    assert broken == []
