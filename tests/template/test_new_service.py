@@ -89,6 +89,48 @@ def generated(repo: Path) -> Path:
     return repo
 
 
+# What every service has, generated or written by hand (docs/where-code-goes.md).
+SKELETON = (
+    "README.md",
+    "Dockerfile",
+    "pyproject.toml",
+    "src/{pkg}/bootstrap.py",
+    "src/{pkg}/main.py",
+    "src/{pkg}/config.py",
+    "src/{pkg}/lambda_handler.py",
+    "src/{pkg}/domain/exceptions.py",
+    "src/{pkg}/service/ports.py",
+    "src/{pkg}/adapters/models.py",
+    "src/{pkg}/api/deps.py",
+    "src/{pkg}/api/schemas.py",
+    "src/{pkg}/api/routes/__init__.py",
+    "tests/conftest.py",
+    "tests/fakes.py",
+    "tests/unit",
+    "tests/integration",
+)
+
+
+def _missing(service_dir: Path) -> list[str]:
+    parts = [p.format(pkg=service_dir.name) for p in SKELETON]
+    return [p for p in parts if not (service_dir / p).exists()]
+
+
+@pytest.mark.parametrize("service", ["banking", "healthcare", "ecommerce"])
+def test_the_reference_services_have_the_template_layout(service: str) -> None:
+    assert _missing(ROOT / "services" / service) == []
+
+
+def test_a_generated_service_has_the_reference_services_layout(generated: Path) -> None:
+    assert _missing(generated / "services" / NAME) == []
+    # And no layer the reference services lack.
+    src = generated / "services" / NAME / "src" / NAME
+    layers = {p.name for p in src.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert layers == {
+        p.name for p in (ROOT / "services/banking/src/banking").iterdir() if p.is_dir()
+    } - {"__pycache__"}
+
+
 def test_the_service_is_registered_in_the_workspace_compose_and_lock(generated: Path) -> None:
     pyproject = (generated / "pyproject.toml").read_text()
     assert f"{NAME} = {{ workspace = true }}" in pyproject
