@@ -24,14 +24,7 @@ GATEWAYS = [
     pytest.param(shop.BankingPayments, shop_payments, id="ecommerce"),
     pytest.param(clinic.BankingPayments, clinic_payments, id="healthcare"),
 ]
-CHARGE: dict[str, Any] = {
-    "key": "k1",
-    "payer_account_id": "acc_1",
-    "merchant_account_id": "acc_2",
-    "amount": 100,
-    "currency": "EUR",
-    "reference": "r",
-}
+CHARGE = ("acme", "k1", "acc_1", "acc_2", 100, "EUR", "r")
 
 
 class StaticTokens:
@@ -76,7 +69,7 @@ async def test_an_unreachable_token_endpoint_makes_a_payment_unknown_and_sends_n
     )
     client = _banking(lambda _: httpx.Response(201, json={"id": "p", "status": "x"}), calls)
     with pytest.raises(domain.PaymentUnknown):
-        await gateway(client, tokens).charge("acme", **CHARGE)
+        await gateway(client, tokens).charge(domain.Charge(*CHARGE))
     assert calls == []  # nothing is sent without the service's token
     await client.aclose()
 
@@ -100,7 +93,7 @@ async def test_banking_problems_are_refusals_or_unknown_outcomes(
     client = _banking(_problem(status, slug), [])
     expected = domain.PaymentRefused if refused else domain.PaymentUnknown
     with pytest.raises(expected) as raised:
-        await gateway(client, StaticTokens()).charge("acme", **CHARGE)
+        await gateway(client, StaticTokens()).charge(domain.Charge(*CHARGE))
     if refused:
         assert raised.value.reason == slug
     await client.aclose()

@@ -26,7 +26,7 @@ from ecommerce.domain.exceptions import (
     SkuTaken,
 )
 from ecommerce.domain.orders import Order, Stock, Transition
-from ecommerce.domain.payments import Payment, PaymentRefused, PaymentUnknown
+from ecommerce.domain.payments import Charge, Payment, PaymentRefused, PaymentUnknown
 from ecommerce.domain.pricing import StorePolicy
 from ecommerce.service.ports import Position
 
@@ -244,17 +244,8 @@ class FakeBanking:
         if self.mode == "lose":
             raise PaymentUnknown("the answer was lost")
 
-    async def charge(
-        self,
-        tenant: str,
-        *,
-        key: str,
-        payer_account_id: str,
-        merchant_account_id: str,
-        amount: int,
-        currency: str,
-        reference: str,
-    ) -> Payment:
+    async def charge(self, charge: Charge) -> Payment:
+        key, payer_account_id, amount = charge.key, charge.payer_account_id, charge.amount
         self._wire("charge")
         if key not in self.payments:
             if payer_account_id not in self.mandates:

@@ -31,7 +31,7 @@ from healthcare.domain.models import (
     Provider,
     Record,
 )
-from healthcare.domain.payments import Payment, PaymentRefused, PaymentUnknown
+from healthcare.domain.payments import Charge, Payment, PaymentRefused, PaymentUnknown
 from healthcare.service.ports import Position
 
 T = TypeVar("T")
@@ -224,17 +224,8 @@ class FakeBanking:
         self.payments: dict[str, Payment] = {}
         self.calls: list[str] = []
 
-    async def charge(
-        self,
-        tenant: str,
-        *,
-        key: str,
-        payer_account_id: str,
-        merchant_account_id: str,
-        amount: int,
-        currency: str,
-        reference: str,
-    ) -> Payment:
+    async def charge(self, charge: Charge) -> Payment:
+        key, payer_account_id, amount = charge.key, charge.payer_account_id, charge.amount
         self.calls.append("charge")
         if self.mode == "down":
             raise PaymentUnknown("banking is unreachable")

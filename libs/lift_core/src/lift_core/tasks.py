@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,30 @@ class PeriodicJob:
     name: str
     interval_seconds: float
     run: Callable[[], Awaitable[str | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class OnePass:
+    """The same job run once, from a command line or cron (``main``) or a scheduled Lambda
+    (``handler``). ``run`` returns a dataclass report; ``unfinished`` names its field that
+    counts the work left for a later pass."""
+
+    run: Callable[[], Coroutine[Any, Any, Any]]
+    unfinished: str
+
+    def handler(self, event: object, context: object) -> dict[str, Any]:
+        """The Lambda entry: the report is the invocation's result."""
+        return self._report()
+
+    def main(self) -> int:
+        """Prints the report as JSON; exits 0 when nothing is left, 3 when some work is (so
+        a scheduler can alert on repeated 3s)."""
+        report = self._report()
+        print(json.dumps(report))
+        return 3 if report[self.unfinished] else 0
+
+    def _report(self) -> dict[str, Any]:
+        return dataclasses.asdict(asyncio.run(self.run()))
 
 
 async def _every(job: PeriodicJob) -> None:

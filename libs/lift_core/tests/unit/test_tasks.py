@@ -1,13 +1,16 @@
-"""Periodic jobs: they run while the app serves, survive a failing pass, stop on shutdown."""
+"""Periodic jobs: they run while the app serves, survive a failing pass, stop on shutdown;
+the same job run once from a command or a scheduled Lambda."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from dataclasses import dataclass
 
 import pytest
 
-from lift_core.tasks import PeriodicJob, background
+from lift_core.tasks import OnePass, PeriodicJob, background
 
 pytestmark = pytest.mark.unit
 
@@ -51,3 +54,22 @@ async def test_an_interval_of_zero_runs_nothing() -> None:
     async with background(PeriodicJob("off", 0, job))(None):
         await asyncio.sleep(0.05)
     assert ran == []
+
+
+@dataclass
+class Report:
+    examined: int
+    left: int
+
+
+@pytest.mark.parametrize(("left", "code"), [(0, 0), (2, 3)])
+def test_one_pass_prints_its_report_and_exits_3_while_work_is_left(
+    capsys: pytest.CaptureFixture[str], left: int, code: int
+) -> None:
+    async def run() -> Report:
+        return Report(examined=5, left=left)
+
+    job = OnePass(run, unfinished="left")
+    assert job.main() == code
+    assert json.loads(capsys.readouterr().out) == {"examined": 5, "left": left}
+    assert job.handler({}, None) == {"examined": 5, "left": left}

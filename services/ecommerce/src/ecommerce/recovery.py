@@ -7,34 +7,24 @@ some still are (banking still unreachable), so a scheduler can alert on repeated
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import json
 import sys
-from typing import Any
+
+from lift_core.tasks import OnePass
 
 from ecommerce.bootstrap import bootstrap
+from ecommerce.service.checkout import RecoveryReport
 
 
-async def _pass() -> dict[str, Any]:
+async def _pass() -> RecoveryReport:
     shop = bootstrap()
     try:
-        report = await shop.checkout.recover(limit=shop.settings.recovery_batch)
+        return await shop.checkout.recover(limit=shop.settings.recovery_batch)
     finally:
         await shop.payments.aclose()
-    return dataclasses.asdict(report)
 
 
-def handler(event: object, context: object) -> dict[str, Any]:
-    """Scheduled Lambda entry: one pass; the report is the invocation's result."""
-    return asyncio.run(_pass())
-
-
-def main() -> int:
-    report = asyncio.run(_pass())
-    print(json.dumps(report))
-    return 3 if report["still_open"] else 0
-
+job = OnePass(_pass, unfinished="still_open")
+handler = job.handler
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(job.main())

@@ -17,7 +17,7 @@ from tests.contracts import ExampleTokens, record
 from lift_mesh import MeshSettings, ServiceClient
 
 from ecommerce.adapters.banking import BankingPayments
-from ecommerce.domain.payments import PaymentRefused
+from ecommerce.domain.payments import Charge, PaymentRefused
 
 pytestmark = pytest.mark.integration
 
@@ -145,24 +145,12 @@ async def test_ecommerce_records_what_it_needs_of_banking(pact: Pact, tmp_path: 
         payments = BankingPayments(client, ExampleTokens())
 
         captured = await payments.charge(
-            "acme",
-            key="order:o-1",
-            payer_account_id="acc_alice",
-            merchant_account_id="acc_shop",
-            amount=2500,
-            currency="EUR",
-            reference="order order:o-1",
+            Charge("acme", "order:o-1", "acc_alice", "acc_shop", 2500, "EUR", "order order:o-1")
         )
         assert (captured.captured, captured.amount) == (True, 2500)
         with pytest.raises(PaymentRefused) as refused:
             await payments.charge(
-                "acme",
-                key="order:o-2",
-                payer_account_id="acc_poor",
-                merchant_account_id="acc_shop",
-                amount=2500,
-                currency="EUR",
-                reference="order order:o-2",
+                Charge("acme", "order:o-2", "acc_poor", "acc_shop", 2500, "EUR", "order order:o-2")
             )
         assert refused.value.reason == "insufficient-funds"
         found = await payments.find("acme", "order:o-3")

@@ -4,34 +4,24 @@ InvoiceRetry). The command prints a JSON report and exits 3 while invoices stay 
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import json
 import sys
-from typing import Any
+
+from lift_core.tasks import OnePass
 
 from healthcare.bootstrap import bootstrap
+from healthcare.service.billing import RetryReport
 
 
-async def _pass() -> dict[str, Any]:
+async def _pass() -> RetryReport:
     clinic = bootstrap()
     try:
-        report = await clinic.billing.retry_pending(limit=clinic.settings.billing_retry_batch)
+        return await clinic.billing.retry_pending(limit=clinic.settings.billing_retry_batch)
     finally:
         await clinic.payments.aclose()
-    return dataclasses.asdict(report)
 
 
-def handler(event: object, context: object) -> dict[str, Any]:
-    """Scheduled Lambda entry: one pass; the report is the invocation's result."""
-    return asyncio.run(_pass())
-
-
-def main() -> int:
-    report = asyncio.run(_pass())
-    print(json.dumps(report))
-    return 3 if report["still_pending"] else 0
-
+job = OnePass(_pass, unfinished="still_pending")
+handler = job.handler
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(job.main())

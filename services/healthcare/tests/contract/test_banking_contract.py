@@ -15,7 +15,7 @@ from tests.contracts import ExampleTokens, record
 from lift_mesh import MeshSettings, ServiceClient
 
 from healthcare.adapters.banking import BankingPayments
-from healthcare.domain.payments import PaymentRefused
+from healthcare.domain.payments import Charge, PaymentRefused
 
 pytestmark = pytest.mark.integration
 
@@ -76,26 +76,21 @@ async def test_healthcare_records_what_it_needs_of_banking(pact: Pact, tmp_path:
             settings=MeshSettings(services={"banking": [str(server.url)]}, max_attempts=1),
         )
         payments = BankingPayments(client, ExampleTokens())
-        charge = {
-            "merchant_account_id": "acc_clinic",
-            "amount": 12_000,
-            "currency": "EUR",
-        }
         paid = await payments.charge(
-            "acme",
-            key="invoice:i-1",
-            payer_account_id="acc_patient",
-            reference="invoice i-1",
-            **charge,  # type: ignore[arg-type]
+            Charge("acme", "invoice:i-1", "acc_patient", "acc_clinic", 12_000, "EUR", "invoice i-1")
         )
         assert (paid.captured, paid.status) == (True, "captured")
         with pytest.raises(PaymentRefused) as refused:
             await payments.charge(
-                "acme",
-                key="invoice:i-2",
-                payer_account_id="acc_stranger",
-                reference="invoice i-2",
-                **charge,  # type: ignore[arg-type]
+                Charge(
+                    "acme",
+                    "invoice:i-2",
+                    "acc_stranger",
+                    "acc_clinic",
+                    12_000,
+                    "EUR",
+                    "invoice i-2",
+                )
             )
         assert refused.value.reason == "not-permitted"
         await client.aclose()

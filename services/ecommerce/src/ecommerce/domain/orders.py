@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from enum import Enum, StrEnum
 
 from ecommerce.domain.exceptions import InvalidTransition
+from ecommerce.domain.payments import Charge
 from ecommerce.domain.pricing import Line, Totals
 
 
@@ -97,6 +98,19 @@ class Order:
     def payment_key(self) -> str:
         """The Idempotency-Key of this order's one payment in banking."""
         return f"order:{self.id}"
+
+    @property
+    def charge(self) -> Charge:
+        """The order's one payment, asked of banking under the customer's mandate."""
+        return Charge(
+            self.tenant_id,
+            self.payment_key,
+            self.payer_account_id,
+            self.merchant_account_id,
+            self.totals.total,
+            self.currency,
+            f"order {self.id}",
+        )
 
     @property
     def refund_key(self) -> str:

@@ -156,15 +156,7 @@ class Checkout:
         say. ``may_charge=False`` only looks the payment up (the reservation expired)."""
         try:
             if may_charge:
-                payment: Payment | None = await self.payments.charge(
-                    order.tenant_id,
-                    key=order.payment_key,
-                    payer_account_id=order.payer_account_id,
-                    merchant_account_id=order.merchant_account_id,
-                    amount=order.totals.total,
-                    currency=order.currency,
-                    reference=f"order {order.id}",
-                )
+                payment: Payment | None = await self.payments.charge(order.charge)
             else:
                 payment = await self.payments.find(order.tenant_id, order.payment_key)
         except PaymentRefused as exc:

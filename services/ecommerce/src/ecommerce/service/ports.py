@@ -14,7 +14,7 @@ from ecommerce.domain.carts import Cart
 from ecommerce.domain.catalog import Product
 from ecommerce.domain.customers import CustomerRecord
 from ecommerce.domain.orders import Order, Transition
-from ecommerce.domain.payments import Payment
+from ecommerce.domain.payments import Charge, Payment
 from ecommerce.domain.pricing import StorePolicy
 
 # Where a listing resumes: the storage's own position (DynamoDB's LastEvaluatedKey), sealed
@@ -114,17 +114,7 @@ class PaymentGateway(Protocol):
     """Payments under the mandate a customer granted the store's merchant account. Keyed:
     a charge or refund repeated with its key lands at most once, so asking again is safe."""
 
-    async def charge(
-        self,
-        tenant: str,
-        *,
-        key: str,
-        payer_account_id: str,
-        merchant_account_id: str,
-        amount: int,
-        currency: str,
-        reference: str,
-    ) -> Payment:
+    async def charge(self, charge: Charge) -> Payment:
         """Captured or declined; raises ``PaymentRefused`` or ``PaymentUnknown``."""
         ...
 

@@ -18,7 +18,7 @@ from lift_mesh import (
     ValidationError,
 )
 
-from healthcare.domain.payments import Payment, PaymentRefused, PaymentUnknown
+from healthcare.domain.payments import Charge, Payment, PaymentRefused, PaymentUnknown
 
 # 409s that describe the patient's account, not a transient state of the call.
 _FINAL_CONFLICTS = frozenset(
@@ -31,30 +31,20 @@ class BankingPayments:
         self.client = client
         self.tokens = tokens
 
-    async def charge(
-        self,
-        tenant: str,
-        *,
-        key: str,
-        payer_account_id: str,
-        merchant_account_id: str,
-        amount: int,
-        currency: str,
-        reference: str,
-    ) -> Payment:
+    async def charge(self, charge: Charge) -> Payment:
         body = {
-            "payer_account_id": payer_account_id,
-            "merchant_account_id": merchant_account_id,
-            "amount": amount,
-            "currency": currency,
-            "reference": reference,
+            "payer_account_id": charge.payer_account_id,
+            "merchant_account_id": charge.merchant_account_id,
+            "amount": charge.amount,
+            "currency": charge.currency,
+            "reference": charge.reference,
         }
         try:
             answer = await self.client.post(
                 "/api/v1/payments",
                 json=body,
-                idempotency_key=key,
-                bearer=await self.tokens.token(tenant),
+                idempotency_key=charge.key,
+                bearer=await self.tokens.token(charge.tenant),
             )
         except (ForbiddenError, NotFoundError, ValidationError) as exc:
             raise PaymentRefused(exc.slug) from exc

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from healthcare.domain.exceptions import InvoiceSettled
+from healthcare.domain.payments import Charge
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,19 @@ class Invoice:
     @property
     def payment_key(self) -> str:
         return f"invoice:{self.id}"
+
+    @property
+    def charge(self) -> Charge:
+        """The invoice's one payment, asked of banking under the patient's mandate."""
+        return Charge(
+            self.tenant_id,
+            self.payment_key,
+            self.payer_account_id,
+            self.merchant_account_id,
+            self.amount,
+            self.currency,
+            f"invoice {self.id}",
+        )
 
     def settled(
         self, status: InvoiceStatus, *, at: str, payment_id: str | None, reason: str

@@ -16,6 +16,19 @@ class Payment:
         return self.status != "declined"
 
 
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """One keyed payment asked of banking: asked again with the same key, it lands once."""
+
+    tenant: str
+    key: str
+    payer_account_id: str
+    merchant_account_id: str
+    amount: int
+    currency: str
+    reference: str
+
+
 class PaymentRefused(Exception):
     """Banking answered and will not take this payment (no mandate, no funds...)."""
 

@@ -114,15 +114,7 @@ class Billing:
 
     async def _charge(self, inv: Invoice) -> Invoice:
         try:
-            payment = await self.payments.charge(
-                inv.tenant_id,
-                key=inv.payment_key,
-                payer_account_id=inv.payer_account_id,
-                merchant_account_id=inv.merchant_account_id,
-                amount=inv.amount,
-                currency=inv.currency,
-                reference=f"invoice {inv.id}",
-            )
+            payment = await self.payments.charge(inv.charge)
         except PaymentRefused as exc:
             return await self._settle(inv, InvoiceStatus.DECLINED, None, exc.reason)
         except PaymentUnknown as exc:

@@ -21,7 +21,7 @@ from healthcare.domain.models import (
     Provider,
     Record,
 )
-from healthcare.domain.payments import Payment
+from healthcare.domain.payments import Charge, Payment
 
 # Where a listing resumes: the storage's own position (DynamoDB's LastEvaluatedKey), sealed
 # into the API's opaque cursor by lift_core.pagination. None: the first or no further page.
@@ -128,17 +128,7 @@ class PaymentGateway(Protocol):
     """Charges under the mandate a patient granted the clinic's merchant account. Keyed: a
     charge repeated with its key lands at most once, so asking again is always safe."""
 
-    async def charge(
-        self,
-        tenant: str,
-        *,
-        key: str,
-        payer_account_id: str,
-        merchant_account_id: str,
-        amount: int,
-        currency: str,
-        reference: str,
-    ) -> Payment:
+    async def charge(self, charge: Charge) -> Payment:
         """Captured or declined; raises ``PaymentRefused`` or ``PaymentUnknown``."""
         ...
 
