@@ -397,7 +397,7 @@ def main() -> None:
         accounts = _seed_banking(urls["banking"], identity)
         products = _seed_ecommerce(urls, identity, accounts)
         patients = _seed_healthcare(urls, identity, accounts)
-        _print_status(
+        banner = _print_status(
             endpoint,
             identity=identity,
             urls=urls,
@@ -407,7 +407,10 @@ def main() -> None:
             elapsed=time.monotonic() - started,
         )
         if args.ready_file:
-            args.ready_file.write_text(json.dumps(urls))
+            # What the e2e suite needs to run every printed example, as printed.
+            partial = args.ready_file.with_suffix(".partial")
+            partial.write_text(json.dumps({"urls": urls, "banner": banner}))
+            partial.replace(args.ready_file)  # atomic: a reader never sees half a file
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
         print("a process exited; stopping the estate", file=sys.stderr)
@@ -437,17 +440,16 @@ def _print_status(
     products: dict[str, str],
     patients: dict[str, str],
     elapsed: float,
-) -> None:
+) -> str:
+    """Prints the banner (URLs, tokens, examples) and returns it, for the ready file."""
     rows = [
         ("emulator", endpoint, "DynamoDB, KMS, Cloud Map (moto, serialized)"),
         ("identity", identity, f"{identity}/docs"),
         *((name, url, f"{url}/docs") for name, url in urls.items()),
     ]
-    print(f"\nLift estate ready in {elapsed:.1f}s\n")
-    for name, url, note in rows:
-        print(f"  {name:<11} {url:<24} {note}")
-    print(f"\nLogs (JSON lines): tail -f {LOGS}/*.log")
-    print("\nTokens (12 h):")
+    lines = [f"\nLift estate ready in {elapsed:.1f}s\n"]
+    lines += [f"  {name:<11} {url:<24} {note}" for name, url, note in rows]
+    lines += [f"\nLogs (JSON lines): tail -f {LOGS}/*.log", "\nTokens (12 h):"]
     tokens = {}
     for role in ROLES:
         subject = {
@@ -459,22 +461,29 @@ def _print_status(
             "patient": "alice",
         }[role]
         tokens[role] = _token(identity, "acme", subject, [role])
-        print(f"  acme {role:<9} ({subject}): export TOKEN_{role.upper()}={tokens[role]}")
+        lines.append(f"  acme {role:<9} ({subject}): export TOKEN_{role.upper()}={tokens[role]}")
     banking = urls["banking"]
     alice, bob, shop, _ = accounts["acme"]
     healthcare = urls["healthcare"]
     record = patients.get("record", "<record id>")
     ecommerce = urls["ecommerce"]
     mug = products["MUG-001"]
-    print(
+    transfer = json.dumps(
+        {
+            "source_account_id": alice,
+            "destination_account_id": bob,
+            "amount": 1500,
+            "currency": "EUR",
+        }
+    )
+    lines.append(
         f"""
 Try (tenant acme; alice owns {alice}, bob {bob}, shop {shop}):
   curl -s {banking}/api/v1/accounts -H "Authorization: Bearer $TOKEN_CUSTOMER"
   curl -s {banking}/api/v1/accounts/{alice}/balance -H "Authorization: Bearer $TOKEN_CUSTOMER"
   curl -s -X POST {banking}/api/v1/transfers -H "Authorization: Bearer $TOKEN_CUSTOMER" \\
        -H "Idempotency-Key: demo-1" -H "Content-Type: application/json" \\
-       -d '{{"source_account_id": "{alice}", "destination_account_id": "{bob}", \\
-            "amount": 1500, "currency": "EUR"}}'
+       -d '{transfer}'
   curl -s {banking}/api/v1/compliance/audit-trail/verify -H "Authorization: Bearer $TOKEN_AUDITOR"
   curl -s "{ecommerce}/api/v1/products?category=kitchen" -H "Authorization: Bearer $TOKEN_CUSTOMER"
   curl -s -X POST {ecommerce}/api/v1/cart/items -H "Authorization: Bearer $TOKEN_CUSTOMER" \\
@@ -489,9 +498,11 @@ Try (tenant acme; alice owns {alice}, bob {bob}, shop {shop}):
        -H "Authorization: Bearer $TOKEN_PATIENT"
   make token TENANT=globex SUB=carol ROLES=customer
 
-Ctrl-C stops everything.""",
-        flush=True,
+Ctrl-C stops everything."""
     )
+    banner = "\n".join(lines)
+    print(banner, flush=True)
+    return banner
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ class Target:
     logs: Callable[[str], str] | None = None
     stop: Callable[[str], None] | None = None
     start: Callable[[str], None] | None = None
+    banner: str | None = None  # what the estate printed on start (URLs, tokens, examples)
 
 
 class Lift:

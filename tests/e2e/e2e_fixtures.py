@@ -8,6 +8,8 @@ fails."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import re
 import subprocess
@@ -102,7 +104,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the embedded estate did not start; try `make run`")
             time.sleep(0.2)
-        yield estate
+        yield dataclasses.replace(estate, banner=json.loads(ready.read_text())["banner"])
         _assert_nothing_in_clear(f"http://127.0.0.1:{ports['emulator']}", estate)
     finally:
         process.terminate()
