@@ -61,15 +61,15 @@ bench-check: bootstrap ## Fail when a benchmark ratio regresses >10% vs bench/ba
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(UV) run python -m bench.check $(if $(SHORT),--short) $(BENCH_ARGS)
 
-COMPOSE := docker compose -f docker-compose.yml $(if $(filter moto,$(EMULATOR)),-f docker-compose.moto.yml) $(if $(TRACING),--profile tracing)
+LOCALSTACK := $(filter localstack,$(EMULATOR))
+COMPOSE := docker compose -f docker-compose.yml $(if $(LOCALSTACK),-f docker-compose.localstack.yml) $(if $(TRACING),--profile tracing)
 TRACE_ENV := $(if $(TRACING),OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4318)
-
-up: ## Start the compose estate (EMULATOR=moto without LocalStack; TRACING=1 adds Jaeger on :16686)
+up: bootstrap ## Start the compose estate on 127.0.0.1 (moto built locally; EMULATOR=localstack for LocalStack; TRACING=1 adds Jaeger on :16686)
+	@case "$(or $(EMULATOR),moto)" in moto|localstack) ;; *) echo "make up: EMULATOR=moto (default) or EMULATOR=localstack, not '$(EMULATOR)'"; exit 2;; esac
+	@$(UV) run python -m devtools.compose_check $(if $(LOCALSTACK),--localstack) $(if $(TRACING),--tracing)
 	$(TRACE_ENV) $(COMPOSE) up --build --wait -d
-
-down: ## Stop the compose estate (same EMULATOR as up)
+down: ## Stop the compose estate (same EMULATOR and TRACING as up)
 	$(COMPOSE) down
-
 package: bootstrap ## Build a Lambda zip in dist/: SERVICE=<a service> [ARCH=x86_64|arm64]
 	@test -n "$(SERVICE)" || { echo "make package: SERVICE=<one of services/> is required"; exit 2; }
 	$(UV) run python -m devtools.package $(SERVICE) --arch $(or $(ARCH),x86_64)

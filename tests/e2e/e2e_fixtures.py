@@ -1,9 +1,10 @@
 """Where the journeys run. ``E2E_TARGET`` picks one: ``local`` (a fixture starts the
-embedded estate), ``compose`` (testcontainers builds and starts the compose estate; moto
-instead of LocalStack with ``E2E_COMPOSE_EMULATOR=moto``) or ``url`` (a deployed stage:
+embedded estate), ``compose`` (testcontainers builds and starts the compose estate; its moto
+emulator, or LocalStack with ``E2E_COMPOSE_EMULATOR=localstack``) or ``url`` (a deployed stage:
 ``E2E_IDENTITY_URL``, ``E2E_BANKING_URL``, ``E2E_ECOMMERCE_URL``, ``E2E_HEALTHCARE_URL``).
-Unset, the journeys run against ``local`` and then ``compose``; without a Docker engine
-the compose run is skipped with its reason, unless ``E2E_REQUIRE_DOCKER=1`` (CI), where it
+Unset, the journeys run against ``local`` and then ``compose``; where the compose estate
+cannot start (no engine, an image neither here nor pullable) the compose run is skipped with
+``devtools.compose_check``'s one line naming the fix, unless ``E2E_REQUIRE_DOCKER=1`` (CI), where it
 fails."""
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from devtools import compose_check
 from devtools.estate import free_port
 from e2e_client import Target
 
@@ -133,57 +134,16 @@ def _assert_nothing_in_clear(emulator: str, estate: Target) -> None:
     assert not leaks, f"the estate holds protected values in clear: {leaks[:5]}"
 
 
-def _emulator_image_missing() -> str | None:
-    """Why LocalStack (the compose file's default emulator) cannot run here, or None: its
-    image is neither on this machine nor pullable (no Docker Hub)."""
-    if os.environ.get("E2E_COMPOSE_EMULATOR", "localstack") == "moto":
-        return None
-    found = re.search(
-        r"image:\s*(localstack/localstack:\S+)", (ROOT / "docker-compose.yml").read_text()
-    )
-    if found is None:
-        return None
-    image = found.group(1)
-    for argv in (["docker", "image", "inspect", image], ["docker", "pull", "--quiet", image]):
-        try:
-            done = subprocess.run(argv, capture_output=True, check=False, timeout=600)  # noqa: S603
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if done.returncode == 0:
-            return None
-    return (
-        f"{image} is not on this machine and cannot be pulled (no Docker Hub?); "
-        "E2E_COMPOSE_EMULATOR=moto runs the compose journeys on moto instead"
-    )
-
-
-def _docker_missing() -> str | None:
-    """Why the compose estate cannot run here, or None."""
-    checks = (
-        (["docker", "info"], "no Docker engine reachable; infra/bootstrap-offline.sh starts one"),
-        (["docker", "compose", "version"], "docker compose v2 is missing; the bootstrap adds it"),
-    )
-    for argv, reason in checks:
-        try:
-            probe = subprocess.run(argv, capture_output=True, check=False, timeout=20)  # noqa: S603
-        except (OSError, subprocess.TimeoutExpired):
-            return reason
-        if probe.returncode != 0:
-            return reason
-    return None
-
-
 def _compose() -> Iterator[Target]:
-    missing = _docker_missing() or _emulator_image_missing()
+    localstack = os.environ.get("E2E_COMPOSE_EMULATOR", "moto") == "localstack"
+    files = compose_check.compose_files(localstack=localstack)
+    missing = compose_check.problem(files)
     if missing:
         if os.environ.get("E2E_REQUIRE_DOCKER") == "1":
             pytest.fail(f"E2E_REQUIRE_DOCKER=1 but {missing}")
         pytest.skip(f"compose journeys skipped: {missing}")
     from testcontainers.compose import DockerCompose
 
-    files = ["docker-compose.yml"]
-    if os.environ.get("E2E_COMPOSE_EMULATOR", "localstack") == "moto":
-        files.append("docker-compose.moto.yml")
     names = ("emulator", "identity", "banking", "healthcare", "ecommerce")
     ports = {name: free_port() for name in names}
     saved = {k: os.environ.get(k) for k in ("COMPOSE_PROJECT_NAME", *_port_vars(names))}

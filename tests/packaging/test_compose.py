@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from devtools import compose_check
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,18 +36,9 @@ def test_every_published_port_names_the_bind_address(path: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("docker") is None, reason="no docker CLI to render the config")
 def test_the_rendered_estate_binds_loopback_only() -> None:
-    rendered = subprocess.run(
-        [
-            "docker",
-            "compose",
-            "-f",
-            "docker-compose.yml",
-            "--profile",
-            "tracing",
-            "config",
-            "--format",
-            "json",
-        ],  # noqa: S607
+    argv = ["docker", "compose", "-f", "docker-compose.yml", "--profile", "tracing"]
+    rendered = subprocess.run(  # noqa: S603
+        [*argv, "config", "--format", "json"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -57,3 +49,54 @@ def test_the_rendered_estate_binds_loopback_only() -> None:
     published = [(name, p) for name, spec in services.items() for p in spec.get("ports", [])]
     assert len(published) >= 6, published
     assert {p.get("host_ip") for _, p in published} == {"127.0.0.1"}, published
+
+
+def test_the_images_to_find_are_base_images_and_pulled_images_not_stages() -> None:
+    config = {
+        "services": {
+            "banking": {
+                "build": {"context": str(ROOT), "dockerfile": "services/banking/Dockerfile"}
+            },
+            "emulator": {"image": "localstack/localstack:4.0.3"},
+            "jaeger": {"image": "jaegertracing/all-in-one:1.62.0"},
+        }
+    }
+    assert compose_check.images(config) == [
+        "python:3.11-slim",
+        "localstack/localstack:4.0.3",
+        "jaegertracing/all-in-one:1.62.0",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("image", "fix"),
+    [
+        ("localstack/localstack:4.0.3", "drop EMULATOR=localstack"),
+        ("jaegertracing/all-in-one:1.62.0", "drop TRACING=1"),
+        ("python:3.11-slim", "infra/bootstrap-offline.sh"),
+    ],
+)
+def test_an_image_neither_here_nor_pullable_is_one_line_naming_the_fix(
+    monkeypatch: pytest.MonkeyPatch, image: str, fix: str
+) -> None:
+    config = json.dumps({"services": {"x": {"image": image}}})
+
+    def docker(argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+        verb = argv[1:3]
+        ok = verb in (["info", "--format"], ["compose", "version"]) or "config" in argv
+        out = config if "config" in argv else ""
+        return subprocess.CompletedProcess(argv, 0 if ok else 1, out, "")
+
+    monkeypatch.setattr(compose_check, "_run", docker)
+    found = compose_check.problem(["docker-compose.yml"])
+    assert found is not None
+    assert found.startswith(f"{image} is not on this machine and cannot be pulled: ")
+    assert fix in found
+    assert "\n" not in found
+
+
+def test_no_engine_names_the_bootstrap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compose_check, "_run", lambda argv, timeout: None)
+    assert compose_check.problem(["docker-compose.yml"]) == (
+        "no Docker engine answers: start one, or run infra/bootstrap-offline.sh (it starts one)"
+    )
