@@ -13,7 +13,9 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_FILE = "docker-compose.yml"
@@ -56,12 +58,10 @@ def _base_images(dockerfile: Path) -> list[str]:
     return images
 
 
-def images(config: dict[str, object]) -> list[str]:
+def images(config: Mapping[str, Any]) -> list[str]:
     """Every image ``docker compose up --build`` must find or pull for this configuration."""
     needed: list[str] = []
-    services = config.get("services", {})
-    assert isinstance(services, dict)
-    for spec in services.values():
+    for spec in config.get("services", {}).values():
         build = spec.get("build")
         found = (
             _base_images(Path(build["context"]) / build.get("dockerfile", "Dockerfile"))
