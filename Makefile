@@ -74,18 +74,17 @@ package: bootstrap ## Build a Lambda zip in dist/: SERVICE=<a service> [ARCH=x86
 	@test -n "$(SERVICE)" || { echo "make package: SERVICE=<one of services/> is required"; exit 2; }
 	$(UV) run python -m devtools.package $(SERVICE) --arch $(or $(ARCH),x86_64)
 
-deploy: package ## Deploy one service with SAM: SERVICE=x STAGE=staging|prod [ARCH=] PARAMS="JwtIssuer=... JwksUrl=..."
-	@test -n "$(STAGE)" || { echo "make deploy: STAGE=staging|prod is required"; exit 2; }
+deploy: bootstrap ## Deploy one service with SAM: SERVICE=x STAGE=staging|prod [ARCH=] PARAMS="JwtIssuer=... JwksUrl=..." (checked before anything is built)
+	@$(UV) run python -m devtools.deploy_check "$(SERVICE)" --stage "$(STAGE)" --params "$(PARAMS)"
+	@$(MAKE) --no-print-directory package SERVICE=$(SERVICE) ARCH=$(or $(ARCH),x86_64)
 	uvx --from aws-sam-cli sam deploy --template-file infra/sam/$(SERVICE).yaml \
 	  --stack-name lift-$(STAGE)-$(SERVICE) --capabilities CAPABILITY_IAM --resolve-s3 \
 	  --no-fail-on-empty-changeset \
 	  --parameter-overrides Stage=$(STAGE) Architecture=$(or $(ARCH),x86_64) $(PARAMS)
-
-deploy-mesh: ## Create the stage's Cloud Map namespace, once, before stacks with Registry=cloudmap: STAGE=staging|prod
-	@test -n "$(STAGE)" || { echo "make deploy-mesh: STAGE=staging|prod is required"; exit 2; }
+deploy-mesh: bootstrap ## Create the stage's Cloud Map namespace, once, before stacks with Registry=cloudmap: STAGE=staging|prod
+	@$(UV) run python -m devtools.deploy_check mesh --stage "$(STAGE)"
 	uvx --from aws-sam-cli sam deploy --template-file infra/sam/mesh.yaml \
 	  --stack-name lift-$(STAGE)-mesh --no-fail-on-empty-changeset --parameter-overrides Stage=$(STAGE)
-
 new-service: bootstrap ## Generate a service from the copier template and register it: NAME=x
 	@test -n "$(NAME)" || { echo "make new-service: NAME=<name> is required (lowercase letters and digits)"; exit 2; }
 	@$(UV) run python -m devtools.new_service "$(NAME)"
