@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for `make test` and `make integration` (0: one process, no xdist).
 PYTEST_WORKERS ?= 2
 
-.PHONY: help bootstrap run dev test unit integration e2e pacts fuzz lint fmt typecheck bench bench-check up down package deploy deploy-mesh new-service update-service token clean
+.PHONY: help bootstrap run dev test unit integration e2e pacts fuzz lint fmt typecheck bench bench-check up down seed logs package deploy deploy-mesh new-service update-service token clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -68,8 +68,13 @@ up: bootstrap ## Start the compose estate on 127.0.0.1 (moto built locally; EMUL
 	@case "$(or $(EMULATOR),moto)" in moto|localstack) ;; *) echo "make up: EMULATOR=moto (default) or EMULATOR=localstack, not '$(EMULATOR)'"; exit 2;; esac
 	@$(UV) run python -m devtools.compose_check $(if $(LOCALSTACK),--localstack) $(if $(TRACING),--tracing)
 	$(TRACE_ENV) $(COMPOSE) up --build --wait -d
+	@$(UV) run python -m devtools.seed
 down: ## Stop the compose estate (same EMULATOR and TRACING as up)
 	$(COMPOSE) down
+seed: bootstrap ## Seed a running estate with the demo data, print its tokens and examples (default: this machine's ports; IDENTITY_URL= BANKING_URL= HEALTHCARE_URL= ECOMMERCE_URL= for a deployed one)
+	@$(UV) run python -m devtools.seed
+logs: bootstrap ## Follow the estate's logs as readable lines: [REQUEST=<request or correlation id>] [TRACE=<trace id>] [ESTATE=compose] [FOLLOW=0]
+	@$(UV) run python -m devtools.logs $(if $(REQUEST),--request $(REQUEST)) $(if $(TRACE),--trace $(TRACE)) $(if $(filter compose,$(ESTATE)),--compose) $(if $(filter 0,$(FOLLOW)),--no-follow)
 package: bootstrap ## Build a Lambda zip in dist/: SERVICE=<a service> [ARCH=x86_64|arm64]
 	@test -n "$(SERVICE)" || { echo "make package: SERVICE=<one of services/> is required"; exit 2; }
 	$(UV) run python -m devtools.package $(SERVICE) --arch $(or $(ARCH),x86_64)

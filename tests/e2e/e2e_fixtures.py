@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from devtools import compose_check
+from devtools import compose_check, seed
 from devtools.estate import free_port
 from e2e_client import Target
 
@@ -170,7 +170,10 @@ def _compose() -> Iterator[Target]:
             return run
 
         urls = {n: f"http://127.0.0.1:{ports[n]}" for n in names if n != "emulator"}
-        yield Target(**urls, logs=logs, stop=control("stop"), start=control("start"))
+        # The same demo data and banner as `make up` prints, so its examples are run too.
+        identity, services = urls["identity"], {n: u for n, u in urls.items() if n != "identity"}
+        text = seed.banner(identity, services, seed.seed(identity, services))
+        yield Target(**urls, logs=logs, stop=control("stop"), start=control("start"), banner=text)
     finally:
         compose.stop()
         for key, value in saved.items():
