@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for `make test` and `make integration` (0: one process, no xdist).
 PYTEST_WORKERS ?= 2
 
-.PHONY: help bootstrap run dev test unit integration e2e pacts fuzz lint fmt typecheck bench bench-check up down seed logs package deploy deploy-mesh new-service update-service token clean
+.PHONY: help bootstrap browser run dev test unit integration e2e pacts fuzz lint fmt typecheck bench bench-check up down seed logs package deploy deploy-mesh new-service update-service token clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,16 +23,23 @@ run: bootstrap ## Start the embedded estate (emulator, identity, the three servi
 dev: bootstrap ## Like run, with services restarted on code changes
 	@$(UV) run python -m devtools.estate --reload
 
-test: bootstrap ## Run every suite this machine can run (unit, integration, e2e; compose e2e skips without Docker), on 2 xdist workers (PYTEST_WORKERS=0: one process)
+test: bootstrap browser ## Run every suite this machine can run (unit, integration, e2e; compose e2e skips without Docker), on 2 xdist workers (PYTEST_WORKERS=0: one process)
 	$(UV) run pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
+# Debian's chromium and chromedriver for the /docs browser test, where apt-get can install them
+# (as `make bench` does wrk); elsewhere that test is skipped with one line.
+browser:
+	@command -v chromedriver >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1; }; }; } || \
+	  echo "make: chromium and chromedriver cannot be installed here; the /docs browser test will be skipped"
 unit: bootstrap ## Run unit tests only
 	$(UV) run pytest -m unit $(PYTEST_ARGS)
 
 integration: bootstrap ## Run integration tests only (embedded DynamoDB emulator, local servers)
 	$(UV) run pytest -m integration -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-e2e: bootstrap ## Run the journeys against the embedded estate, then compose (E2E_TARGET=local|compose|url picks one)
+e2e: bootstrap browser ## Run the journeys against the embedded estate, then compose (E2E_TARGET=local|compose|url picks one)
 	$(UV) run pytest -m e2e $(PYTEST_ARGS)
 
 lint: bootstrap ## Lint and check formatting with ruff; cfn-lint the SAM templates

@@ -15,11 +15,13 @@ from fastapi import APIRouter, FastAPI
 
 from lift_core.auth import AuthMiddleware, HttpJwksSource, JwtVerifier
 from lift_core.config import LiftSettings
+from lift_core.docs import BEARER_HELP, mount_docs
 from lift_core.errors import PROBLEM_CONTENT_TYPE, install_exception_handlers
 from lift_core.faults import FaultInjectionMiddleware, FaultSwitch, faults_router
 from lift_core.health import Check, Readiness, health_router
 from lift_core.idempotency import IdempotencyMiddleware, IdempotencyStore
 from lift_core.idempotency.middleware import IDEMPOTENCY_HEADER, OwnedRoutes, ResponseSealer
+from lift_core.idempotency.required import REQUIRED_MARK
 from lift_core.logging import configure_logging
 from lift_core.middleware import (
     BodyGuardMiddleware,
@@ -74,7 +76,10 @@ def create_app(
         description=description,
         lifespan=lifespan,
         telemetry=FASTAPI_TELEMETRY_OFF,
+        docs_url=None,  # lift_core.docs serves both viewers with their assets, offline
+        redoc_url=None,
     )
+    mount_docs(app)
     install_exception_handlers(app, error_map)
     app.state.cursor_sealer = CursorSealer.from_secret(
         base64.b64decode(settings.blind_index_key.get_secret_value())
@@ -173,7 +178,7 @@ def _document_contract(app: FastAPI) -> None:
                 "type": "http",
                 "scheme": "bearer",
                 "bearerFormat": "JWT",
-                "description": "JWT from the identity issuer; its tenant_id claim scopes all data.",
+                "description": BEARER_HELP,
             }
             schemas = components.setdefault("schemas", {})
             schemas["Problem"] = PROBLEM_SCHEMA
@@ -183,6 +188,8 @@ def _document_contract(app: FastAPI) -> None:
                 for operation in operations.values():
                     if not path.startswith(PUBLIC_PATHS):
                         operation["security"] = [{"bearerAuth": []}]
+                    for parameter in operation.get("parameters", []):
+                        _mark_required(parameter)
                     responses = operation.setdefault("responses", {})
                     if "422" in responses:
                         responses["422"] = {"description": "Validation failed", **problem}
@@ -191,6 +198,17 @@ def _document_contract(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _mark_required(parameter: dict[str, Any]) -> None:
+    """A header that is Optional only so that its absence is a problem of its own (400, see
+    ``lift_core.idempotency.IdempotencyKey``) is documented as what it is: required."""
+    schema = parameter.get("schema", {})
+    if schema.pop(REQUIRED_MARK, False):
+        parameter["required"] = True
+        parameter["description"] = schema.pop("description", "")
+        parameter["example"] = schema.pop("examples", [None])[0]
+        parameter["schema"] = {"type": "string", "minLength": 1, "maxLength": 255}
 
 
 def _rate_limiter_from(settings: LiftSettings) -> RateLimiter:

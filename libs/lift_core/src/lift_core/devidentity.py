@@ -23,13 +23,19 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 from lift_core.config import DevIdentitySettings, UnsafeSettingsError
+from lift_core.docs import mount_docs
 from lift_core.errors import install_exception_handlers
 from lift_core.middleware import BodyGuardMiddleware
 
 _NAME = r"^[a-z0-9][a-z0-9._@-]{0,63}$"
 
 
-class TokenRequest(BaseModel):
+class TokenRequest(
+    BaseModel,
+    json_schema_extra={
+        "examples": [{"tenant_id": "acme", "subject": "alice", "roles": ["customer"]}]
+    },
+):
     tenant_id: str = Field(pattern=_NAME, examples=["acme"])
     subject: str = Field(pattern=_NAME, examples=["alice"])
     roles: list[str] = Field(default_factory=list, max_length=16, examples=[["customer"]])
@@ -112,7 +118,10 @@ def create_identity_app(issuer: DevIssuer) -> FastAPI:
     app = FastAPI(
         title="Lift dev identity",
         description="Local token issuer. Dev and test only: it mints any token you ask for.",
+        docs_url=None,  # served offline by lift_core.docs, like the services'
+        redoc_url=None,
     )
+    mount_docs(app)
     # The same edge as the services: bounded bodies, RFC 9457 problems for every refusal.
     install_exception_handlers(app)
     app.add_middleware(BodyGuardMiddleware, max_bytes=16_384)

@@ -186,8 +186,18 @@ _API_SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     (b"cache-control", b"no-store"),
 ]
-# The interactive docs load Swagger UI's script and styles, so they get a looser policy.
-_DOCS_SECURITY_HEADERS = [*_API_SECURITY_HEADERS[:4], (b"cache-control", b"no-store")]
+# The interactive docs (lift_core.docs) run Swagger UI's and ReDoc's scripts, all served by
+# the service itself: 'self' only, plus the inline script that starts each viewer.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+    "worker-src 'self' blob:; frame-ancestors 'none'"
+)
+_DOCS_SECURITY_HEADERS = [
+    *_API_SECURITY_HEADERS[:4],
+    (b"content-security-policy", DOCS_CONTENT_SECURITY_POLICY.encode()),
+    (b"cache-control", b"no-store"),
+]
 
 
 class SecurityHeadersMiddleware:

@@ -69,7 +69,7 @@ async def test_answers_given_before_routing_still_name_their_route(
     ]
 
 
-async def test_security_headers_on_api_and_relaxed_csp_on_docs(
+async def test_security_headers_on_api_and_a_self_only_csp_on_offline_docs(
     client: httpx.AsyncClient, mint: Mint
 ) -> None:
     api = await client.get("/api/v1/whoami", headers=_auth(mint))
@@ -78,8 +78,18 @@ async def test_security_headers_on_api_and_relaxed_csp_on_docs(
     assert api.headers["content-security-policy"].startswith("default-src 'none'")
     assert "max-age" in api.headers["strict-transport-security"]
     docs = await client.get("/docs")
-    assert "content-security-policy" not in docs.headers
+    policy = docs.headers["content-security-policy"]
+    assert policy.startswith("default-src 'none'; script-src 'self' 'unsafe-inline';")
+    assert "http" not in policy  # no other origin: the assets are the service's own
     assert docs.headers["x-content-type-options"] == "nosniff"
+    script = await client.get("/docs/assets/swagger-ui-bundle.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    assert "/docs/assets/swagger-ui-bundle.js" in docs.text
+    assert "cdn" not in docs.text
+    redoc = await client.get("/redoc")
+    assert "/docs/assets/redoc.standalone.js" in redoc.text
+    assert "fonts.googleapis" not in redoc.text
 
 
 async def test_oversized_body_is_413_declared_or_streamed(make_app: Any, mint: Mint) -> None:

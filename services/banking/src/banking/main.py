@@ -21,7 +21,6 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     e.UnknownCurrency: (422, "unknown-currency"),
     e.CurrencyMismatch: (422, "currency-mismatch"),
     e.SameAccount: (422, "same-account"),
-    e.IdempotencyKeyRequired: (400, "idempotency-key-required"),
     e.IdempotencyKeyReused: (422, "idempotency-key-reused"),
     e.AccountNotFound: (404, "account-not-found"),
     e.TransferNotFound: (404, "transfer-not-found"),

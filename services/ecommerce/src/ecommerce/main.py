@@ -39,7 +39,6 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     e.OutOfStock: (409, "out-of-stock"),
     e.OrderNotFound: (404, "order-not-found"),
     e.InvalidTransition: (409, "invalid-transition"),
-    e.IdempotencyKeyRequired: (400, "idempotency-key-required"),
     e.PaymentServiceUnavailable: (503, "payment-service-unavailable"),
     # Banking did not answer a call the request needed (e.g. the bank account check).
     PaymentUnknown: (503, "payment-service-unavailable"),

@@ -59,7 +59,19 @@ class VerificationOut(BaseModel):
     streams: list[dict[str, Any]]
 
 
-class DigestOut(BaseModel):
+class DigestOut(
+    BaseModel,
+    json_schema_extra={
+        "examples": [
+            {
+                "stream": "audit#2026-12",
+                "seq": 42,
+                "hash": "9f2b9f2b9f2b9f2b9f2b9f2b9f2b9f2b9f2b9f2b9f2b9f2b9f2b9f2b9f2b9f2b",
+                "taken_at": "2026-12-03T09:00:00Z",
+            }
+        ]
+    },
+):
     stream: str
     seq: int
     hash: str

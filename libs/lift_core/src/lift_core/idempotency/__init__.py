@@ -5,6 +5,7 @@ middleware does not import PynamoDB.
 """
 
 from lift_core.idempotency.middleware import IdempotencyMiddleware, fingerprint
+from lift_core.idempotency.required import IdempotencyKey, IdempotencyKeyRequired
 from lift_core.idempotency.store import (
     Begun,
     IdempotencyStore,
@@ -17,6 +18,8 @@ from lift_core.idempotency.store import (
 
 __all__ = [
     "Begun",
+    "IdempotencyKey",
+    "IdempotencyKeyRequired",
     "IdempotencyMiddleware",
     "IdempotencyStore",
     "InMemoryIdempotencyStore",

@@ -1,13 +1,12 @@
-"""Dependencies the routes share: the use cases, and the Idempotency-Key requirement."""
+"""Dependencies the routes share: the use cases."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
 from banking.bootstrap import Banking
-from banking.domain.exceptions import IdempotencyKeyRequired
 from banking.service.accounts import Accounts
 from banking.service.payments import Payments
 from banking.service.transfers import Transfers
@@ -30,18 +29,6 @@ def _payments(request: Request) -> Payments:
     return _banking(request).payments
 
 
-def _idempotency_key(
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias="Idempotency-Key", max_length=255, description="Required: one per operation"),
-    ] = None,
-) -> str:
-    if not idempotency_key:
-        raise IdempotencyKeyRequired("this operation needs an Idempotency-Key header")
-    return idempotency_key
-
-
 AccountsService = Annotated[Accounts, Depends(_accounts)]
 TransfersService = Annotated[Transfers, Depends(_transfers)]
 PaymentsService = Annotated[Payments, Depends(_payments)]
-IdempotencyKey = Annotated[str, Depends(_idempotency_key)]

@@ -21,7 +21,9 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class OpenAccount(Strict):
+class OpenAccount(
+    Strict, json_schema_extra={"examples": [{"type": "checking", "currency": "EUR"}]}
+):
     type: AccountType
     currency: Currency
     owner: str | None = Field(default=None, max_length=128, description="tellers and admins only")
@@ -48,7 +50,14 @@ class AccountPage(BaseModel):
     next_cursor: str | None
 
 
-class PostTransaction(Strict):
+class PostTransaction(
+    Strict,
+    json_schema_extra={
+        "examples": [
+            {"kind": "deposit", "amount": 10000, "currency": "EUR", "reference": "opening balance"}
+        ]
+    },
+):
     kind: Literal["deposit", "withdrawal"]
     amount: Amount
     currency: Currency
@@ -75,7 +84,9 @@ class LedgerPage(BaseModel):
     next_cursor: str | None
 
 
-class GrantMandate(Strict):
+class GrantMandate(
+    Strict, json_schema_extra={"examples": [{"max_amount": 50000, "currency": "EUR"}]}
+):
     max_amount: Amount
     currency: Currency
 
@@ -89,7 +100,20 @@ class MandateOut(BaseModel):
     created_at: str
 
 
-class CreateTransfer(Strict):
+class CreateTransfer(
+    Strict,
+    json_schema_extra={
+        "examples": [
+            {
+                "source_account_id": "acc_3f6c2a9d8e7b4c1a9f0e2d3c4b5a6978",
+                "destination_account_id": "acc_8b1e4d7a2c5f4e3b9a6d0c1e2f3a4b5c",
+                "amount": 1500,
+                "currency": "EUR",
+                "reference": "rent share",
+            }
+        ]
+    },
+):
     source_account_id: AccountId
     destination_account_id: AccountId
     amount: Amount
@@ -108,7 +132,21 @@ class TransferOut(BaseModel):
     created_at: str
 
 
-class CreatePayment(Strict):
+class CreatePayment(
+    Strict,
+    json_schema_extra={
+        "examples": [
+            {
+                "payer_account_id": "acc_3f6c2a9d8e7b4c1a9f0e2d3c4b5a6978",
+                "merchant_account_id": "acc_c0ffee00c0ffee00c0ffee00c0ffee00",
+                "amount": 2598,
+                "currency": "EUR",
+                "method": "account",
+                "reference": "order ord_1",
+            }
+        ]
+    },
+):
     payer_account_id: AccountId
     merchant_account_id: AccountId
     amount: Amount
@@ -137,7 +175,9 @@ class PaymentOut(BaseModel):
     created_at: str
 
 
-class CreateRefund(Strict):
+class CreateRefund(
+    Strict, json_schema_extra={"examples": [{"amount": 1299, "reason": "returned one mug"}]}
+):
     amount: Amount
     reason: Annotated[str, Field(max_length=140), NoSensitiveData] = ""
 

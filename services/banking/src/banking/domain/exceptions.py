@@ -55,10 +55,6 @@ class PaymentNotRefundable(BankingError):
     """The payment cannot be refunded (declined or fully refunded)."""
 
 
-class IdempotencyKeyRequired(BankingError):
-    """This operation needs an Idempotency-Key header."""
-
-
 class IdempotencyKeyReused(BankingError):
     """The key was already used for a different request."""
 

@@ -1,13 +1,12 @@
-"""Dependencies the routes share: the use cases and the Idempotency-Key requirement."""
+"""Dependencies the routes share: the use cases."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
 from ecommerce.bootstrap import Shop
-from ecommerce.domain.exceptions import IdempotencyKeyRequired
 from ecommerce.service.carts import Carts
 from ecommerce.service.catalog import Catalog
 from ecommerce.service.checkout import Checkout
@@ -40,20 +39,8 @@ def _orders(request: Request) -> Orders:
     return _shop(request).orders
 
 
-def _idempotency_key(
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias="Idempotency-Key", max_length=255, description="Required: one per checkout"),
-    ] = None,
-) -> str:
-    if not idempotency_key:
-        raise IdempotencyKeyRequired("checkout needs an Idempotency-Key header")
-    return idempotency_key
-
-
 CatalogService = Annotated[Catalog, Depends(_catalog)]
 CustomersService = Annotated[Customers, Depends(_customers)]
 CartsService = Annotated[Carts, Depends(_carts)]
 CheckoutService = Annotated[Checkout, Depends(_checkout)]
 OrdersService = Annotated[Orders, Depends(_orders)]
-IdempotencyKey = Annotated[str, Depends(_idempotency_key)]

@@ -23,7 +23,20 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class StoreIn(Strict):
+class StoreIn(
+    Strict,
+    json_schema_extra={
+        "examples": [
+            {
+                "merchant_account_id": "acc_c0ffee00c0ffee00c0ffee00c0ffee00",
+                "currency": "EUR",
+                "tax_rate_bp": 2000,
+                "shipping_fee": 495,
+                "free_shipping_from": 5000,
+            }
+        ]
+    },
+):
     merchant_account_id: AccountId
     currency: Currency
     tax_rate_bp: StrictInt = Field(ge=0, le=10_000, description="basis points: 2000 = 20 %")
@@ -35,7 +48,21 @@ class StoreOut(StoreIn):
     model_config = ConfigDict(extra="ignore")
 
 
-class CreateProduct(Strict):
+class CreateProduct(
+    Strict,
+    json_schema_extra={
+        "examples": [
+            {
+                "sku": "MUG-001",
+                "name": "Enamel mug",
+                "category": "kitchen",
+                "price": 1299,
+                "currency": "EUR",
+                "quantity": 25,
+            }
+        ]
+    },
+):
     sku: Sku
     name: Annotated[str, Field(max_length=200, min_length=1), NoSensitiveData]
     description: Annotated[str, Field(max_length=2000), NoSensitiveData] = ""
@@ -46,7 +73,7 @@ class CreateProduct(Strict):
     quantity: Quantity = Field(default=0, ge=0, le=10**7)
 
 
-class UpdateProduct(Strict):
+class UpdateProduct(Strict, json_schema_extra={"examples": [{"price": 1199}]}):
     name: Annotated[str, Field(max_length=200, min_length=1), NoSensitiveData] | None = None
     description: Annotated[str, Field(max_length=2000), NoSensitiveData] | None = None
     category: Category | None = None
@@ -54,7 +81,7 @@ class UpdateProduct(Strict):
     status: ProductStatus | None = None
 
 
-class SetInventory(Strict):
+class SetInventory(Strict, json_schema_extra={"examples": [{"quantity": 40}]}):
     quantity: Quantity = Field(ge=0, le=10**7, description="units on hand")
 
 
@@ -78,7 +105,19 @@ class ProductPage(BaseModel):
     next_cursor: str | None
 
 
-class RegisterCustomer(Strict):
+class RegisterCustomer(
+    Strict,
+    json_schema_extra={
+        "examples": [
+            {
+                "bank_account_id": "acc_3f6c2a9d8e7b4c1a9f0e2d3c4b5a6978",
+                "name": "Alice",
+                "email": "alice@acme.example",
+                "address": "1 Alice Street",
+            }
+        ]
+    },
+):
     customer_id: str | None = Field(
         default=None, pattern=r"^[a-z0-9][a-z0-9._@-]{0,63}$", description="admins only"
     )
@@ -97,12 +136,17 @@ class CustomerOut(BaseModel):
     created_at: str
 
 
-class AddItem(Strict):
+class AddItem(
+    Strict,
+    json_schema_extra={
+        "examples": [{"product_id": "prd_5e6f7a8b9c0d4e1f8a2b3c4d5e6f7a8b", "quantity": 2}]
+    },
+):
     product_id: str = Field(min_length=1, max_length=64)
     quantity: Quantity = 1
 
 
-class UpdateItem(Strict):
+class UpdateItem(Strict, json_schema_extra={"examples": [{"quantity": 3}]}):
     quantity: Quantity
 
 
@@ -148,5 +192,5 @@ class OrderPage(BaseModel):
     next_cursor: str | None
 
 
-class SetOrderStatus(Strict):
+class SetOrderStatus(Strict, json_schema_extra={"examples": [{"status": "SHIPPED"}]}):
     status: OrderStatus

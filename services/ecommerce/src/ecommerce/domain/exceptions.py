@@ -79,9 +79,5 @@ class InvalidTransition(ShopError):
     """The order's current status does not allow this."""
 
 
-class IdempotencyKeyRequired(ShopError):
-    """This operation needs an Idempotency-Key header."""
-
-
 class PaymentServiceUnavailable(ShopError):
     """Banking did not answer; the operation can be retried later."""

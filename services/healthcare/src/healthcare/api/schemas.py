@@ -18,12 +18,33 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ClinicIn(Strict):
+class ClinicIn(
+    Strict,
+    json_schema_extra={
+        "examples": [
+            {"merchant_account_id": "acc_c0ffee00c0ffee00c0ffee00c0ffee00", "currency": "EUR"}
+        ]
+    },
+):
     merchant_account_id: AccountId
     currency: Currency
 
 
-class CreatePatient(Strict):
+class CreatePatient(
+    Strict,
+    json_schema_extra={
+        "examples": [
+            {
+                "mrn": "MRN-000123",
+                "name": "Alice Example",
+                "date_of_birth": "1985-06-01",
+                "address": "1 Alice Street",
+                "insurance": "ACME-HEALTH 12345",
+                "subject": "alice",
+            }
+        ]
+    },
+):
     mrn: str = Field(pattern=r"^[A-Z0-9-]{4,20}$", examples=["MRN-000123"])
     name: Annotated[str, Field(max_length=200, min_length=1), NoSensitiveData]
     date_of_birth: date
@@ -45,7 +66,10 @@ class CreatePatient(Strict):
         return value
 
 
-class BankAccountIn(Strict):
+class BankAccountIn(
+    Strict,
+    json_schema_extra={"examples": [{"bank_account_id": "acc_3f6c2a9d8e7b4c1a9f0e2d3c4b5a6978"}]},
+):
     bank_account_id: AccountId = Field(description="an account the patient holds in banking")
 
 
@@ -54,7 +78,9 @@ class PatientCreated(BaseModel):
     mrn: str
 
 
-class ConsentIn(Strict):
+class ConsentIn(
+    Strict, json_schema_extra={"examples": [{"granted": True, "restricted_providers": []}]}
+):
     granted: bool
     restricted_providers: list[Annotated[str, Field(pattern=r"^prv_[a-f0-9]{32}$")]] = Field(
         default_factory=list, max_length=100
@@ -79,7 +105,12 @@ class SearchHit(BaseModel):
     mrn: str
 
 
-class BreakGlassIn(Strict):
+class BreakGlassIn(
+    Strict,
+    json_schema_extra={
+        "examples": [{"reason": "unconscious in the emergency room, no consent possible"}]
+    },
+):
     reason: Annotated[str, Field(max_length=500, min_length=10), NoSensitiveData]
 
 
@@ -104,7 +135,19 @@ class DisclosurePage(BaseModel):
     next_cursor: str | None
 
 
-class CreateProvider(Strict):
+class CreateProvider(
+    Strict,
+    json_schema_extra={
+        "examples": [
+            {
+                "npi": "1234567893",
+                "name": "Dr Meredith Grey",
+                "kind": "clinician",
+                "subject": "dr-grey",
+            }
+        ]
+    },
+):
     npi: str = Field(pattern=r"^\d{10}$")
     name: Annotated[str, Field(max_length=200, min_length=1), NoSensitiveData]
     kind: Literal["clinician", "nurse"]
@@ -120,7 +163,17 @@ class ProviderOut(BaseModel):
     created_at: str
 
 
-class CreateEncounter(Strict):
+class CreateEncounter(
+    Strict,
+    json_schema_extra={
+        "examples": [
+            {
+                "patient_id": "pat_0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+                "provider_id": "prv_9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+            }
+        ]
+    },
+):
     patient_id: str = Field(min_length=1, max_length=64)
     provider_id: str = Field(min_length=1, max_length=64)
 
@@ -132,7 +185,18 @@ class EncounterOut(BaseModel):
     created_at: str
 
 
-class CreateRecord(Strict):
+class CreateRecord(
+    Strict,
+    json_schema_extra={
+        "examples": [
+            {
+                "patient_id": "pat_0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+                "kind": "note",
+                "content": "Routine check-up, all well.",
+            }
+        ]
+    },
+):
     patient_id: str = Field(min_length=1, max_length=64)
     kind: Literal["note", "diagnosis", "lab", "prescription"]
     content: Annotated[str, Field(max_length=20_000, min_length=1), NoSensitiveData]
@@ -155,7 +219,7 @@ class RecordOut(RecordMeta):
     content: str
 
 
-class CreateInvoice(Strict):
+class CreateInvoice(Strict, json_schema_extra={"examples": [{"amount": 8000}]}):
     amount: StrictInt = Field(gt=0, le=10**9, description="minor units")
 
 

@@ -7,8 +7,9 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Query, Response
 
 from lift_core.auth import CurrentPrincipal
+from lift_core.idempotency import IdempotencyKey
 
-from banking.api.deps import IdempotencyKey, PaymentsService, TransfersService
+from banking.api.deps import PaymentsService, TransfersService
 from banking.api.schemas import (
     CreatePayment,
     CreateRefund,

@@ -7,8 +7,9 @@ from fastapi import APIRouter, Response
 from lift_core.auth import CurrentPrincipal
 from lift_core.context import Principal
 from lift_core.context import run_blocking as blocking
+from lift_core.idempotency import IdempotencyKey
 
-from ecommerce.api.deps import CartsService, CheckoutService, CustomersService, IdempotencyKey
+from ecommerce.api.deps import CartsService, CheckoutService, CustomersService
 from ecommerce.api.schemas import AddItem, CartOut, OrderOut, UpdateItem
 from ecommerce.api.views import line_out, order_out
 from ecommerce.domain.carts import Cart
