@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for `make test` and `make integration` (0: one process, no xdist).
 PYTEST_WORKERS ?= 2
 
-.PHONY: help bootstrap browser run dev test unit integration e2e pacts fuzz lint fmt typecheck bench bench-check up down seed logs package deploy deploy-mesh new-service update-service token clean
+.PHONY: help bootstrap browser run restart dev test unit integration e2e pacts fuzz lint fmt typecheck bench bench-check up down seed logs package deploy deploy-mesh new-service update-service token clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -17,8 +17,11 @@ bootstrap: ## Install uv if missing and sync the locked workspace (run and test 
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
 	@$(UV) sync --locked --all-packages --quiet
 
-run: bootstrap ## Start the embedded estate (emulator, identity, the three services) with demo data; Ctrl-C stops
-	@$(UV) run python -m devtools.estate
+run: bootstrap ## Start the embedded estate (emulator, identity, every service) with demo data; Ctrl-C stops (ONLY="x y": those services alone)
+	@$(UV) run python -m devtools.estate $(if $(ONLY),--only $(ONLY))
+restart: bootstrap ## Restart one service of the running embedded estate (it restarts crashed ones by itself): SERVICE=banking
+	@test -n "$(SERVICE)" || { echo "make restart: SERVICE=<identity or a service> is required"; exit 2; }
+	@$(UV) run python -m devtools.estate restart $(SERVICE)
 
 dev: bootstrap ## Like run, with services restarted on code changes
 	@$(UV) run python -m devtools.estate --reload

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -34,12 +35,28 @@ class Service:
     port: int
 
 
+BUILT_IN = ("banking", "healthcare", "ecommerce")
+
+
 def _services(args: argparse.Namespace) -> list[Service]:
-    return [
-        Service("banking", "banking.main:app_from_environment", args.banking_port),
-        Service("healthcare", "healthcare.main:app_from_environment", args.healthcare_port),
-        Service("ecommerce", "ecommerce.main:app_from_environment", args.ecommerce_port),
+    """The three reference services, then every generated one (``make new-service``): a
+    ``services/<name>/src/<name>/main.py`` with ``app_from_environment``, on the port its
+    ``compose.yaml`` publishes (``LIFT_<NAME>_PORT`` overrides it, as in compose)."""
+    found = [
+        Service(name, f"{name}.main:app_from_environment", getattr(args, f"{name}_port"))
+        for name in BUILT_IN
     ]
+    for main in sorted(ROOT.glob("services/*/src/*/main.py")):
+        name = main.parent.name
+        if name in BUILT_IN or main.parents[2].name != name:
+            continue
+        if "def app_from_environment" not in main.read_text():
+            continue
+        published = re.search(r":-(\d+)\}:8000", (main.parents[2] / "compose.yaml").read_text())
+        port = int(os.getenv(f"LIFT_{name.upper()}_PORT", published.group(1) if published else "0"))
+        found.append(Service(name, f"{name}.main:app_from_environment", port or free_port()))
+    only = set(args.only or ())
+    return [s for s in found if not only or s.name in only]
 
 
 def _env(args: argparse.Namespace, endpoint: str, service: str) -> dict[str, str]:
@@ -149,87 +166,226 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m devtools.estate")
-    parser.add_argument(
-        "--emulator-port", type=int, default=int(os.getenv("LIFT_EMULATOR_PORT", "4566"))
+CONTROL = ROOT / ".lift" / "control"
+STABLE_SECONDS = 30  # up this long after a restart: the next failure backs off from 1 s again
+VERBS = ("restart", "stop", "start")
+
+
+def _say(line: str) -> None:
+    print(f"[estate {time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Child:
+    """One supervised process: restarted with back-off when it exits (1, 2, 4 ... 30 s),
+    held down while ``<control>/<name>.stop`` exists, restarted once per
+    ``<control>/<name>.restart``."""
+
+    service: Service
+    env: dict[str, str]
+    reload: bool
+    process: subprocess.Popen[bytes] | None = None
+    failures: int = 0
+    up_since: float = 0.0
+    retry_at: float | None = None
+    held: bool = False
+    pid_file: Path | None = None  # <control>/<name>.pid, rewritten on every start
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.service.port}"
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> None:
+        s = self.service
+        self.process = _start(s.name, s.factory, s.port, self.env, self.reload)
+        self.up_since, self.retry_at = time.monotonic(), None
+        if self.pid_file is not None:
+            self.pid_file.write_text(str(self.process.pid))
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def tick(self, control: Path, now: float) -> None:
+        name = self.service.name
+        if (control / f"{name}.stop").exists():
+            if not self.held:
+                self.held = True
+                self.stop()
+                _say(f"{name} stopped on request (python -m devtools.estate start {name})")
+            return
+        if self.held:
+            self.held = False
+            self.start()
+            _say(f"{name} started on request")
+            return
+        if (control / f"{name}.restart").exists():
+            (control / f"{name}.restart").unlink(missing_ok=True)
+            self.stop()
+            self.start()
+            self.failures = 0
+            _say(f"{name} restarted on request")
+            return
+        if self.running:
+            if self.failures and now - self.up_since > STABLE_SECONDS:
+                self.failures = 0
+            return
+        if self.retry_at is None:
+            delay = min(30, 2**self.failures)
+            self.failures += 1
+            self.retry_at = now + delay
+            code = self.process.returncode if self.process else None
+            _say(
+                f"{name} exited with {code}; restarting in {delay} s (attempt {self.failures}); "
+                f"its output is in {LOGS / name}.log"
+            )
+        elif now >= self.retry_at:
+            self.start()
+            _say(f"{name} restarted")
+
+
+def control(verb: str, name: str, control_dir: Path = CONTROL, timeout: float = 60) -> None:
+    """``restart``, ``stop`` or ``start`` one process of a running estate, and wait until it
+    is healthy again (or, for ``stop``, until it no longer answers)."""
+    ports_file = control_dir / "ports.json"
+    if not ports_file.exists():
+        raise SystemExit(f"no embedded estate is running ({ports_file} is missing): make run")
+    ports: dict[str, int] = json.loads(ports_file.read_text())
+    if name not in ports:
+        raise SystemExit(f"the estate runs no {name!r}: one of {', '.join(ports)}")
+    stop_marker = control_dir / f"{name}.stop"
+    if verb == "stop":
+        stop_marker.touch()
+    elif verb == "start":
+        stop_marker.unlink(missing_ok=True)
+    else:
+        stop_marker.unlink(missing_ok=True)
+        (control_dir / f"{name}.restart").touch()
+    url = f"http://127.0.0.1:{ports[name]}/health/live"
+    deadline = time.monotonic() + timeout
+    time.sleep(1)  # the supervisor looks every 0.5 s
+    while time.monotonic() < deadline:
+        try:
+            up = httpx.get(url, timeout=1).status_code == 200
+        except httpx.TransportError:
+            up = False
+        if up == (verb != "stop"):
+            print(f"{name}: {'stopped' if verb == 'stop' else 'healthy'}")
+            return
+        time.sleep(0.2)
+    raise SystemExit(
+        f"{name} did not {'stop' if verb == 'stop' else 'come back'} in {timeout:.0f} s"
     )
-    parser.add_argument(
-        "--identity-port", type=int, default=int(os.getenv("LIFT_IDENTITY_PORT", "8000"))
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.estate",
+        epilog="python -m devtools.estate restart|stop|start <name>: one process of a running "
+        "estate (make restart SERVICE=<name>)",
     )
-    parser.add_argument(
-        "--banking-port", type=int, default=int(os.getenv("LIFT_BANKING_PORT", "8001"))
-    )
-    parser.add_argument(
-        "--healthcare-port", type=int, default=int(os.getenv("LIFT_HEALTHCARE_PORT", "8002"))
-    )
-    parser.add_argument(
-        "--ecommerce-port", type=int, default=int(os.getenv("LIFT_ECOMMERCE_PORT", "8003"))
-    )
+    for name, port in (
+        ("emulator", 4566),
+        ("identity", 8000),
+        ("banking", 8001),
+        ("healthcare", 8002),
+        ("ecommerce", 8003),
+    ):
+        parser.add_argument(
+            f"--{name}-port", type=int, default=int(os.getenv(f"LIFT_{name.upper()}_PORT", port))
+        )
     parser.add_argument("--reload", action="store_true", help="restart services on code changes")
+    parser.add_argument(
+        "--only", nargs="+", metavar="SERVICE", help="start these services alone (no demo data)"
+    )
     parser.add_argument(
         "--ready-file", type=Path, help="written once the demo data is seeded (for tests)"
     )
-    args = parser.parse_args()
+    parser.add_argument("--control-dir", type=Path, default=CONTROL, help=argparse.SUPPRESS)
+    return parser.parse_args()
 
+
+def main() -> None:
+    if len(sys.argv) >= 3 and sys.argv[1] in VERBS:
+        verb, name, *rest = sys.argv[1:]
+        control(verb, name, Path(rest[1]) if rest[:1] == ["--control-dir"] else CONTROL)
+        return
+    args = _arguments()
     # Stop like Ctrl-C when a supervisor (or a test fixture) asks, even mid start-up.
     signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
     emulator = Emulator("127.0.0.1", args.emulator_port)
     endpoint = emulator.start()
-    identity = f"http://127.0.0.1:{args.identity_port}"
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        id_proc = _start(
-            "identity",
-            "lift_core.devidentity:app_from_environment",
-            args.identity_port,
-            _env(args, endpoint, "identity"),
-            reload=False,
+    identity = Service("identity", "lift_core.devidentity:app_from_environment", args.identity_port)
+    args.control_dir.mkdir(parents=True, exist_ok=True)
+    for stale in args.control_dir.glob("*"):
+        stale.unlink()
+    children = [
+        Child(
+            s,
+            _env(args, endpoint, s.name),
+            reload=args.reload and s is not identity,
+            pid_file=args.control_dir / f"{s.name}.pid",
         )
-        processes.append(id_proc)
-        _wait_or_point_at_log("identity", identity, id_proc)
-        urls = {}
-        for service in _services(args):
-            proc = _start(
-                service.name,
-                service.factory,
-                service.port,
-                _env(args, endpoint, service.name),
-                args.reload,
-            )
-            processes.append(proc)
-            urls[service.name] = f"http://127.0.0.1:{service.port}"
-            _wait_or_point_at_log(service.name, urls[service.name], proc)
-        demo = seed(identity, urls)
-        emulator_row = ("emulator", endpoint, "DynamoDB, KMS, Cloud Map (moto, serialized)")
-        text = banner(identity, urls, demo, extra=[emulator_row])
-        elapsed = time.monotonic() - started
-        text = f"\nLift estate ready in {elapsed:.1f}s\n\n{text}\n\nCtrl-C stops everything."
-        print(text, flush=True)
-        if args.ready_file:
-            # What the e2e suite needs to run every printed example, as printed.
-            partial = args.ready_file.with_suffix(".partial")
-            partial.write_text(json.dumps({"urls": urls, "banner": text}))
-            partial.replace(args.ready_file)  # atomic: a reader never sees half a file
-        while all(p.poll() is None for p in processes):
+        for s in (identity, *_services(args))
+    ]
+    try:
+        for child in children:
+            child.start()
+            assert child.process is not None
+            _wait_or_point_at_log(child.service.name, child.url, child.process)
+        ports = {c.service.name: c.service.port for c in children}
+        (args.control_dir / "ports.json").write_text(json.dumps(ports))
+        urls = {c.service.name: c.url for c in children[1:]}
+        _announce(args, endpoint, children[0].url, urls, time.monotonic() - started)
+        while True:
+            now = time.monotonic()
+            for child in children:
+                child.tick(args.control_dir, now)
             time.sleep(0.5)
-        print("a process exited; stopping the estate", file=sys.stderr)
     except KeyboardInterrupt:
-        print("\nstopping...")
+        print("\nstopping the estate (Ctrl-C)...", flush=True)
     finally:
         # A second Ctrl-C (terminals signal the whole group; `uv run` forwards it too) must
         # not cut the clean-up short and orphan a service.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for p in processes:
-            p.terminate()
-        for p in processes:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        for child in children:
+            if child.process is not None and child.process.poll() is None:
+                child.process.terminate()
+        for child in children:
+            child.stop()
+        (args.control_dir / "ports.json").unlink(missing_ok=True)
         emulator.stop()
+
+
+def _announce(
+    args: argparse.Namespace, endpoint: str, identity: str, urls: dict[str, str], elapsed: float
+) -> None:
+    emulator_row = ("emulator", endpoint, "DynamoDB, KMS, Cloud Map (moto, serialized)")
+    if all(name in urls for name in BUILT_IN):
+        text = banner(identity, urls, seed(identity, urls), extra=[emulator_row])
+    else:  # some services alone: where they are, and how to get a token
+        rows = [emulator_row, ("identity", identity, f"{identity}/docs")]
+        rows += [(name, url, f"{url}/docs") for name, url in urls.items()]
+        text = "\n".join(f"  {n:<11} {u:<24} {note}" for n, u, note in rows)
+        text += "\n\nA token: make token TENANT=acme SUB=alice ROLES=admin"
+    text = f"\nLift estate ready in {elapsed:.1f}s\n\n{text}\n\nCtrl-C stops everything."
+    print(text, flush=True)
+    if args.ready_file:
+        # What the e2e suite needs to run every printed example, as printed.
+        partial = args.ready_file.with_suffix(".partial")
+        partial.write_text(json.dumps({"urls": urls, "banner": text}))
+        partial.replace(args.ready_file)  # atomic: a reader never sees half a file
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ class Target:
     stop: Callable[[str], None] | None = None
     start: Callable[[str], None] | None = None
     banner: str | None = None  # what the estate printed on start (URLs, tokens, examples)
+    control_dir: Path | None = None  # the embedded estate's supervisor: pids and requests
 
 
 class Lift:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from devtools import compose_check, seed
+from devtools.estate import control as estate_control
 from devtools.estate import free_port
 from e2e_client import Target
 
@@ -67,7 +68,8 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     }
     # Written by the estate once its demo data is seeded: a journey that starts earlier
     # races the seeding (and a chaos scenario would break it).
-    ready = Path(tempfile.mkdtemp()) / "ready.json"
+    state = Path(tempfile.mkdtemp())
+    ready = state / "ready.json"
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [
             sys.executable,
@@ -85,6 +87,8 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
             str(ports["healthcare"]),
             "--ready-file",
             str(ready),
+            "--control-dir",
+            str(state / "control"),
         ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -98,6 +102,10 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         banking=f"http://127.0.0.1:{ports['banking']}",
         ecommerce=f"http://127.0.0.1:{ports['ecommerce']}",
         healthcare=f"http://127.0.0.1:{ports['healthcare']}",
+        # The estate's supervisor holds a service down or starts it again, as compose does.
+        stop=lambda service: estate_control("stop", service, state / "control"),
+        start=lambda service: estate_control("start", service, state / "control"),
+        control_dir=state / "control",
     )
     try:
         deadline = time.monotonic() + 90
@@ -173,7 +181,16 @@ def _compose() -> Iterator[Target]:
         # The same demo data and banner as `make up` prints, so its examples are run too.
         identity, services = urls["identity"], {n: u for n, u in urls.items() if n != "identity"}
         text = seed.banner(identity, services, seed.seed(identity, services))
-        yield Target(**urls, logs=logs, stop=control("stop"), start=control("start"), banner=text)
+        yield Target(
+            identity=identity,
+            banking=services["banking"],
+            ecommerce=services["ecommerce"],
+            healthcare=services["healthcare"],
+            logs=logs,
+            stop=control("stop"),
+            start=control("start"),
+            banner=text,
+        )
     finally:
         compose.stop()
         for key, value in saved.items():

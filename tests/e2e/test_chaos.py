@@ -4,7 +4,8 @@ estate took to recover, and each proves that no order was charged twice and no u
 stock was lost.
 
 Latency and errors come from lift_core's fault-injection switch on banking
-(``PUT /internal/faults``, dev/test estates only); stop and start need the compose target.
+(``PUT /internal/faults``, dev/test estates only); stop and start come from the embedded
+estate's supervisor (``python -m devtools.estate stop|start``) or from compose.
 """
 
 from __future__ import annotations
@@ -207,8 +208,8 @@ def test_banking_stopped_during_checkouts_then_recovery_conserves_money_and_stoc
     target: Target, report: Callable[[str], Report]
 ) -> None:
     if target.stop is None or target.start is None:
-        pytest.skip("this target cannot stop and start a service (compose only)")
-    r = report("banking container stopped")
+        pytest.skip("this target cannot stop and start a service (a deployed URL)")
+    r = report("banking stopped")
     funds = 50_000
     s = shop_with_buyer(target, f"chaos-{uuid.uuid4().hex[:8]}", stock=5, funds=funds)
     target.stop("banking")

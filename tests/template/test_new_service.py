@@ -8,15 +8,19 @@ is the one in this commit, uncommitted edits included.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from devtools.estate import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -211,3 +215,47 @@ def test_a_later_template_change_reaches_the_service_with_update(generated: Path
     assert changed == {f"services/{NAME}/README.md", f"services/{NAME}/.copier-answers.yml"}
     assert "_src_path: ." in (generated / "services" / NAME / ".copier-answers.yml").read_text()
     assert f"Owned by the {NAME} team." in (generated / "services" / NAME / "README.md").read_text()
+
+
+def test_make_run_serves_it_with_the_estate_and_alone(generated: Path, tmp_path: Path) -> None:
+    python = str(generated / ".venv" / "bin" / "python")
+    listed = run(
+        python,
+        "-c",
+        "import sys; from devtools import estate; sys.argv = ['estate']; "
+        "print(' '.join(f'{s.name}:{s.port}' for s in estate._services(estate._arguments())))",
+        cwd=generated,
+    ).stdout.split()
+    port = re.search(r":-(\d+)\}:8000", (generated / f"services/{NAME}/compose.yaml").read_text())
+    assert port is not None
+    assert listed == ["banking:8001", "healthcare:8002", "ecommerce:8003", f"{NAME}:{port[1]}"]
+
+    ports = {name: str(free_port()) for name in ("emulator", "identity", NAME)}
+    ready = tmp_path / "ready.json"
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env[f"LIFT_{NAME.upper()}_PORT"] = ports[NAME]
+    argv = [python, "-m", "devtools.estate", "--only", NAME, "--ready-file", str(ready)]
+    argv += ["--emulator-port", ports["emulator"], "--identity-port", ports["identity"]]
+    argv += ["--control-dir", str(tmp_path / "control")]
+    estate = subprocess.Popen(argv, cwd=generated, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 90
+        while not ready.exists():
+            assert estate.poll() is None, "the estate exited before it was ready"
+            assert time.monotonic() < deadline, "the estate was not ready within 90 s"
+            time.sleep(0.2)
+        banner = json.loads(ready.read_text())["banner"]
+        assert f"http://127.0.0.1:{ports[NAME]}/docs" in banner
+        token = httpx.post(
+            f"http://127.0.0.1:{ports['identity']}/token",
+            json={"tenant_id": "acme", "subject": "alice", "roles": ["customer"]},
+        ).json()["access_token"]
+        cases = httpx.get(
+            f"http://127.0.0.1:{ports[NAME]}/api/v1/cases",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert cases.status_code == 200, cases.text
+        assert cases.json()["items"] == []
+    finally:
+        estate.terminate()
+        estate.wait(timeout=30)
