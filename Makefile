@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for `make test` and `make integration` (0: one process, no xdist).
 PYTEST_WORKERS ?= 2
 
-.PHONY: help bootstrap browser run restart dev test unit integration e2e pacts fuzz lint fmt typecheck bench bench-check up down seed logs package deploy deploy-mesh new-service update-service token clean
+.PHONY: help bootstrap browser doctor run restart dev test unit integration e2e pacts fuzz lint fmt typecheck bench bench-check up down seed logs package deploy deploy-mesh new-service update-service token clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,6 +36,8 @@ browser:
 	  { apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || \
 	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1; }; }; } || \
 	  echo "make: chromium and chromedriver cannot be installed here; the /docs browser test will be skipped"
+doctor: ## Report what this machine has (uv, Python, Docker engine, registries, browser, free ports, AWS) and what each missing piece disables
+	@python3 -m devtools.doctor
 unit: bootstrap ## Run unit tests only
 	$(UV) run pytest -m unit $(PYTEST_ARGS)
 
