@@ -134,7 +134,6 @@ class InMemoryLedger:
                     account.currency,
                     m.kind,
                     m.reference,
-                    None,
                     operation.created_at,
                 )
             )

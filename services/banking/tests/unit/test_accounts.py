@@ -75,7 +75,7 @@ def test_deposits_and_withdrawals_write_the_ledger_newest_first(bank: Bank) -> N
     _, deposit = accounts.post(ALICE, account, "deposit", Money(500, "EUR"), "salary")
     bank.clock.advance(seconds=1)
     updated, withdrawal = accounts.post(ALICE, account, "withdrawal", Money(200, "EUR"), "")
-    assert (deposit.amount, withdrawal.amount, withdrawal.balance_after) == (500, -200, 300)
+    assert (deposit.amount, withdrawal.amount, updated.balance) == (500, -200, 300)
     entries, _ = accounts.ledger(ALICE, account, limit=10, before=None)
     assert [e.amount for e in entries] == [-200, 500]
     assert bank.ledger.balance_of("acme", account) == updated.balance == 300

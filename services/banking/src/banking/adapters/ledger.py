@@ -64,7 +64,6 @@ class DynamoLedger:
                 currency=e.currency,
                 kind=e.kind,
                 reference=e.reference,
-                balance_after=None,
                 created_at=e.created_at,
             )
             for e in results

@@ -71,7 +71,6 @@ class LedgerEntryOut(BaseModel):
     kind: str
     reference: str
     created_at: str
-    balance_after: int | None = None
 
 
 class TransactionOut(BaseModel):

@@ -137,5 +137,4 @@ class LedgerEntry:
     currency: str
     kind: str  # deposit, withdrawal, transfer, payment, refund
     reference: str  # transfer/payment/refund id
-    balance_after: int | None
     created_at: str

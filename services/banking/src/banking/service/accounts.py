@@ -197,7 +197,6 @@ class Accounts:
             money.currency,
             kind,
             op.op_id,
-            updated.balance,
             op.created_at,
         )
         return updated, entry

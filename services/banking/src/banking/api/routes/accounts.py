@@ -100,7 +100,6 @@ def post_transaction(
             kind=entry.kind,
             reference=entry.reference,
             created_at=entry.created_at,
-            balance_after=entry.balance_after,
         ),
     )
 
