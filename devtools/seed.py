@@ -174,7 +174,7 @@ def _seed_healthcare(
             headers=admin,
             json={"merchant_account_id": merchant, "currency": "EUR"},
         ).raise_for_status()
-        found = _get(f"{url}/api/v1/patients/search?mrn=MRN-0001", admin)
+        found = _get(f"{url}/api/v1/patients/search?mrn=MRN-0001", admin)["items"]
         if found:  # seeded by an earlier run: name what it made
             if tenant == "acme":
                 pid = found[0]["id"]

@@ -13,6 +13,7 @@ from typing import TypeVar
 from healthcare.domain.exceptions import (
     DuplicateMrn,
     DuplicateNpi,
+    DuplicateSsn,
     InvoiceExists,
     InvoiceNotFound,
     PatientNotFound,
@@ -54,6 +55,10 @@ class InMemoryPatients:
             (p.tenant_id, p.mrn) == (patient.tenant_id, patient.mrn) for p in self.items.values()
         ):
             raise DuplicateMrn(patient.mrn)
+        if ssn_index is not None and any(
+            k[0] == patient.tenant_id and index == ssn_index for k, index in self.ssn_index.items()
+        ):
+            raise DuplicateSsn("a patient with this SSN is registered")
         key = (patient.tenant_id, patient.id)
         self.items[key] = patient
         if ssn_index is not None and ssn_sealed is not None:
@@ -108,6 +113,14 @@ class InMemoryProviders:
             (p for p in self.items.values() if (p.tenant_id, p.subject) == (tenant_id, subject)),
             None,
         )
+
+    def page(
+        self, tenant_id: str, *, limit: int, start: Position
+    ) -> tuple[list[Provider], Position]:
+        mine = sorted(
+            (p for p in self.items.values() if p.tenant_id == tenant_id), key=lambda p: p.id
+        )
+        return _page(mine, limit, start)
 
 
 class InMemoryCare:

@@ -29,6 +29,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     e.InvoiceNotFound: (404, "invoice-not-found"),
     e.InvalidNpi: (422, "invalid-npi"),
     e.DuplicateMrn: (409, "duplicate-mrn"),
+    e.DuplicateSsn: (409, "duplicate-ssn"),
     e.DuplicateNpi: (409, "duplicate-npi"),
     e.ClinicNotConfigured: (409, "clinic-not-configured"),
     e.InvoiceExists: (409, "invoice-exists"),

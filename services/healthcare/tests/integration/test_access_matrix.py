@@ -222,7 +222,7 @@ async def test_each_role_sees_only_its_fields_and_the_ssn_never(clinic: Any) -> 
     by_ssn = await clinic.as_("ada", "admin").get(
         "/api/v1/patients/search", params={"ssn": patient["ssn"]}
     )
-    assert [h["id"] for h in by_ssn.json()] == [patient["id"]]
+    assert [h["id"] for h in by_ssn.json()["items"]] == [patient["id"]]
     refused = await clinic.as_("dr-fields", "clinician").get(
         "/api/v1/patients/search", params={"ssn": patient["ssn"]}
     )
@@ -230,7 +230,7 @@ async def test_each_role_sees_only_its_fields_and_the_ssn_never(clinic: Any) -> 
     by_mrn = await clinic.as_("dr-fields", "clinician").get(
         "/api/v1/patients/search", params={"mrn": patient["mrn"]}
     )
-    assert by_mrn.json() == [{"id": patient["id"], "mrn": patient["mrn"]}]
+    assert by_mrn.json() == {"items": [{"id": patient["id"], "mrn": patient["mrn"]}]}
 
 
 @pytest.mark.parametrize(
@@ -288,3 +288,42 @@ async def test_a_phi_read_of_no_patient_is_audited_too(clinic: Any) -> None:
         assert (await snoop.get(path, params={"purpose": "treatment"})).status_code == 404
     events = [e for e in clinic.audit_events() if missing in e.resource]
     assert [(e.action, e.outcome) for e in events] == [("phi.read", "denied")] * 2
+
+
+async def test_one_patient_per_ssn_claimed_in_the_registration_transaction(clinic: Any) -> None:
+    first = await clinic.patient()
+    admin = clinic.as_("ada", "admin")
+    again = await admin.post(
+        "/api/v1/patients",
+        json={"mrn": "MRN-TWICE1", "name": "Someone Else", "date_of_birth": "1990-01-01",
+              "ssn": first["ssn"]},
+    )  # fmt: skip
+    assert again.status_code == 409
+    assert again.json()["type"] == "urn:lift:problem:duplicate-ssn"
+    assert first["ssn"] not in again.text
+    by_ssn = await admin.get("/api/v1/patients/search", params={"ssn": first["ssn"]})
+    assert [h["id"] for h in by_ssn.json()["items"]] == [first["id"]]
+    # The refused registration left nothing behind: its MRN is still free.
+    free = await admin.post(
+        "/api/v1/patients",
+        json={"mrn": "MRN-TWICE1", "name": "Someone Else", "date_of_birth": "1990-01-01"},
+    )
+    assert free.status_code == 201, free.text
+
+
+async def test_the_provider_directory_pages_for_the_tenant_only(clinic: Any) -> None:
+    made = sorted([await clinic.provider(f"dr-dir{n}") for n in range(3)])
+    listed, cursor = [], None
+    while True:
+        page = await clinic.as_("pat", "patient").get(
+            "/api/v1/providers", params={"limit": 2, **({"cursor": cursor} if cursor else {})}
+        )
+        assert page.status_code == 200, page.text
+        listed += [p["id"] for p in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(set(listed) & set(made)) == made
+    assert len(listed) == len(set(listed))
+    foreign = await clinic.as_("ada", "admin", tenant="globex").get("/api/v1/providers")
+    assert not set(made) & {p["id"] for p in foreign.json()["items"]}

@@ -22,6 +22,7 @@ from healthcare.domain.exceptions import (
     BankAccountNotFound,
     ClinicNotConfigured,
     DuplicateMrn,
+    DuplicateSsn,
     EncounterNotFound,
     InvoiceExists,
     InvoiceNotFound,
@@ -71,6 +72,32 @@ def test_phi_is_sealed_at_rest_and_the_ssn_is_found_only_through_the_blind_index
         world.clinic.charts.register(
             ADMIN, NewPatient(stored.mrn, "X", "1990-01-01", "", "", "", None, None)
         )
+
+
+def test_a_second_patient_with_the_same_ssn_is_refused_in_its_tenant_only(world: World) -> None:
+    first = world.patient(ssn="123-45-6789")
+    with pytest.raises(DuplicateSsn):
+        world.patient(ssn="123-45-6789")
+    other_tenant = dataclasses.replace(ADMIN, tenant_id="globex")
+    new = NewPatient("MRN-G1", "G", "1990-01-01", "", "", "", "123-45-6789", None)
+    assert world.clinic.charts.register(other_tenant, new).id != first
+    found = world.clinic.charts.search(ADMIN, mrn=None, ssn="123-45-6789")
+    assert [hit["id"] for hit in found] == [first]
+    world.patient()  # without an SSN, nothing is claimed
+    world.patient()
+
+
+def test_the_directory_pages_the_tenants_providers_for_anyone_with_a_role(world: World) -> None:
+    made = sorted(world.provider(f"dr-{n}") for n in range(5))
+    directory = world.clinic.directory
+    first, more = directory.providers(who("pat", "patient"), limit=3)
+    rest, end = directory.providers(who("ada", "admin"), limit=3, start=more)
+    assert [p.id for p in first + rest] == made
+    assert end is None
+    theirs, _ = directory.providers(dataclasses.replace(ADMIN, tenant_id="globex"), limit=10)
+    assert theirs == []
+    with pytest.raises(NotPermitted):
+        directory.providers(who("someone", "visitor"), limit=10)
 
 
 @pytest.mark.parametrize("role", ["billing", "patient", "auditor"])

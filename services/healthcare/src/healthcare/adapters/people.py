@@ -16,10 +16,12 @@ from healthcare.adapters.models import PatientModel, ProviderModel
 from healthcare.domain.exceptions import (
     DuplicateMrn,
     DuplicateNpi,
+    DuplicateSsn,
     PatientNotFound,
     ProviderNotFound,
 )
 from healthcare.domain.models import Consent, Patient, Provider
+from healthcare.service.ports import Position
 
 
 class DynamoPatients:
@@ -32,6 +34,10 @@ class DynamoPatients:
         try:
             with TransactWrite(connection=self._connection) as tx:
                 tx.save(m(p.tenant_id, f"mrn#{p.mrn}"), condition=m.patient_id.does_not_exist())
+                if ssn_index is not None:  # one patient per SSN, claimed by its blind index
+                    tx.save(
+                        m(p.tenant_id, f"ssn#{ssn_index}"), condition=m.patient_id.does_not_exist()
+                    )
                 tx.save(
                     m(
                         p.tenant_id,
@@ -49,8 +55,11 @@ class DynamoPatients:
                     condition=m.patient_id.does_not_exist(),
                 )
         except TransactWriteError as exc:
-            if cancelled_by_condition(exc)[:1] == [True]:
+            refused = cancelled_by_condition(exc)
+            if refused[:1] == [True]:
                 raise DuplicateMrn(f"MRN {p.mrn} is already in use") from exc
+            if ssn_index is not None and refused[1:2] == [True]:
+                raise DuplicateSsn("a patient with this SSN is registered") from exc
             raise
 
     def get(self, tenant_id: str, patient_id: str) -> Patient:
@@ -144,6 +153,17 @@ class DynamoProviders:
         for item in self.model.by_subject.query(f"{tenant_id}#{subject}", limit=1):
             return provider_of(item)
         return None
+
+    def page(
+        self, tenant_id: str, *, limit: int, start: Position
+    ) -> tuple[list[Provider], Position]:
+        results = self.model.query(
+            tenant_id,
+            range_key_condition=self.model.provider_id.startswith("prv_"),
+            limit=limit,
+            last_evaluated_key=start,
+        )
+        return [provider_of(item) for item in results], results.last_evaluated_key
 
 
 def consent_json(c: Consent) -> dict[str, object]:

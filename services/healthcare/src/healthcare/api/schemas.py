@@ -163,6 +163,17 @@ class ProviderOut(BaseModel):
     created_at: str
 
 
+class ProviderPage(BaseModel):
+    items: list[ProviderOut]
+    next_cursor: str | None
+
+
+class SearchPage(BaseModel):
+    """An exact match: never more than one page."""
+
+    items: list[SearchHit]
+
+
 class CreateEncounter(
     Strict,
     json_schema_extra={

@@ -12,7 +12,10 @@ class NotPermitted(HealthcareError):
 
 
 class AccessDenied(HealthcareError):
-    """A PHI access refused by the rules (purpose, relationship, consent, restriction)."""
+    """A PHI access refused by the rules: the purpose must fit the caller's role; a clinician
+    or nurse needs a care relationship with the patient, which an encounter creates (POST
+    /api/v1/encounters, admins); the patient's consent must stand and not restrict them. In
+    an emergency a clinician may break the glass (POST /api/v1/patients/{id}/break-glass)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"access denied: {reason}")
@@ -51,6 +54,11 @@ class InvalidNpi(HealthcareError):
 
 class DuplicateMrn(HealthcareError):
     """Another patient already has this MRN."""
+
+
+class DuplicateSsn(HealthcareError):
+    """A patient with this SSN is already registered: find them with the SSN search (admins)
+    instead of registering them twice."""
 
 
 class DuplicateNpi(HealthcareError):

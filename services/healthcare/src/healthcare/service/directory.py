@@ -12,7 +12,7 @@ from healthcare.domain.access import Role, role_of
 from healthcare.domain.exceptions import NotPermitted, ProviderNotFound
 from healthcare.domain.models import ClinicAccount, Encounter, Provider
 from healthcare.domain.npi import check_npi
-from healthcare.service.ports import Storage
+from healthcare.service.ports import Position, Storage
 
 
 class Directory:
@@ -54,6 +54,14 @@ class Directory:
         if role_of(principal.roles) is None:
             raise ProviderNotFound(provider_id)
         return self.storage.providers.get(principal.tenant_id, provider_id)
+
+    def providers(
+        self, principal: Principal, *, limit: int, start: Position = None
+    ) -> tuple[list[Provider], Position]:
+        """The tenant's directory: anyone of the tenant with a role may read it."""
+        if role_of(principal.roles) is None:
+            raise NotPermitted("the directory is for the tenant's staff and patients")
+        return self.storage.providers.page(principal.tenant_id, limit=limit, start=start)
 
     def add_encounter(self, principal: Principal, patient_id: str, provider_id: str) -> Encounter:
         """Links a provider to a patient: the care relationship access decisions need."""

@@ -30,7 +30,8 @@ Position = dict[str, Any] | None
 
 class PatientRepository(Protocol):
     def add(self, patient: Patient, *, ssn_sealed: str | None, ssn_index: str | None) -> None:
-        """Raises ``DuplicateMrn`` when the tenant has a patient with this MRN."""
+        """Raises ``DuplicateMrn`` when the tenant has a patient with this MRN, and
+        ``DuplicateSsn`` when one has this SSN (``ssn_index``, its blind index)."""
         ...
 
     def get(self, tenant_id: str, patient_id: str) -> Patient:
@@ -56,6 +57,12 @@ class ProviderRepository(Protocol):
         ...
 
     def find_by_subject(self, tenant_id: str, subject: str) -> Provider | None: ...
+
+    def page(
+        self, tenant_id: str, *, limit: int, start: Position
+    ) -> tuple[list[Provider], Position]:
+        """The tenant's providers in id order."""
+        ...
 
 
 class CareRepository(Protocol):

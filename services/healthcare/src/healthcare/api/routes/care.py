@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from lift_core.auth import CurrentPrincipal
+from lift_core.pagination import PageCursor
 
 from healthcare.api.deps import BillingService, ChartsService, DirectoryService, StatedPurpose
 from healthcare.api.schemas import (
@@ -16,6 +19,7 @@ from healthcare.api.schemas import (
     EncounterOut,
     InvoiceOut,
     ProviderOut,
+    ProviderPage,
     RecordOut,
 )
 from healthcare.domain.models import InvoiceStatus
@@ -37,6 +41,24 @@ def create_provider(
 ) -> ProviderOut:
     provider = directory.add_provider(principal, **body.model_dump())
     return ProviderOut.model_validate(provider, from_attributes=True)
+
+
+@router.get(
+    "/providers",
+    summary="The tenant's providers (its directory: anyone of the tenant may read it)",
+    openapi_extra={"x-lift-access": "tenant"},
+)
+def list_providers(
+    principal: CurrentPrincipal,
+    directory: DirectoryService,
+    cursor: PageCursor,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> ProviderPage:
+    providers, last = directory.providers(principal, limit=limit, start=cursor.start)
+    return ProviderPage(
+        items=[ProviderOut.model_validate(p, from_attributes=True) for p in providers],
+        next_cursor=cursor.next(last),
+    )
 
 
 @router.get(

@@ -25,6 +25,7 @@ from healthcare.api.schemas import (
     RecordMeta,
     RecordPage,
     SearchHit,
+    SearchPage,
 )
 from healthcare.domain.exceptions import NotPermitted
 from healthcare.service.charts import NewPatient
@@ -49,10 +50,12 @@ def search(
     charts: ChartsService,
     mrn: Annotated[str | None, Query(pattern=r"^[A-Z0-9-]{4,20}$")] = None,
     ssn: Annotated[str | None, Query(pattern=r"^\d{3}-\d{2}-\d{4}$")] = None,
-) -> list[SearchHit]:
+) -> SearchPage:
     if (mrn is None) == (ssn is None):
         raise NotPermitted("search by exactly one of mrn or ssn")
-    return [SearchHit(**hit) for hit in charts.search(principal, mrn=mrn, ssn=ssn)]
+    return SearchPage(
+        items=[SearchHit(**hit) for hit in charts.search(principal, mrn=mrn, ssn=ssn)]
+    )
 
 
 @router.get(
