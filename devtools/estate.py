@@ -162,8 +162,15 @@ def _wait_or_point_at_log(name: str, url: str, process: subprocess.Popen[bytes])
         raise SystemExit(f"{exc}; its output is in {LOGS / name}.log") from None
 
 
+_stopping: list[bool] = []
+
+
 def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
+    """Ctrl-C or SIGTERM: stop, once. A second signal (terminals signal the whole group and
+    `uv run` forwards it too) must not cut the clean-up short and orphan a service."""
+    if not _stopping:
+        _stopping.append(True)
+        raise KeyboardInterrupt
 
 
 CONTROL = ROOT / ".lift" / "control"
@@ -322,6 +329,7 @@ def main() -> None:
     args = _arguments()
     # Stop like Ctrl-C when a supervisor (or a test fixture) asks, even mid start-up.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     started = time.monotonic()
     emulator = Emulator("127.0.0.1", args.emulator_port)
     endpoint = emulator.start()
@@ -355,10 +363,6 @@ def main() -> None:
     except KeyboardInterrupt:
         print("\nstopping the estate (Ctrl-C)...", flush=True)
     finally:
-        # A second Ctrl-C (terminals signal the whole group; `uv run` forwards it too) must
-        # not cut the clean-up short and orphan a service.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for child in children:
             if child.process is not None and child.process.poll() is None:
                 child.process.terminate()
