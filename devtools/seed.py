@@ -264,6 +264,8 @@ def banner(
     record, patient = demo.patients["record"], demo.patients["alice"]
     ecommerce = urls["ecommerce"]
     mug = demo.products["MUG-001"]
+    # make token asks the issuer on this machine's default port unless told otherwise.
+    token_env = "" if identity == default_url("identity") else f"LIFT_IDENTITY_URL={identity} "
     transfer = json.dumps(
         {
             "source_account_id": alice,
@@ -292,7 +294,7 @@ Try (tenant acme; alice owns {alice}, bob {bob}, shop {shop}):
        -H "Authorization: Bearer $TOKEN_CLINICIAN"   # 403: payment is not a clinical purpose
   curl -s "{healthcare}/api/v1/patients/{patient}/disclosures" \\
        -H "Authorization: Bearer $TOKEN_PATIENT"
-  make token TENANT=globex SUB=carol ROLES=customer"""
+  {token_env}make token TENANT=globex SUB=carol ROLES=customer"""
     )
     return "\n".join(lines)
 
