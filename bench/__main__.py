@@ -16,6 +16,7 @@ from bench import (
     lambda_packages,
     lift_core_overhead,
     mesh_overhead,
+    round_trips,
 )
 
 SUITES: dict[str, Callable[[], dict[str, Any]]] = {
@@ -28,6 +29,7 @@ SUITES: dict[str, Callable[[], dict[str, Any]]] = {
     "healthcare_records": healthcare_records.run,
     "lambda_packages": lambda_packages.run,
     "input_scans": input_scans.run,
+    "round_trips": round_trips.run,
 }
 
 

@@ -9,23 +9,49 @@ still accepted concurrently.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
 
+@dataclass(frozen=True)
+class Call:
+    """One request the emulator served, as ``bench/round_trips.py`` counts it."""
+
+    target: str  # the X-Amz-Target header: "DynamoDB_20120810.GetItem", ...
+    request: bytes
+    response_bytes: int
+    arrived: float
+    done: float
+
+
 class _Serialized:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.lock = threading.Lock()
+        self.calls: list[Call] | None = None  # recording when a list
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if self.calls is None:
+            with self.lock:
+                return list(self.app(environ, start_response))
+        arrived = time.monotonic()
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
         with self.lock:
-            return list(self.app(environ, start_response))
+            answer = list(self.app(environ, start_response))
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        size = sum(len(chunk) for chunk in answer)
+        self.calls.append(Call(target, body, size, arrived, time.monotonic()))
+        return answer
 
 
 class Emulator:
@@ -33,9 +59,19 @@ class Emulator:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per call otherwise
-        app = _Serialized(DomainDispatcherApplication(create_backend_app))
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self._app = _Serialized(DomainDispatcherApplication(create_backend_app))
+        self._server: BaseWSGIServer = make_server(host, port, self._app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[list[Call]]:
+        """Every request served inside the block, in the order each finished."""
+        calls: list[Call] = []
+        self._app.calls = calls
+        try:
+            yield calls
+        finally:
+            self._app.calls = None
 
     @property
     def endpoint(self) -> str:
@@ -59,7 +95,6 @@ class Emulator:
 def main() -> None:
     """``python -m devtools.emulator --port 4566``: the emulator on its own."""
     import argparse
-    import contextlib
     import signal
 
     parser = argparse.ArgumentParser(prog="python -m devtools.emulator")
