@@ -235,7 +235,12 @@ def _seed_healthcare(
 
 
 def banner(
-    identity: str, urls: dict[str, str], demo: Demo, *, extra: Sequence[tuple[str, str, str]] = ()
+    identity: str,
+    urls: dict[str, str],
+    demo: Demo,
+    *,
+    extra: Sequence[tuple[str, str, str]] = (),
+    logs: str = "make logs",
 ) -> str:
     """Where everything is, a token per role and copy-paste examples (every one of them is
     run by tests/e2e/test_printed_examples.py against the estate it was printed for)."""
@@ -245,7 +250,7 @@ def banner(
         *((name, url, f"{url}/docs") for name, url in urls.items()),
     ]
     lines = [f"  {name:<11} {url:<24} {note}" for name, url, note in rows]
-    lines += ["\nLogs: make logs (one request: make logs REQUEST=<request id>)", "\nTokens (12 h):"]
+    lines += [f"\nLogs: {logs} (one request: add REQUEST=<request id>)", "\nTokens (12 h):"]
     tokens = {}
     for role in ROLES:
         subject = {
@@ -320,6 +325,9 @@ def main(argv: list[str] | None = None) -> None:
         parser.add_argument(
             f"--{service}", default=default_url(service), help=f"{service}'s base URL"
         )
+    parser.add_argument(
+        "--logs", default="make logs ESTATE=compose", help="how this estate's logs are read"
+    )
     args = parser.parse_args(argv)
     urls = {name: getattr(args, name).rstrip("/") for name in SERVICES if name != "identity"}
     identity = args.identity.rstrip("/")
@@ -327,7 +335,7 @@ def main(argv: list[str] | None = None) -> None:
         demo = seed(identity, urls)
     except httpx.HTTPError as exc:
         raise SystemExit(f"seed: {exc} (is the estate up? make up, or make run)") from None
-    print(banner(identity, urls, demo), flush=True)
+    print(banner(identity, urls, demo, logs=args.logs), flush=True)
 
 
 if __name__ == "__main__":

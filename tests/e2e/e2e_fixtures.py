@@ -180,7 +180,8 @@ def _compose() -> Iterator[Target]:
         urls = {n: f"http://127.0.0.1:{ports[n]}" for n in names if n != "emulator"}
         # The same demo data and banner as `make up` prints, so its examples are run too.
         identity, services = urls["identity"], {n: u for n, u in urls.items() if n != "identity"}
-        text = seed.banner(identity, services, seed.seed(identity, services))
+        demo = seed.seed(identity, services)
+        text = seed.banner(identity, services, demo, logs="make logs ESTATE=compose")
         yield Target(
             identity=identity,
             banking=services["banking"],
