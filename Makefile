@@ -84,7 +84,7 @@ up: bootstrap ## Start the compose estate on 127.0.0.1 (moto built locally; EMUL
 down: ## Stop the compose estate (same EMULATOR and TRACING as up)
 	$(COMPOSE) down
 seed: bootstrap ## Seed a running estate with the demo data, print its tokens and examples (default: this machine's ports; IDENTITY_URL= BANKING_URL= HEALTHCARE_URL= ECOMMERCE_URL= for a deployed one)
-	@$(UV) run python -m devtools.seed
+	@$(UV) run python -m devtools.seed $(if $(BANKING_URL),--logs "the stage's CloudWatch log groups")
 logs: bootstrap ## Follow the estate's logs as readable lines: [REQUEST=<request or correlation id>] [TRACE=<trace id>] [ESTATE=compose] [FOLLOW=0]
 	@$(UV) run python -m devtools.logs $(if $(REQUEST),--request $(REQUEST)) $(if $(TRACE),--trace $(TRACE)) $(if $(filter compose,$(ESTATE)),--compose) $(if $(filter 0,$(FOLLOW)),--no-follow)
 package: bootstrap ## Build a Lambda zip in dist/: SERVICE=<a service> [ARCH=x86_64|arm64]
