@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from lift_core.context import Principal
 
 from ecommerce.domain.carts import Cart, check_quantity
-from ecommerce.domain.catalog import ProductStatus
+from ecommerce.domain.catalog import Product, ProductStatus
 from ecommerce.domain.exceptions import ProductNotActive
 from ecommerce.domain.pricing import Line
 from ecommerce.service.ports import Storage
+
+Priced = tuple[Cart, list[Line]]  # the cart, and its lines at today's prices
 
 
 class Carts:
@@ -16,33 +20,39 @@ class Carts:
         self.carts = storage.carts
         self.products = storage.products
 
-    def view(self, principal: Principal) -> tuple[Cart, list[Line]]:
+    def view(self, principal: Principal) -> Priced:
         cart = self.carts.get(principal.tenant_id, principal.subject)
         return cart, self.lines(principal.tenant_id, cart)
 
-    def lines(self, tenant: str, cart: Cart) -> list[Line]:
-        """The cart at today's prices (consistent reads)."""
+    def lines(
+        self, tenant: str, cart: Cart, known: Mapping[str, Product] | None = None
+    ) -> list[Line]:
+        """The cart at today's prices (consistent reads), without reading again a product
+        the caller has just read (``known``)."""
         lines = []
         for product_id, quantity in sorted(cart.items.items()):
-            p = self.products.get(tenant, product_id)
+            p = (known or {}).get(product_id) or self.products.get(tenant, product_id)
             lines.append(Line(p.id, p.sku, p.name, p.price, quantity))
         return lines
 
-    def add(self, principal: Principal, product_id: str, quantity: int) -> Cart:
+    def add(self, principal: Principal, product_id: str, quantity: int) -> Priced:
         check_quantity(quantity)
         product = self.products.get(principal.tenant_id, product_id)
         if product.status is not ProductStatus.ACTIVE:
             raise ProductNotActive(f"{product.sku} is not for sale")
         cart = self.carts.get(principal.tenant_id, principal.subject)
-        return self._save(principal, cart.added(product_id, quantity))
+        return self._save(principal, cart.added(product_id, quantity), {product.id: product})
 
-    def update(self, principal: Principal, item_id: str, quantity: int) -> Cart:
+    def update(self, principal: Principal, item_id: str, quantity: int) -> Priced:
         cart = self.carts.get(principal.tenant_id, principal.subject)
         return self._save(principal, cart.with_quantity(item_id, quantity))
 
-    def remove(self, principal: Principal, item_id: str) -> Cart:
+    def remove(self, principal: Principal, item_id: str) -> Priced:
         cart = self.carts.get(principal.tenant_id, principal.subject)
         return self._save(principal, cart.without(item_id))
 
-    def _save(self, principal: Principal, cart: Cart) -> Cart:
-        return self.carts.save(principal.tenant_id, principal.subject, cart)
+    def _save(
+        self, principal: Principal, cart: Cart, known: Mapping[str, Product] | None = None
+    ) -> Priced:
+        saved = self.carts.save(principal.tenant_id, principal.subject, cart)
+        return saved, self.lines(principal.tenant_id, saved, known)
