@@ -150,6 +150,10 @@ def test_refunds_add_up_to_the_capture_and_no_further(bank: Bank) -> None:
     payments.refund(TELLER, payment.id, key="r3", amount=600, reason="")
     assert payments.get(ALICE, payment.id).status is PaymentStatus.REFUNDED
     assert (bank.balance(payer), bank.balance(merchant)) == (10_000, 0)
+    # Nothing is left to refund, yet each key still answers what it made.
+    assert not payments.refund(TELLER, payment.id, key="r3", amount=600, reason="").created
+    assert not payments.refund(SHOP, payment.id, key="r1", amount=400, reason="").created
+    assert (bank.balance(payer), bank.balance(merchant)) == (10_000, 0)
 
 
 def test_refunds_are_for_the_merchant_or_staff_of_captured_payments(bank: Bank) -> None:

@@ -64,6 +64,21 @@ def test_the_same_key_replays_the_transfer_without_moving_money_again(bank: Bank
     assert bank.balance(a) == 7_500
 
 
+def test_a_replay_answers_what_the_key_made_even_once_the_state_would_refuse_it(
+    bank: Bank,
+) -> None:
+    a, b = bank.account("alice", 3_000), bank.account("bob")
+    first = send(bank, a, b, 2_500)
+    bank.banking.accounts.set_frozen(TELLER, a, frozen=True)  # a new debit is refused now
+    with pytest.raises(AccountNotActive):
+        send(bank, a, b, 2_500, key="k2")
+    again = send(bank, a, b, 2_500)
+    assert (again.created, again.value) == (False, first.value)
+    assert bank.balance(a) == 500
+    with pytest.raises(IdempotencyKeyReused):  # and another request under it is still refused
+        send(bank, a, b, 9_999)
+
+
 def test_the_same_key_for_another_request_is_refused(bank: Bank) -> None:
     a, b = bank.account("alice", 10_000), bank.account("bob")
     send(bank, a, b, 2_500)

@@ -2,8 +2,10 @@
 
 An operation's id derives from the caller, the scope and the Idempotency-Key, and the
 operation record is claimed in the same transaction as the money it moves: that record is
-the route's one idempotency mechanism. A replay returns the stored operation to a caller
-who may see it; the same key with another request is refused.
+the route's one idempotency mechanism. The key is not looked up first: the transaction's
+claim finds a replay, and an operation refused now (state has moved since) looks its key up
+before it answers. A replay returns the stored operation to a caller who may see it; the
+same key with another request is refused.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from lift_core.context import Principal
 from banking.domain.accounts import STAFF_ROLES, Account, AccountType
 from banking.domain.exceptions import (
     AccountNotFound,
+    BankingError,
     CurrencyMismatch,
     NotPermitted,
     PaymentNotFound,
@@ -62,74 +63,83 @@ class Payments(KeyedOperations):
             "reference": reference,
         }
         op_id = operation_id("pay", principal, "payment", key)
-        existing = self.existing(principal, op_id, request)
-        if existing is not None:
-            return Outcome(Payment.of(existing), created=False)
-        merchant = self.accounts.get(principal.tenant_id, merchant_id)
-        if merchant.type is not AccountType.MERCHANT:
-            raise AccountNotFound(f"{merchant_id} is not a merchant account")
-        payer = self._payer(principal, payer_id, merchant, money)
-        for account in (payer, merchant):
-            if account.currency != money.currency:
-                raise CurrencyMismatch(f"account {account.id} holds {account.currency}")
-        since = (self.clock() - timedelta(seconds=self.fraud.velocity_window_seconds)).isoformat()
-        tenant = principal.tenant_id
-        assessment = assess(
-            amount=money.amount,
-            method=method,
-            recent_payments=self.operations.count_payments_by_payer(tenant, payer_id, since),
-            paid_payee_before=self.operations.has_paid(tenant, payer_id, merchant_id),
-            rules=self.fraud,
-        )
-        status = PaymentStatus.DECLINED if assessment.declined else PaymentStatus.CAPTURED
-        op = Operation(
-            tenant_id=tenant,
-            op_id=op_id,
-            kind="payment",
-            fingerprint=fingerprint(request),
-            amount=money.amount,
-            status=status.value,
-            created_at=self.now(),
-            body={
-                "id": op_id,
-                "idempotency_key": key,
-                "payer_account_id": payer_id,
-                "merchant_account_id": merchant_id,
-                "amount": money.amount,
-                "currency": money.currency,
-                "method": method.value,
-                "card_token": card_token,
-                "reference": reference,
-                "status": status.value,
-                "fraud_score": assessment.score,
-                "decline_reasons": list(assessment.reasons) if assessment.declined else [],
-            },
-            payer_key=f"{tenant}#{payer_id}",
-        )
-        if assessment.declined:
-            try:
-                self.operations.record(op)
-            except DuplicateOperation:
-                return Outcome(Payment.of(self.replay(principal, op_id, request)), created=False)
-            self.audit.record(
-                "payment.declined",
-                f"payment/{op_id}",
-                "declined",
-                {
+        try:
+            merchant = self.accounts.get(principal.tenant_id, merchant_id)
+            if merchant.type is not AccountType.MERCHANT:
+                raise AccountNotFound(f"{merchant_id} is not a merchant account")
+            payer = self._payer(principal, payer_id, merchant, money)
+            for account in (payer, merchant):
+                if account.currency != money.currency:
+                    raise CurrencyMismatch(f"account {account.id} holds {account.currency}")
+            since = (
+                self.clock() - timedelta(seconds=self.fraud.velocity_window_seconds)
+            ).isoformat()
+            tenant = principal.tenant_id
+            assessment = assess(
+                amount=money.amount,
+                method=method,
+                recent_payments=self.operations.count_payments_by_payer(tenant, payer_id, since),
+                paid_payee_before=self.operations.has_paid(tenant, payer_id, merchant_id),
+                rules=self.fraud,
+            )
+            status = PaymentStatus.DECLINED if assessment.declined else PaymentStatus.CAPTURED
+            op = Operation(
+                tenant_id=tenant,
+                op_id=op_id,
+                kind="payment",
+                fingerprint=fingerprint(request),
+                amount=money.amount,
+                status=status.value,
+                created_at=self.now(),
+                body={
+                    "id": op_id,
+                    "idempotency_key": key,
+                    "payer_account_id": payer_id,
+                    "merchant_account_id": merchant_id,
                     "amount": money.amount,
                     "currency": money.currency,
-                    "score": assessment.score,
-                    "reasons": list(assessment.reasons),
+                    "method": method.value,
+                    "card_token": card_token,
+                    "reference": reference,
+                    "status": status.value,
+                    "fraud_score": assessment.score,
+                    "decline_reasons": list(assessment.reasons) if assessment.declined else [],
                 },
+                payer_key=f"{tenant}#{payer_id}",
             )
-            return Outcome(Payment.of(op), created=True)
-        limit = self.owners.rules.daily_debit_limit
-        movements = [
-            Movement(payer, -money.amount, "payment", op_id, daily_limit=limit),
-            Movement(merchant, money.amount, "payment", op_id),
-        ]
-        done, created = self.commit(principal, op, movements, request=request, action="payment")
-        return Outcome(Payment.of(done), created)
+            if assessment.declined:
+                try:
+                    self.operations.record(op)
+                except DuplicateOperation:
+                    return Outcome(
+                        Payment.of(self.replay(principal, op_id, request)), created=False
+                    )
+                self.audit.record(
+                    "payment.declined",
+                    f"payment/{op_id}",
+                    "declined",
+                    {
+                        "amount": money.amount,
+                        "currency": money.currency,
+                        "score": assessment.score,
+                        "reasons": list(assessment.reasons),
+                    },
+                )
+                return Outcome(Payment.of(op), created=True)
+            limit = self.owners.rules.daily_debit_limit
+            movements = [
+                Movement(payer, -money.amount, "payment", op_id, daily_limit=limit),
+                Movement(merchant, money.amount, "payment", op_id),
+            ]
+            done, created = self.commit(principal, op, movements, request=request, action="payment")
+            return Outcome(Payment.of(done), created)
+        except BankingError:
+            # Refused now, but this key may have made the operation before (the state has
+            # moved since): its caller gets what the key made, as a replay.
+            stored = self.existing(principal, op_id, request)
+            if stored is None:
+                raise
+            return Outcome(Payment.of(stored), created=False)
 
     def _payer(
         self, principal: Principal, payer_id: str, merchant: Account, money: Money
@@ -163,45 +173,50 @@ class Payments(KeyedOperations):
     ) -> Outcome[Refund]:
         request = {"payment": payment_id, "amount": amount, "reason": reason}
         op_id = operation_id("rfd", principal, f"refund:{payment_id}", key)
-        existing = self.existing(principal, op_id, request)
-        if existing is not None:
-            return Outcome(Refund.of(existing), created=False)
-        payment = self.operations.find(principal.tenant_id, payment_id)
-        if payment is None or payment.kind != "payment":
-            raise PaymentNotFound(payment_id)
-        merchant = self.accounts.get(principal.tenant_id, payment.body["merchant_account_id"])
-        if merchant.owner != principal.subject and principal.roles.isdisjoint(STAFF_ROLES):
-            raise NotPermitted("refunds are made by the merchant or by staff")
-        if payment.status == PaymentStatus.DECLINED.value:
-            raise PaymentNotRefundable("a declined payment moved no money")
-        Money(amount, payment.body["currency"])
-        if payment.body["refunded"] + amount > payment.amount:
-            raise RefundExceedsCapture(
-                f"at most {payment.amount - payment.body['refunded']} can still be refunded"
+        try:
+            payment = self.operations.find(principal.tenant_id, payment_id)
+            if payment is None or payment.kind != "payment":
+                raise PaymentNotFound(payment_id)
+            merchant = self.accounts.get(principal.tenant_id, payment.body["merchant_account_id"])
+            if merchant.owner != principal.subject and principal.roles.isdisjoint(STAFF_ROLES):
+                raise NotPermitted("refunds are made by the merchant or by staff")
+            if payment.status == PaymentStatus.DECLINED.value:
+                raise PaymentNotRefundable("a declined payment moved no money")
+            Money(amount, payment.body["currency"])
+            if payment.body["refunded"] + amount > payment.amount:
+                raise RefundExceedsCapture(
+                    f"at most {payment.amount - payment.body['refunded']} can still be refunded"
+                )
+            payer = self.accounts.get(principal.tenant_id, payment.body["payer_account_id"])
+            op = Operation(
+                tenant_id=principal.tenant_id,
+                op_id=op_id,
+                kind="refund",
+                fingerprint=fingerprint(request),
+                amount=amount,
+                status="completed",
+                created_at=self.now(),
+                body={
+                    "id": op_id,
+                    "payment_id": payment_id,
+                    "amount": amount,
+                    "currency": payment.body["currency"],
+                    "reason": reason,
+                },
             )
-        payer = self.accounts.get(principal.tenant_id, payment.body["payer_account_id"])
-        op = Operation(
-            tenant_id=principal.tenant_id,
-            op_id=op_id,
-            kind="refund",
-            fingerprint=fingerprint(request),
-            amount=amount,
-            status="completed",
-            created_at=self.now(),
-            body={
-                "id": op_id,
-                "payment_id": payment_id,
-                "amount": amount,
-                "currency": payment.body["currency"],
-                "reason": reason,
-            },
-        )
-        movements = [
-            Movement(merchant, -amount, "refund", op_id),
-            Movement(payer, amount, "refund", op_id),
-        ]
-        claim = RefundClaim(principal.tenant_id, payment_id, amount, payment.amount)
-        done, created = self.commit(
-            principal, op, movements, request=request, action="refund", refund=claim
-        )
-        return Outcome(Refund.of(done), created)
+            movements = [
+                Movement(merchant, -amount, "refund", op_id),
+                Movement(payer, amount, "refund", op_id),
+            ]
+            claim = RefundClaim(principal.tenant_id, payment_id, amount, payment.amount)
+            done, created = self.commit(
+                principal, op, movements, request=request, action="refund", refund=claim
+            )
+            return Outcome(Refund.of(done), created)
+        except BankingError:
+            # Refused now, but this key may have made the operation before (the state has
+            # moved since): its caller gets what the key made, as a replay.
+            stored = self.existing(principal, op_id, request)
+            if stored is None:
+                raise
+            return Outcome(Refund.of(stored), created=False)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from lift_core.context import Principal
 
-from banking.domain.exceptions import CurrencyMismatch, SameAccount, TransferNotFound
+from banking.domain.exceptions import (
+    BankingError,
+    CurrencyMismatch,
+    SameAccount,
+    TransferNotFound,
+)
 from banking.domain.money import Money
 from banking.domain.operations import Movement, Operation
 from banking.domain.payments import Outcome, Transfer
@@ -30,38 +35,45 @@ class Transfers(KeyedOperations):
             "reference": reference,
         }
         op_id = operation_id("trf", principal, "transfer", key)
-        existing = self.existing(principal, op_id, request)
-        if existing is not None:
-            return Outcome(Transfer.of(existing), created=False)
-        if source_id == destination_id:
-            raise SameAccount("a transfer needs two different accounts")
-        source = self.owners.get(principal, source_id, audit_read=False)
-        destination = self.accounts.get(principal.tenant_id, destination_id)
-        for account in (source, destination):
-            if account.currency != money.currency:
-                raise CurrencyMismatch(f"account {account.id} holds {account.currency}")
-        op = Operation(
-            tenant_id=principal.tenant_id,
-            op_id=op_id,
-            kind="transfer",
-            fingerprint=fingerprint(request),
-            amount=money.amount,
-            status="completed",
-            created_at=self.now(),
-            body={
-                "id": op_id,
-                **request,
-                "source_account_id": source_id,
-                "destination_account_id": destination_id,
-            },
-        )
-        limit = self.owners.rules.daily_debit_limit
-        movements = [
-            Movement(source, -money.amount, "transfer", op_id, daily_limit=limit),
-            Movement(destination, money.amount, "transfer", op_id),
-        ]
-        done, created = self.commit(principal, op, movements, request=request, action="transfer")
-        return Outcome(Transfer.of(done), created)
+        try:
+            if source_id == destination_id:
+                raise SameAccount("a transfer needs two different accounts")
+            source = self.owners.get(principal, source_id, audit_read=False)
+            destination = self.accounts.get(principal.tenant_id, destination_id)
+            for account in (source, destination):
+                if account.currency != money.currency:
+                    raise CurrencyMismatch(f"account {account.id} holds {account.currency}")
+            op = Operation(
+                tenant_id=principal.tenant_id,
+                op_id=op_id,
+                kind="transfer",
+                fingerprint=fingerprint(request),
+                amount=money.amount,
+                status="completed",
+                created_at=self.now(),
+                body={
+                    "id": op_id,
+                    **request,
+                    "source_account_id": source_id,
+                    "destination_account_id": destination_id,
+                },
+            )
+            limit = self.owners.rules.daily_debit_limit
+            movements = [
+                Movement(source, -money.amount, "transfer", op_id, daily_limit=limit),
+                Movement(destination, money.amount, "transfer", op_id),
+            ]
+            done, created = self.commit(
+                principal, op, movements, request=request, action="transfer"
+            )
+            return Outcome(Transfer.of(done), created)
+        except BankingError:
+            # Refused now, but this key may have made the operation before (the state has
+            # moved since): its caller gets what the key made, as a replay.
+            stored = self.existing(principal, op_id, request)
+            if stored is None:
+                raise
+            return Outcome(Transfer.of(stored), created=False)
 
     def get(self, principal: Principal, transfer_id: str) -> Transfer:
         op = self.operations.find(principal.tenant_id, transfer_id)
