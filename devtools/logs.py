@@ -102,14 +102,19 @@ def _files(directory: Path, follow: bool, last: int | None = None) -> Iterator[t
             time.sleep(0.2)
 
 
+def compose_line(line: str) -> tuple[str, str]:
+    """``banking-1  | {...}`` (docker compose logs) as (service, line)."""
+    name, sep, rest = line.rstrip("\n").partition(" | ")
+    return (name.strip().rsplit("-", 1)[0], rest) if sep else ("", line.rstrip("\n"))
+
+
 def _compose(follow: bool, last: int | None = None) -> Iterator[tuple[str, str]]:
     argv = ["docker", "compose", "logs", "--no-color", *(["--follow"] if follow else [])]
     argv += ["--tail", str(last)] if last else []
     with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) as process:  # noqa: S603
         assert process.stdout is not None
         for line in process.stdout:
-            name, sep, rest = line.rstrip("\n").partition(" | ")
-            yield (name.strip().rsplit("-", 1)[0], rest) if sep else ("", line.rstrip("\n"))
+            yield compose_line(line)
 
 
 def show(

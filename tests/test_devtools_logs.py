@@ -86,3 +86,13 @@ def test_one_request_across_services_in_time_order(tmp_path: Path) -> None:
     assert "half" not in every
     traced = run("--trace", "trace-r2")
     assert [line.split()[1] for line in traced.splitlines()] == ["banking"]
+
+
+def test_compose_lines_name_their_service() -> None:
+    raw = entry("03.100", "banking", "GET /health/live 200", "r9")
+    source, line = logs.compose_line(f"banking-1  | {raw}\n")
+    assert (source, line) == ("banking", raw)
+    assert logs.compose_line("Attaching to banking-1\n") == ("", "Attaching to banking-1")
+    assert logs.readable(*reversed(logs.compose_line("healthcare-2  | plain text"))) == (
+        "healthcare  plain text"
+    )
