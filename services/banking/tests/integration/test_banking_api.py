@@ -348,3 +348,39 @@ async def test_a_merchant_pulls_payments_only_within_an_active_mandate(
         json={"max_amount": 5_000, "currency": "EUR"},
     )
     assert forged.status_code == 404
+
+
+async def test_a_payee_is_known_after_one_captured_payment_and_not_after_a_declined_one(
+    caller: Any, helpers: Any, banking: Any
+) -> None:
+    """``has_paid`` reads one marker written in the first captured payment's transaction."""
+    alice, shop = caller("alice"), caller("shop")
+    payer = await helpers.open_funded(alice, 4_000_000)
+    merchant = await helpers.open_funded(shop, 0, type_="merchant")
+    other = await helpers.open_funded(shop, 0, type_="merchant")
+    operations = banking.storage.operations
+    tenant = "acme"
+
+    async def pay(to: str, amount: int, method: str = "account") -> dict[str, Any]:
+        body = {
+            "payer_account_id": payer,
+            "merchant_account_id": to,
+            "amount": amount,
+            "currency": "EUR",
+            "method": method,
+        }
+        if method == "card":
+            body["card_token"] = "tok_abcdefgh12"
+        answer = await alice.post(
+            "/api/v1/payments", json=body, headers={"Idempotency-Key": helpers.key()}
+        )
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+    assert (await pay(merchant, 2_500_000, "card"))["status"] == "declined"
+    assert not operations.has_paid(tenant, payer, merchant)  # a declined payment marks nothing
+    assert (await pay(merchant, 100))["status"] == "captured"
+    assert operations.has_paid(tenant, payer, merchant)
+    assert not operations.has_paid(tenant, payer, other)
+    again = await pay(merchant, 2_500_000, "card")  # no longer a first payment to this payee
+    assert "first_payment_to_payee" not in again["decline_reasons"]

@@ -131,6 +131,9 @@ class DynamoLedger:
                         )
                     )
                 tx.save(self.operations.item(operation), condition=ops.op_id.does_not_exist())
+                marker = self.operations.paid(operation)
+                if marker is not None:
+                    tx.save(marker)
                 if refund is not None:
                     tx.update(
                         ops(refund.tenant_id, refund.payment_id),

@@ -49,13 +49,30 @@ class DynamoOperations:
         )
 
     def has_paid(self, tenant_id: str, payer_account_id: str, merchant_account_id: str) -> bool:
-        for item in self.model.payer_index.query(f"{tenant_id}#{payer_account_id}"):
-            if (
-                item.body.get("merchant_account_id") == merchant_account_id
-                and item.status != "declined"
-            ):
-                return True
-        return False
+        """One read of the marker the first captured payment to this payee left (``paid``),
+        whatever the payer's history holds."""
+        try:
+            self.model.get(tenant_id, paid_id(payer_account_id, merchant_account_id))
+        except DoesNotExist:
+            return False
+        return True
+
+    def paid(self, op: Operation) -> OperationModel | None:
+        """For the payer's first captured payment to this payee, the marker ``has_paid``
+        reads, written in the payment's own transaction."""
+        if op.kind != "payment" or op.status != "captured" or not op.first_to_payee:
+            return None
+        payer, merchant = op.body["payer_account_id"], op.body["merchant_account_id"]
+        return self.model(
+            op.tenant_id,
+            paid_id(payer, merchant),
+            kind="paid",
+            fingerprint="",
+            created_at=op.created_at,
+            amount=0,
+            status="paid",
+            body={"payer_account_id": payer, "merchant_account_id": merchant},
+        )
 
     # Mandates are kept with the operations: one more item kind, no new table.
 
@@ -104,3 +121,7 @@ class DynamoOperations:
             status=op.status,
             body=op.body,
         )
+
+
+def paid_id(payer_account_id: str, merchant_account_id: str) -> str:
+    return f"paid_{payer_account_id}_{merchant_account_id}"

@@ -32,6 +32,7 @@ class Operation:
     created_at: str
     body: dict[str, Any]
     payer_key: str | None = None
+    first_to_payee: bool = False  # a payment: the payer never paid this payee before
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,11 +75,12 @@ class Payments(KeyedOperations):
                 self.clock() - timedelta(seconds=self.fraud.velocity_window_seconds)
             ).isoformat()
             tenant = principal.tenant_id
+            paid_before = self.operations.has_paid(tenant, payer_id, merchant_id)
             assessment = assess(
                 amount=money.amount,
                 method=method,
                 recent_payments=self.operations.count_payments_by_payer(tenant, payer_id, since),
-                paid_payee_before=self.operations.has_paid(tenant, payer_id, merchant_id),
+                paid_payee_before=paid_before,
                 rules=self.fraud,
             )
             status = PaymentStatus.DECLINED if assessment.declined else PaymentStatus.CAPTURED
@@ -106,6 +107,7 @@ class Payments(KeyedOperations):
                     "decline_reasons": list(assessment.reasons) if assessment.declined else [],
                 },
                 payer_key=f"{tenant}#{payer_id}",
+                first_to_payee=not paid_before,
             )
             if assessment.declined:
                 try:
