@@ -113,6 +113,15 @@ def cost(calls: list[Call]) -> Cost:
     return Cost(counted, _depth(calls), rru, wru)
 
 
+def _describe(call: Call) -> str:
+    """One call as ``Api table key`` (key values shortened), for ``--explain``."""
+    api = call.target.rsplit(".", 1)[-1]
+    body = json.loads(call.request or b"{}")
+    keys = body.get("Key") or body.get("ExpressionAttributeValues") or {}
+    shown = " ".join(f"{k}={str(next(iter(v.values())))[:24]}" for k, v in keys.items())
+    return f"{api:<18} {','.join(t.removeprefix(PREFIX) for t in _tables(api, body))} {shown}"
+
+
 def _env(endpoint: str, identity_port: int, banking_port: int) -> dict[str, str]:
     from devtools.estate import _env as estate_env
 
@@ -212,7 +221,7 @@ def _operations(
     )
 
 
-def run(write: bool = False) -> dict[str, Any]:
+def run(write: bool = False, explain: bool = False) -> dict[str, Any]:
     emulator = Emulator()
     endpoint = emulator.start()
     identity_port, banking_port = free_port(), free_port()
@@ -248,6 +257,8 @@ def run(write: bool = False) -> dict[str, Any]:
                     assert answer.status_code < 300, f"{name}: {answer.status_code} {answer.text}"
                     if counted:
                         costs[name] = cost(calls)
+                        if explain:
+                            print(f"{name}:", *(f"  {_describe(c)}" for c in calls), sep="\n")
     finally:
         emulator.stop()
     _print(costs)
@@ -286,4 +297,6 @@ def _print(costs: dict[str, Cost]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.round_trips")
     parser.add_argument("--write", action="store_true", help=f"record the counts in {TABLE.name}")
-    run(write=parser.parse_args().write)
+    parser.add_argument("--explain", action="store_true", help="print each operation's calls")
+    arguments = parser.parse_args()
+    run(write=arguments.write, explain=arguments.explain)

@@ -135,6 +135,10 @@ def test_without_a_mandate_a_merchant_cannot_charge_a_stranger(bank: Bank) -> No
         pay(bank, payer, merchant, 100, caller=SHOP)
     with pytest.raises(AccountNotFound):  # not the merchant either: learns nothing
         pay(bank, payer, merchant, 100, caller=BOB)
+    with pytest.raises(NotPermitted):  # to the merchant, no such payer reads as no mandate
+        pay(bank, "acc_nosuch", merchant, 100, caller=SHOP, key="p4")
+    with pytest.raises(AccountNotFound):
+        pay(bank, "acc_nosuch", merchant, 100, caller=BOB, key="p5")
 
 
 def test_refunds_add_up_to_the_capture_and_no_further(bank: Bank) -> None:

@@ -147,16 +147,23 @@ class Payments(KeyedOperations):
         self, principal: Principal, payer_id: str, merchant: Account, money: Money
     ) -> Account:
         """The payer's owner (or staff) pays; a merchant's owner may pull a payment its
-        payer has mandated. Anyone else learns nothing about the payer account."""
+        payer has mandated. Anyone else learns nothing about the payer account. The payer
+        account is read once, whichever of the two it is."""
+        refused = NotPermitted("no mandate from this payer covers this payment")
         try:
-            return self.owners.get(principal, payer_id, audit_read=False)
+            payer = self.accounts.get(principal.tenant_id, payer_id)
         except AccountNotFound:
             if merchant.owner != principal.subject:
                 raise
+            raise refused from None  # to the merchant, an unknown payer is one without mandate
+        if payer.visible_to(principal.subject, principal.roles):
+            return payer
+        if merchant.owner != principal.subject:
+            raise AccountNotFound(payer_id)
         mandate = self.operations.find_mandate(principal.tenant_id, payer_id, merchant.id)
         if mandate is None or not mandate.covers(money.amount, money.currency):
-            raise NotPermitted("no mandate from this payer covers this payment")
-        return self.accounts.get(principal.tenant_id, payer_id)
+            raise refused
+        return payer
 
     def get(self, principal: Principal, payment_id: str) -> Payment:
         op = self.operations.find(principal.tenant_id, payment_id)

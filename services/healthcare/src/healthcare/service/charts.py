@@ -194,14 +194,15 @@ class Charts:
         role = role_of(principal.roles)
         if role is None or role not in CARE_ROLES:
             raise NotPermitted("records are written by clinicians and nurses")
-        decision = decide_record(self._facts(principal, patient, Purpose.TREATMENT, role))
+        provider = self._provider(principal)
+        facts = self._facts(principal, patient, Purpose.TREATMENT, role, provider)
+        decision = decide_record(facts)
         if not decision.allowed:
             self.audit.record(
                 "record.create", f"patient/{patient_id}", "denied", {"reason": decision.reason}
             )
             raise AccessDenied(decision.reason)
-        provider = self._provider(principal)
-        assert provider is not None  # care roles always resolve to a provider in _facts
+        assert provider is not None  # _facts refuses a care role without a provider record
         rid = f"rec_{uuid.uuid4().hex}"
         record = Record(
             id=rid,
@@ -329,12 +330,13 @@ class Charts:
         with no healthcare role or no provider record included, exactly one audit event and
         one disclosure. Returns the role the read is allowed under, or raises AccessDenied."""
         role = role_of(principal.roles)
+        provider = self._provider(principal) if role in CARE_ROLES else None
         if role is None:
             decision = Decision(False, "the caller has no healthcare role")
-        elif role in CARE_ROLES and self._provider(principal) is None:
+        elif role in CARE_ROLES and provider is None:
             decision = Decision(False, "the caller is not a registered provider")
         else:
-            decision = rule(self._facts(principal, patient, purpose, role))
+            decision = rule(self._facts(principal, patient, purpose, role, provider))
         self._disclose(
             principal,
             patient=patient,
@@ -347,10 +349,17 @@ class Charts:
             raise AccessDenied(decision.reason)
         return role
 
-    def _facts(self, principal: Principal, patient: Patient, purpose: Purpose, role: Role) -> Facts:
+    def _facts(
+        self,
+        principal: Principal,
+        patient: Patient,
+        purpose: Purpose,
+        role: Role,
+        provider: Provider | None,
+    ) -> Facts:
+        """The facts the rules decide on; ``provider`` is the caller's, read once."""
         relationship = restricted = break_glass = False
         if role in CARE_ROLES:
-            provider = self._provider(principal)
             if provider is None:
                 raise NotPermitted("the caller is not a registered provider")
             tenant = principal.tenant_id
