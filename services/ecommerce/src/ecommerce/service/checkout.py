@@ -122,17 +122,17 @@ class Checkout:
         store = self.storage.stores.find(tenant)
         if store is None:
             raise StoreNotConfigured("this store is not open yet")
-        customer = self.customers.get(principal, principal.subject)
+        customer = self.customers.get(principal, principal.subject, audited=False)
         cart = self.storage.carts.get(tenant, principal.subject)
         if not cart.items:
             raise EmptyCart("the cart is empty")
-        lines = self.carts.lines(tenant, cart)
-        for line in lines:
-            product = self.storage.products.get(tenant, line.product_id)
+        products = {pid: self.storage.products.get(tenant, pid) for pid in sorted(cart.items)}
+        for product in products.values():
             if product.status is not ProductStatus.ACTIVE:
                 raise ProductNotActive(f"{product.sku} is no longer for sale")
             if product.currency != store.currency:
                 raise CurrencyMismatch(f"{product.sku} is priced in {product.currency}")
+        lines = self.carts.lines(tenant, cart, known=products)  # priced from the same reads
         now = self.clock()
         order = Order(
             id=oid,
