@@ -72,6 +72,12 @@ def _service(table: str) -> str:
 
 def _units(api: str, call: Call, body: dict[str, Any]) -> tuple[float, float]:
     """(read units, write units) by DynamoDB's item-size rules, from the sizes seen."""
+    if api == "BatchGetItem":  # each item is a read of its own, rounded up to 4 KB
+        requests = body.get("RequestItems", {}).values()
+        keys = sum(len(r.get("Keys", [])) for r in requests)
+        factor = 1.0 if all(r.get("ConsistentRead") for r in requests) else 0.5
+        per_item = max(1, math.ceil(call.response_bytes / max(keys, 1) / 4096))
+        return keys * per_item * factor, 0.0
     if api in READS:
         factor = 2.0 if api == "TransactGetItems" else (1.0 if body.get("ConsistentRead") else 0.5)
         return max(1, math.ceil(call.response_bytes / 4096)) * factor, 0.0

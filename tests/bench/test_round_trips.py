@@ -40,6 +40,10 @@ def test_calls_that_overlap_share_a_round_and_units_follow_dynamodbs_rules() -> 
     }
     assert (cost.rru, cost.wru) == (1 + 2 * 0.5 + 0.5, 2 * 3)
     assert cost.usd_per_million == pytest.approx(2.5 * 0.125 + 6 * 0.625)
+    keys = [{"tenant_id": {"S": "acme"}, "account_id": {"S": f"acc_{n}"}} for n in range(3)]
+    batch = {"RequestItems": {"lift-rt-banking-accounts": {"Keys": keys, "ConsistentRead": True}}}
+    batched = round_trips.cost([_call("BatchGetItem", batch, 0.0, 1.0, size=900)])
+    assert (batched.calls, batched.depth, batched.rru) == ({"banking:BatchGetItem": 1}, 1, 3.0)
 
 
 def test_every_operation_makes_exactly_the_committed_round_trips() -> None:

@@ -33,6 +33,9 @@ class InMemoryAccounts:
         except KeyError:
             raise AccountNotFound(account_id) from None
 
+    def get_many(self, tenant_id: str, account_ids: Sequence[str]) -> dict[str, Account]:
+        return {i: self.items[(tenant_id, i)] for i in account_ids if (tenant_id, i) in self.items}
+
     def of_owner(
         self, tenant_id: str, owner: str, *, limit: int, after: str | None
     ) -> tuple[list[Account], str | None]:

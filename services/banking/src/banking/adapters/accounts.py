@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from banking.adapters.models import AccountModel
@@ -32,6 +34,13 @@ class DynamoAccounts:
         except DoesNotExist:
             raise AccountNotFound(account_id) from None
         return account_of(item)
+
+    def get_many(self, tenant_id: str, account_ids: Sequence[str]) -> dict[str, Account]:
+        keys = [(tenant_id, account_id) for account_id in dict.fromkeys(account_ids)]
+        return {
+            item.account_id: account_of(item)
+            for item in self.model.batch_get(keys, consistent_read=True)
+        }
 
     def of_owner(
         self, tenant_id: str, owner: str, *, limit: int, after: str | None

@@ -64,10 +64,12 @@ class Payments(KeyedOperations):
         }
         op_id = operation_id("pay", principal, "payment", key)
         try:
-            merchant = self.accounts.get(principal.tenant_id, merchant_id)
-            if merchant.type is not AccountType.MERCHANT:
+            # Both accounts in one round trip.
+            found = self.accounts.get_many(principal.tenant_id, (merchant_id, payer_id))
+            merchant = found.get(merchant_id)
+            if merchant is None or merchant.type is not AccountType.MERCHANT:
                 raise AccountNotFound(f"{merchant_id} is not a merchant account")
-            payer = self._payer(principal, payer_id, merchant, money)
+            payer = self._payer(principal, payer_id, found.get(payer_id), merchant, money)
             for account in (payer, merchant):
                 if account.currency != money.currency:
                     raise CurrencyMismatch(f"account {account.id} holds {account.currency}")
@@ -144,18 +146,21 @@ class Payments(KeyedOperations):
             return Outcome(Payment.of(stored), created=False)
 
     def _payer(
-        self, principal: Principal, payer_id: str, merchant: Account, money: Money
+        self,
+        principal: Principal,
+        payer_id: str,
+        payer: Account | None,
+        merchant: Account,
+        money: Money,
     ) -> Account:
         """The payer's owner (or staff) pays; a merchant's owner may pull a payment its
-        payer has mandated. Anyone else learns nothing about the payer account. The payer
-        account is read once, whichever of the two it is."""
+        payer has mandated. Anyone else learns nothing about the payer account (``payer``:
+        as read with the merchant, None when there is no such account)."""
         refused = NotPermitted("no mandate from this payer covers this payment")
-        try:
-            payer = self.accounts.get(principal.tenant_id, payer_id)
-        except AccountNotFound:
+        if payer is None:
             if merchant.owner != principal.subject:
-                raise
-            raise refused from None  # to the merchant, an unknown payer is one without mandate
+                raise AccountNotFound(payer_id)
+            raise refused  # to the merchant, an unknown payer is one without mandate
         if payer.visible_to(principal.subject, principal.roles):
             return payer
         if merchant.owner != principal.subject:

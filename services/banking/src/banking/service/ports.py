@@ -23,6 +23,10 @@ class AccountRepository(Protocol):
         """Raises ``AccountNotFound``."""
         ...
 
+    def get_many(self, tenant_id: str, account_ids: Sequence[str]) -> dict[str, Account]:
+        """Several accounts in one round trip (consistent reads); unknown ids are absent."""
+        ...
+
     def of_owner(
         self, tenant_id: str, owner: str, *, limit: int, after: str | None
     ) -> tuple[list[Account], str | None]:

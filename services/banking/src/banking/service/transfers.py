@@ -5,6 +5,7 @@ from __future__ import annotations
 from lift_core.context import Principal
 
 from banking.domain.exceptions import (
+    AccountNotFound,
     BankingError,
     CurrencyMismatch,
     SameAccount,
@@ -38,8 +39,14 @@ class Transfers(KeyedOperations):
         try:
             if source_id == destination_id:
                 raise SameAccount("a transfer needs two different accounts")
-            source = self.owners.get(principal, source_id, audit_read=False)
-            destination = self.accounts.get(principal.tenant_id, destination_id)
+            # Both accounts in one round trip; the source must be the caller's (staff: any).
+            found = self.accounts.get_many(principal.tenant_id, (source_id, destination_id))
+            source = found.get(source_id)
+            if source is None or not source.visible_to(principal.subject, principal.roles):
+                raise AccountNotFound(source_id)
+            destination = found.get(destination_id)
+            if destination is None:
+                raise AccountNotFound(destination_id)
             for account in (source, destination):
                 if account.currency != money.currency:
                     raise CurrencyMismatch(f"account {account.id} holds {account.currency}")
