@@ -137,11 +137,8 @@ class Payments(KeyedOperations):
             ]
             done, created = self.commit(principal, op, movements, request=request, action="payment")
             return Outcome(Payment.of(done), created)
-        except BankingError:
-            # Refused now, but this key may have made the operation before (the state has
-            # moved since): its caller gets what the key made, as a replay.
-            stored = self.existing(principal, op_id, request)
-            if stored is None:
+        except BankingError:  # refused now; the key may have made it before: replay that
+            if (stored := self.existing(principal, op_id, request)) is None:
                 raise
             return Outcome(Payment.of(stored), created=False)
 
@@ -227,10 +224,7 @@ class Payments(KeyedOperations):
                 principal, op, movements, request=request, action="refund", refund=claim
             )
             return Outcome(Refund.of(done), created)
-        except BankingError:
-            # Refused now, but this key may have made the operation before (the state has
-            # moved since): its caller gets what the key made, as a replay.
-            stored = self.existing(principal, op_id, request)
-            if stored is None:
+        except BankingError:  # refused now; the key may have made it before: replay that
+            if (stored := self.existing(principal, op_id, request)) is None:
                 raise
             return Outcome(Refund.of(stored), created=False)

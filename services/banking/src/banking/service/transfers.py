@@ -74,11 +74,8 @@ class Transfers(KeyedOperations):
                 principal, op, movements, request=request, action="transfer"
             )
             return Outcome(Transfer.of(done), created)
-        except BankingError:
-            # Refused now, but this key may have made the operation before (the state has
-            # moved since): its caller gets what the key made, as a replay.
-            stored = self.existing(principal, op_id, request)
-            if stored is None:
+        except BankingError:  # refused now; the key may have made it before: replay that
+            if (stored := self.existing(principal, op_id, request)) is None:
                 raise
             return Outcome(Transfer.of(stored), created=False)
 
