@@ -38,6 +38,7 @@ from ecommerce.domain.exceptions import (
     OutOfStock,
     PaymentServiceUnavailable,
     ProductNotActive,
+    ShopError,
     StoreNotConfigured,
 )
 from ecommerce.domain.orders import Order, OrderStatus, check_cancellable
@@ -97,10 +98,15 @@ class Checkout:
         """The order, and whether this call created it (False: the key came back)."""
         tenant, customer_id = principal.tenant_id, principal.subject
         oid = order_id(tenant, customer_id, key)
-        existing = await blocking(self.orders.find, tenant, oid)
-        if existing is not None:
+        # The key is not looked up first: the order's conditional add finds a replay, and a
+        # draft refused now (the cart was cleared by that first checkout, the customer
+        # erased since) looks the key up before it answers.
+        try:
+            order, cart_version = await blocking(self._draft, principal, oid)
+        except ShopError:
+            if (existing := await blocking(self.orders.find, tenant, oid)) is None:
+                raise
             return existing, False
-        order, cart_version = await blocking(self._draft, principal, oid)
         if not await blocking(self.orders.add, order):
             replay = await blocking(self.orders.find, tenant, oid)
             assert replay is not None  # the write just collided with it
