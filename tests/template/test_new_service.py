@@ -256,6 +256,16 @@ def test_make_run_serves_it_with_the_estate_and_alone(generated: Path, tmp_path:
         )
         assert cases.status_code == 200, cases.text
         assert cases.json()["items"] == []
+        # Its docs, like the reference services': every request body carries an example.
+        doc = httpx.get(f"http://127.0.0.1:{ports[NAME]}/openapi.json").json()
+        bodies = [
+            op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+            for ops in doc["paths"].values()
+            for op in ops.values()
+            if "requestBody" in op
+        ]
+        assert bodies
+        assert [b for b in bodies if not doc["components"]["schemas"][b].get("examples")] == []
     finally:
         estate.terminate()
         estate.wait(timeout=30)

@@ -32,7 +32,9 @@ async def require_operator(principal: CurrentPrincipal) -> None:
         raise Forbidden("The fault switch is for platform operators.")
 
 
-class ServerFaults(BaseModel):
+class ServerFaults(
+    BaseModel, json_schema_extra={"examples": [{"latency_ms": 300, "error_rate": 0.3}]}
+):
     latency_ms: int = Field(default=0, ge=0, le=60_000)
     error_rate: float = Field(default=0.0, ge=0, le=1)
 
