@@ -30,6 +30,15 @@ FIXES = {
 BASE_FIX = "run infra/bootstrap-offline.sh, which builds a local stand-in for it"
 
 
+def compose_ports(path: Path) -> list[int]:
+    """The default host ports a compose file publishes for services (``${LIFT_X_PORT:-N}:8000``)."""
+    return (
+        [int(port) for port in re.findall(r":-(\d+)\}:8000", path.read_text())]
+        if path.exists()
+        else []
+    )
+
+
 def compose_files(*, localstack: bool = False) -> list[str]:
     return [BASE_FILE, *([LOCALSTACK_FILE] if localstack else [])]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from devtools.compose_check import compose_ports
 from devtools.emulator import Emulator
 from devtools.seed import banner, seed
 
@@ -52,8 +52,8 @@ def _services(args: argparse.Namespace) -> list[Service]:
             continue
         if "def app_from_environment" not in main.read_text():
             continue
-        published = re.search(r":-(\d+)\}:8000", (main.parents[2] / "compose.yaml").read_text())
-        port = int(os.getenv(f"LIFT_{name.upper()}_PORT", published.group(1) if published else "0"))
+        published = compose_ports(main.parents[2] / "compose.yaml")
+        port = int(os.getenv(f"LIFT_{name.upper()}_PORT", published[0] if published else 0))
         found.append(Service(name, f"{name}.main:app_from_environment", port or free_port()))
     only = set(args.only or ())
     return [s for s in found if not only or s.name in only]
@@ -322,9 +322,13 @@ def _arguments() -> argparse.Namespace:
 
 
 def main() -> None:
-    if len(sys.argv) >= 3 and sys.argv[1] in VERBS:
-        verb, name, *rest = sys.argv[1:]
-        control(verb, name, Path(rest[1]) if rest[:1] == ["--control-dir"] else CONTROL)
+    if sys.argv[1:2] and sys.argv[1] in VERBS:  # one process of a running estate
+        verbs = argparse.ArgumentParser(prog="python -m devtools.estate")
+        verbs.add_argument("verb", choices=VERBS)
+        verbs.add_argument("name", help="identity or a service")
+        verbs.add_argument("--control-dir", type=Path, default=CONTROL, help=argparse.SUPPRESS)
+        request = verbs.parse_args()
+        control(request.verb, request.name, request.control_dir)
         return
     args = _arguments()
     # Stop like Ctrl-C when a supervisor (or a test fixture) asks, even mid start-up.

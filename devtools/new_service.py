@@ -23,6 +23,8 @@ from pathlib import Path
 
 import tomlkit
 
+from devtools.compose_check import compose_ports
+
 ROOT = Path(__file__).resolve().parent.parent
 NAME = re.compile(r"^[a-z][a-z0-9]{1,29}$")
 RESERVED = frozenset({"identity", "emulator", "jaeger", "lift", "libs", "services", "tests"})
@@ -52,12 +54,7 @@ def check_name(name: str, root: Path = ROOT) -> None:
 def next_port(root: Path = ROOT) -> int:
     """One past the highest host port any compose file gives a service."""
     files = [root / "docker-compose.yml", *sorted(root.glob("services/*/compose.yaml"))]
-    ports = [
-        int(port)
-        for path in files
-        if path.exists()
-        for port in re.findall(r":-(\d+)\}:8000", path.read_text())
-    ]
+    ports = [port for path in files for port in compose_ports(path)]
     return max([FIRST_PORT - 1, *ports]) + 1
 
 

@@ -50,7 +50,8 @@ def mount_docs(app: FastAPI) -> None:
             swagger_js_url=f"{assets}/swagger-ui-bundle.js",
             swagger_css_url=f"{assets}/swagger-ui.css",
             swagger_favicon_url=f"{assets}/favicon.png",
-            swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+            # No persistAuthorization: a pasted token must not stay in the browser's storage.
+            swagger_ui_parameters={"displayRequestDuration": True},
         )
 
     @app.get("/redoc", include_in_schema=False)

@@ -125,3 +125,5 @@ async def page_cursor(
 
 
 PageCursor = Annotated[Page, Depends(page_cursor)]
+# A page's size: every listing takes ``limit: Limit = <its default>``.
+Limit = Annotated[int, Query(ge=1, le=100)]

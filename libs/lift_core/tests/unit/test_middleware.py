@@ -87,6 +87,7 @@ async def test_security_headers_on_api_and_a_self_only_csp_on_offline_docs(
     assert script.headers["content-type"].startswith(("text/javascript", "application/javascript"))
     assert "/docs/assets/swagger-ui-bundle.js" in docs.text
     assert "cdn" not in docs.text
+    assert "persistAuthorization" not in docs.text  # no pasted token left in the browser
     redoc = await client.get("/redoc")
     assert "/docs/assets/redoc.standalone.js" in redoc.text
     assert "fonts.googleapis" not in redoc.text

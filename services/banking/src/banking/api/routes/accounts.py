@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from lift_core.auth import CurrentPrincipal
-from lift_core.pagination import PageCursor
+from lift_core.pagination import Limit, PageCursor
 
 from banking.api.deps import AccountsService
 from banking.api.schemas import (
@@ -26,7 +24,6 @@ from banking.domain.accounts import Account
 from banking.domain.money import Money
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 def _out(a: Account) -> AccountOut:

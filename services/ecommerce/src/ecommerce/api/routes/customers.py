@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from lift_core.auth import CurrentPrincipal
-from lift_core.pagination import PageCursor
+from lift_core.pagination import Limit, PageCursor
 
 from ecommerce.api.deps import CustomersService, OrdersService
 from ecommerce.api.schemas import CustomerOut, OrderPage, RegisterCustomer
@@ -48,7 +48,7 @@ def customer_orders(
     cursor: PageCursor,
     customers: CustomersService,
     orders: OrdersService,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
 ) -> OrderPage:
     customers.record(principal, customer_id)
     items, last = orders.page(principal, customer_id=customer_id, limit=limit, start=cursor.start)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from lift_core.auth import CurrentPrincipal
 from lift_core.context import run_blocking as blocking
-from lift_core.pagination import PageCursor
+from lift_core.pagination import Limit, PageCursor
 
 from ecommerce.api.deps import CheckoutService, CustomersService, OrdersService
 from ecommerce.api.schemas import OrderOut, OrderPage, SetOrderStatus
@@ -23,7 +21,7 @@ def list_orders(
     cursor: PageCursor,
     orders: OrdersService,
     customers: CustomersService,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
 ) -> OrderPage:
     items, last = orders.page(principal, customer_id=None, limit=limit, start=cursor.start)
     return OrderPage(items=[order_out(o, customers) for o in items], next_cursor=cursor.next(last))

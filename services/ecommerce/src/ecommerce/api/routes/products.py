@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from lift_core.auth import CurrentPrincipal
-from lift_core.pagination import PageCursor
+from lift_core.pagination import Limit, PageCursor
 
 from ecommerce.api.deps import CatalogService
 from ecommerce.api.schemas import (
@@ -24,7 +24,6 @@ from ecommerce.api.views import product_out
 from ecommerce.domain.pricing import StorePolicy
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 @router.get("/store", response_model=StoreOut, summary="The store's currency, tax and shipping")

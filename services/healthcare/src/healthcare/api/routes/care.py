@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from lift_core.auth import CurrentPrincipal
-from lift_core.pagination import PageCursor
+from lift_core.pagination import Limit, PageCursor
 
 from healthcare.api.deps import BillingService, ChartsService, DirectoryService, StatedPurpose
 from healthcare.api.schemas import (
@@ -52,7 +50,7 @@ def list_providers(
     principal: CurrentPrincipal,
     directory: DirectoryService,
     cursor: PageCursor,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    limit: Limit = 50,
 ) -> ProviderPage:
     providers, last = directory.providers(principal, limit=limit, start=cursor.start)
     return ProviderPage(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from lift_core.auth import CurrentPrincipal
-from lift_core.pagination import PageCursor
+from lift_core.pagination import Limit, PageCursor
 
 from healthcare.api.deps import ChartsService, StatedPurpose
 from healthcare.api.schemas import (
@@ -31,7 +31,6 @@ from healthcare.domain.exceptions import NotPermitted
 from healthcare.service.charts import NewPatient
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 @router.post("", status_code=201, summary="Register a patient (SSN optional, never returned)")
