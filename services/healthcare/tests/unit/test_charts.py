@@ -130,8 +130,9 @@ def test_only_the_patient_or_an_admin_sets_consent(world: World) -> None:
 def test_without_an_encounter_there_is_no_care_relationship(world: World) -> None:
     _, _, record = _chart(world)
     world.provider("dr-other")
-    with pytest.raises(AccessDenied, match="no care relationship"):
+    with pytest.raises(AccessDenied, match="no care relationship") as refused:
         _read(world, "dr-other", "clinician", record)
+    assert "an encounter creates one" in refused.value.public_detail  # what the caller reads
     with pytest.raises(AccessDenied, match="not a registered provider"):
         _read(world, "dr-nobody", "clinician", record)
     with pytest.raises(AccessDenied):

@@ -72,6 +72,13 @@ class Decision:
     emergency: bool = False
 
 
+# What the caller is told too: how a care relationship comes to exist.
+NO_RELATIONSHIP = (
+    "no care relationship: an encounter creates one (POST /api/v1/encounters); in an "
+    "emergency a clinician may break the glass"
+)
+
+
 def decide_record(f: Facts) -> Decision:
     """May the caller read clinical record content? The first rule that applies decides."""
     if f.role is Role.PATIENT:
@@ -91,7 +98,9 @@ def decide_record(f: Facts) -> Decision:
         return Decision(True, "treatment relationship with consent")
     if f.break_glass:
         return Decision(True, "break-glass emergency access", emergency=True)
-    return Decision(False, "no care relationship" if not f.relationship else "consent withdrawn")
+    if not f.relationship:
+        return Decision(False, NO_RELATIONSHIP)
+    return Decision(False, "consent withdrawn")
 
 
 def decide_demographics(f: Facts) -> Decision:

@@ -12,10 +12,9 @@ class NotPermitted(HealthcareError):
 
 
 class AccessDenied(HealthcareError):
-    """A PHI access refused by the rules: the purpose must fit the caller's role; a clinician
-    or nurse needs a care relationship with the patient, which an encounter creates (POST
-    /api/v1/encounters, admins); the patient's consent must stand and not restrict them. In
-    an emergency a clinician may break the glass (POST /api/v1/patients/{id}/break-glass)."""
+    """A PHI access refused by the rules (purpose, relationship, consent, restriction).
+
+    Its detail is the rule's reason (``domain.access``), which says what would allow it."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"access denied: {reason}")
@@ -57,8 +56,7 @@ class DuplicateMrn(HealthcareError):
 
 
 class DuplicateSsn(HealthcareError):
-    """A patient with this SSN is already registered: find them with the SSN search (admins)
-    instead of registering them twice."""
+    """A patient with this SSN is already registered; the SSN search (admins) finds them."""
 
 
 class DuplicateNpi(HealthcareError):
