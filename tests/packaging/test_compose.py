@@ -54,9 +54,7 @@ def test_the_rendered_estate_binds_loopback_only() -> None:
 def test_the_images_to_find_are_base_images_and_pulled_images_not_stages() -> None:
     config = {
         "services": {
-            "banking": {
-                "build": {"context": str(ROOT), "dockerfile": "services/banking/Dockerfile"}
-            },
+            "banking": {"build": {"context": str(ROOT), "dockerfile": "services/Dockerfile"}},
             "emulator": {"image": "localstack/localstack:4.0.3"},
             "jaeger": {"image": "jaegertracing/all-in-one:1.62.0"},
         }

@@ -96,7 +96,6 @@ def generated(repo: Path) -> Path:
 # What every service has, generated or written by hand (docs/where-code-goes.md).
 SKELETON = (
     "README.md",
-    "Dockerfile",
     "pyproject.toml",
     "src/{pkg}/bootstrap.py",
     "src/{pkg}/main.py",
