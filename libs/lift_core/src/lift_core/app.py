@@ -60,12 +60,14 @@ def create_app(
     rate_limiter: RateLimiter | None = None,
     audit: AuditRecorder | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]] | None = None,
+    graph: object = None,
 ) -> FastAPI:
     """Build a service app with the standard Lift stack around ``routers``.
 
     Explicit collaborators (verifier, stores, limiter) win over the ones built from settings,
     so tests inject fakes instead of patching. With an ``audit`` recorder the compliance
-    routes are mounted and refused authentications are recorded.
+    routes are mounted and refused authentications are recorded. ``graph``, the service's
+    object graph, is what ``lift_core.graph.use_case`` dependencies read.
     """
     configure_logging(settings.service_name, settings.log_level)
     configure_telemetry(settings.service_name, otlp_endpoint=settings.otlp_endpoint)
@@ -79,6 +81,7 @@ def create_app(
         docs_url=None,  # lift_core.docs serves both viewers with their assets, offline
         redoc_url=None,
     )
+    app.state.graph = graph
     mount_docs(app)
     install_exception_handlers(app, error_map)
     app.state.cursor_sealer = CursorSealer.from_secret(

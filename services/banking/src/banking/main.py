@@ -47,7 +47,7 @@ def create_banking_app(
     lift = lift or LiftSettings(service_name="banking")
     services = services or bootstrap(banking, lift=lift)
     platform = services.platform
-    app = create_app(
+    return create_app(
         settings=lift,
         title="Lift banking",
         description="Accounts, ledger, transfers, payments and refunds. Money is integer "
@@ -58,9 +58,8 @@ def create_banking_app(
         idempotency_store=platform.idempotency_store() if platform else None,
         audit=services.audit if isinstance(services.audit, AuditRecorder) else None,
         verifier=verifier,
+        graph=services,
     )
-    app.state.banking = services
-    return app
 
 
 @lru_cache(maxsize=1)

@@ -80,9 +80,9 @@ def create_ecommerce_app(
         idempotency_sealer=shop.cipher,
         audit=shop.audit if isinstance(shop.audit, AuditRecorder) else None,
         verifier=verifier,
+        graph=shop,
         lifespan=lifespan,
     )
-    app.state.shop = shop
     return app
 
 

@@ -75,9 +75,9 @@ def create_healthcare_app(
         idempotency_sealer=clinic.cipher,
         audit=clinic.audit if isinstance(clinic.audit, AuditRecorder) else None,
         verifier=verifier,
+        graph=clinic,
         lifespan=lifespan,
     )
-    app.state.clinic = clinic
     return app
 
 

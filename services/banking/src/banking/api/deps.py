@@ -1,34 +1,16 @@
-"""Dependencies the routes share: the use cases."""
+"""Dependencies the routes share: the use cases of ``bootstrap``'s graph."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from lift_core.graph import use_case
 
 from banking.bootstrap import Banking
 from banking.service.accounts import Accounts
 from banking.service.payments import Payments
 from banking.service.transfers import Transfers
 
-
-def _banking(request: Request) -> Banking:
-    banking: Banking = request.app.state.banking
-    return banking
-
-
-def _accounts(request: Request) -> Accounts:
-    return _banking(request).accounts
-
-
-def _transfers(request: Request) -> Transfers:
-    return _banking(request).transfers
-
-
-def _payments(request: Request) -> Payments:
-    return _banking(request).payments
-
-
-AccountsService = Annotated[Accounts, Depends(_accounts)]
-TransfersService = Annotated[Transfers, Depends(_transfers)]
-PaymentsService = Annotated[Payments, Depends(_payments)]
+AccountsService = Annotated[Accounts, use_case(Banking, "accounts")]
+TransfersService = Annotated[Transfers, use_case(Banking, "transfers")]
+PaymentsService = Annotated[Payments, use_case(Banking, "payments")]

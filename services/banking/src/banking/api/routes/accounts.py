@@ -27,15 +27,7 @@ router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 
 
 def _out(a: Account) -> AccountOut:
-    return AccountOut(
-        id=a.id,
-        owner=a.owner,
-        type=a.type,
-        currency=a.currency,
-        status=a.status,
-        balance=a.balance,
-        created_at=a.created_at,
-    )
+    return AccountOut.model_validate(a, from_attributes=True)
 
 
 @router.post("", status_code=201, summary="Open an account (for yourself; staff for anyone)")
@@ -90,14 +82,7 @@ def post_transaction(
     )
     return TransactionOut(
         account=_out(account),
-        entry=LedgerEntryOut(
-            entry_id=entry.entry_id,
-            amount=entry.amount,
-            currency=entry.currency,
-            kind=entry.kind,
-            reference=entry.reference,
-            created_at=entry.created_at,
-        ),
+        entry=LedgerEntryOut.model_validate(entry, from_attributes=True),
     )
 
 
@@ -111,17 +96,7 @@ def ledger(
 ) -> LedgerPage:
     entries, last = accounts.ledger(principal, account_id, limit=limit, before=cursor.start)
     return LedgerPage(
-        items=[
-            LedgerEntryOut(
-                entry_id=e.entry_id,
-                amount=e.amount,
-                currency=e.currency,
-                kind=e.kind,
-                reference=e.reference,
-                created_at=e.created_at,
-            )
-            for e in entries
-        ],
+        items=[LedgerEntryOut.model_validate(e, from_attributes=True) for e in entries],
         next_cursor=cursor.next(last),
     )
 
