@@ -3,11 +3,12 @@
 Models shared by every service (idempotency, rate limits, audit) are built per service by
 ``bind_model`` so each service owns its own tables, even when several run in one process.
 
-Every bound model's DynamoDB client, and every other AWS client lift_core makes
-(``aws_client``: KMS), comes from one botocore session per process. Left to
-itself PynamoDB gives each model a session of its own (pynamodb/PynamoDB#876), and each
-session parses botocore's DynamoDB service model again: about 10 MB and tens of
-milliseconds per table, where a client from a shared session costs about 0.2 MB.
+Every bound model of one endpoint and region uses one DynamoDB client, and every AWS
+client lift_core makes (``aws_client``: KMS) comes from one botocore session per process.
+Left to itself PynamoDB gives each model a session of its own (pynamodb/PynamoDB#876), and
+each session parses botocore's DynamoDB service model again: about 10 MB and tens of
+milliseconds per table. Even from one session each client costs about 20 ms to make (its
+event hooks are deep-copied), which a service with ten tables paid at every cold start.
 """
 
 from __future__ import annotations
@@ -100,14 +101,25 @@ def aws_client(service: str, settings: LiftSettings) -> Any:
         )
 
 
+# One DynamoDB client per (region, endpoint): bind_model gives every model the same Meta
+# options, so the clients PynamoDB would make per model are all alike.
+_dynamodb_clients: dict[tuple[str, str | None], Any] = {}
+
+
 def _client_from_shared_session(model: type[Model]) -> None:
-    # PynamoDB has no public way to hand a model a session (pynamodb/PynamoDB#1245): its
-    # connection takes the session from a thread-local on first use, so set it there and
-    # create the client now, once, under the lock. Every later thread reuses that client.
+    # PynamoDB has no public way to hand a model a session or a client (pynamodb/PynamoDB
+    # #1245): its connection takes the session from a thread-local and keeps the client it
+    # makes from it. The first model of a (region, endpoint) makes the client, under the
+    # lock; later ones are handed that client. Every thread reuses it.
     connection = model._get_connection().connection
+    key = (connection.region, connection.host)
     with _client_lock:
         connection._local.session = _botocore_session()
-        _ = connection.client
+        shared = _dynamodb_clients.get(key)
+        if shared is None:
+            _dynamodb_clients[key] = connection.client
+        else:
+            connection._client = shared
 
 
 def ensure_tables(models: Iterable[type[Model]], settings: LiftSettings) -> None:

@@ -108,13 +108,18 @@ def test_ensure_tables_is_idempotent_and_refused_outside_dev(db_settings: LiftSe
         ensure_tables([model], prod)
 
 
-def test_every_bound_model_shares_one_botocore_session_and_works_from_any_thread(
+def test_every_bound_model_shares_one_botocore_client_and_works_from_any_thread(
     db_settings: LiftSettings,
 ) -> None:
     first = bind_model(IdempotencyRecord, db_settings, "shared-one")
     second = bind_model(RateLimitCounter, db_settings, "shared-two")
     connections = [m._get_connection().connection for m in (first, second)]
     assert connections[0].session is connections[1].session
+    assert connections[0].client is connections[1].client
+    elsewhere = db_settings.model_copy(update={"aws_region": "eu-west-1"})
+    other_region = bind_model(IdempotencyRecord, elsewhere, "shared-three")
+    assert other_region._get_connection().connection.client is not connections[0].client
+    assert other_region._get_connection().connection.client.meta.region_name == "eu-west-1"
     ensure_tables([first, second], db_settings)
     # A thread that never touched the models uses the clients made when they were bound.
     seen: list[Any] = []

@@ -96,9 +96,8 @@ class ServiceClient:
         self.settings = settings or MeshSettings()
         s = self.settings
         self.registry = registry or registry_from_settings(s)
-        self.http = http or http_client(
-            limits=httpx.Limits(max_connections=s.bulkhead_max_concurrent * 2)
-        )
+        if http is not None:
+            self.http = http
         self.credentials = credentials
         self.clock = clock
         self.stats = TargetStats()
@@ -122,8 +121,16 @@ class ServiceClient:
         self._m_transitions = meter.create_counter("lift.mesh.breaker.transitions")
         self._m_duration = meter.create_histogram("lift.mesh.call.duration", unit="s")
 
+    @functools.cached_property
+    def http(self) -> httpx.AsyncClient:
+        """Made on the first call, not at start: a cold start that calls nobody skips it."""
+        return http_client(
+            limits=httpx.Limits(max_connections=self.settings.bulkhead_max_concurrent * 2)
+        )
+
     async def aclose(self) -> None:
-        await self.http.aclose()
+        if "http" in self.__dict__:
+            await self.http.aclose()
 
     async def __aenter__(self) -> ServiceClient:
         return self

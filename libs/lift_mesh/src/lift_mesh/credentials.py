@@ -18,6 +18,7 @@ unreachable callee; neither message carries the secret or a token.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -64,7 +65,8 @@ class _CachedTokens(ABC):
         refresh_margin_seconds: float,
         clock: Callable[[], float],
     ) -> None:
-        self.http = http or http_client(timeout=5.0)
+        if http is not None:
+            self.http = http
         self.margin = refresh_margin_seconds
         self.clock = clock
         self._cache: dict[str, tuple[str, float]] = {}
@@ -109,8 +111,14 @@ class _CachedTokens(ABC):
             self._cache[tenant] = (token, self.clock() + max(lifetime - self.margin, 0.0))
             return token
 
+    @functools.cached_property
+    def http(self) -> httpx.AsyncClient:
+        """Made on the first token asked, not at start (with its TLS context, ~30 ms)."""
+        return http_client(timeout=5.0)
+
     async def aclose(self) -> None:
-        await self.http.aclose()
+        if "http" in self.__dict__:
+            await self.http.aclose()
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -166,3 +166,16 @@ async def test_the_mesh_and_token_clients_verify_tls_with_one_shared_context() -
     assert tls_context().check_hostname
     await mesh.aclose()
     await tokens.http.aclose()
+
+
+async def test_the_http_clients_are_made_on_first_use_not_when_a_service_starts() -> None:
+    mesh = ServiceClient("banking")
+    tokens = DevIssuerTokens("http://issuer", subject="ecommerce")
+    assert "http" not in vars(mesh)
+    assert "http" not in vars(tokens)
+    await mesh.aclose()  # closing what was never opened makes nothing
+    assert "http" not in vars(mesh)
+    first = tokens.http
+    assert tokens.http is first  # one client for every later token
+    await tokens.aclose()
+    assert first.is_closed
