@@ -106,6 +106,26 @@ def aws_client(service: str, settings: LiftSettings) -> Any:
 _dynamodb_clients: dict[tuple[str, str | None], Any] = {}
 
 
+class LazyAwsClient:
+    """``aws_client(service, settings)``, made on its first use: a cold start that never
+    calls the service skips loading its model (KMS: ~110 ms from a service's zip)."""
+
+    def __init__(self, service: str, settings: LiftSettings) -> None:
+        if service not in AWS_SERVICES:
+            raise ValueError(f"{service!r} is not in lift_core.dynamo.AWS_SERVICES; add it there")
+        self._service = service
+        self._settings = settings
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = aws_client(self._service, self._settings)
+        return getattr(self._client, name)
+
+
 def _client_from_shared_session(model: type[Model]) -> None:
     # PynamoDB has no public way to hand a model a session or a client (pynamodb/PynamoDB
     # #1245): its connection takes the session from a thread-local and keeps the client it

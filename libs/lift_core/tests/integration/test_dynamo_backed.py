@@ -17,6 +17,7 @@ from lift_core import LiftSettings
 from lift_core.config import Environment
 from lift_core.dynamo import (
     AWS_SERVICES,
+    LazyAwsClient,
     TableCreationRefused,
     aws_client,
     bind_model,
@@ -146,6 +147,21 @@ def test_aws_clients_come_from_the_tables_session_and_only_for_declared_services
     # The Lambda zip carries botocore models of AWS_SERVICES only; refuse before deploying.
     with pytest.raises(ValueError, match="AWS_SERVICES"):
         aws_client("s3", db_settings)
+    with pytest.raises(ValueError, match="AWS_SERVICES"):
+        LazyAwsClient("s3", db_settings)
+
+
+def test_a_lazy_aws_client_is_made_by_its_first_use_and_only_once(
+    db_settings: LiftSettings,
+) -> None:
+    lazy = LazyAwsClient("kms", db_settings)
+    assert lazy._client is None  # nothing loaded at start
+    key = lazy.create_key()["KeyMetadata"]["KeyId"]
+    made = lazy._client
+    assert made is not None
+    assert made.meta.service_model.service_name == "kms"
+    assert lazy.describe_key(KeyId=key)["KeyMetadata"]["KeyId"] == key
+    assert lazy._client is made
 
 
 async def test_table_readiness_check_passes_and_fails(db_settings: LiftSettings) -> None:

@@ -153,3 +153,58 @@ def test_client_instrumentations_only_when_spans_are_exported(
         check=True,
     )
     assert done.stdout.split() == [str(instrumented)] * 4
+
+
+# A process that exports nothing: the SDK stays unimported, and every request still has a
+# trace id (its caller's when a traceparent came with it) in its context and access log.
+_IDS_ONLY_PROBE = """
+import asyncio, json, sys
+import httpx
+from fastapi import FastAPI
+from lift_core import context
+from lift_core.middleware import RequestContextMiddleware
+from lift_core.telemetry import configure_telemetry
+
+configure_telemetry("probe")
+seen = []
+inner = FastAPI()
+
+@inner.get("/t")
+async def t():
+    ctx = context.current()
+    seen.append((ctx.trace_id, ctx.span_id))
+    return {}
+
+app = RequestContextMiddleware(inner, access_log=False, metrics=None)
+caller = "0af7651916cd43dd8448eb211c80319c"
+
+async def main():
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        await c.get("/t")
+        await c.get("/t")
+        await c.get("/t", headers={"traceparent": f"00-{caller}-b7ad6b7169203331-01"})
+
+asyncio.run(main())
+print(json.dumps({"sdk": "opentelemetry.sdk" in sys.modules, "seen": seen, "caller": caller}))
+"""
+
+
+def test_with_nothing_exported_the_sdk_is_not_imported_and_requests_still_carry_trace_ids() -> None:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(  # noqa: S603 - our interpreter, our probe
+        [sys.executable, "-c", _IDS_ONLY_PROBE], capture_output=True, text=True, check=True
+    )
+    report = json.loads(done.stdout)
+    assert report["sdk"] is False
+    (first, first_span), (second, _), (continued, continued_span) = report["seen"]
+    assert all(len(t) == 32 and int(t, 16) for t in (first, second))
+    assert first != second  # a new trace per request without a traceparent
+    assert continued == report["caller"]  # the caller's trace, continued
+    assert len(continued_span) == 16
+    assert continued_span != "b7ad6b7169203331"  # a span of its own, the caller's as parent
+    assert len(first_span) == 16
+    assert int(first_span, 16)

@@ -60,7 +60,7 @@ class EnvelopeCipher:
         cache_seconds: float = 300,
     ) -> None:
         self.model = model
-        self.kms = kms_client  # a botocore "kms" client (lift_core.dynamo.aws_client), injected
+        self.kms = kms_client  # a botocore "kms" client (lift_core.dynamo), injected
         self.kms_key_id = kms_key_id
         self._keys: TTLCache[str, bytes] = TTLCache(maxsize=cache_size, ttl=cache_seconds)
         self._lock = threading.Lock()
@@ -187,9 +187,9 @@ def cipher_from_settings(settings: LiftSettings, model: type[DataKeyRecord]) -> 
     In dev/test without ``LIFT_KMS_KEY_ID`` the key aliased ``alias/<service>`` is found or
     created on the emulator, so a fresh ``make run`` needs no setup.
     """
-    from lift_core.dynamo import aws_client
+    from lift_core.dynamo import LazyAwsClient
 
-    kms = aws_client("kms", settings)
+    kms = LazyAwsClient("kms", settings)  # made by the first field sealed or opened
     key_id = settings.kms_key_id
     if key_id is None:
         if not (settings.is_dev and settings.dynamodb_endpoint):
