@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI
 
-from lift_core.auth import AuthMiddleware, HttpJwksSource, JwtVerifier
+from lift_core.auth import Authenticator, HttpJwksSource, JwtVerifier
 from lift_core.config import LiftSettings
 from lift_core.docs import BEARER_HELP, mount_docs
 from lift_core.errors import PROBLEM_CONTENT_TYPE, install_exception_handlers
@@ -23,15 +23,9 @@ from lift_core.idempotency import IdempotencyMiddleware, IdempotencyStore
 from lift_core.idempotency.middleware import IDEMPOTENCY_HEADER, OwnedRoutes, ResponseSealer
 from lift_core.idempotency.required import REQUIRED_MARK
 from lift_core.logging import configure_logging
-from lift_core.middleware import (
-    BodyGuardMiddleware,
-    LoadSheddingMiddleware,
-    RequestContextMiddleware,
-    SecurityHeadersMiddleware,
-    TimeoutMiddleware,
-)
+from lift_core.middleware import BodyGuard, LiftMiddleware
 from lift_core.pagination import CursorSealer
-from lift_core.ratelimit import InMemoryRateLimiter, RateLimiter, RateLimitMiddleware
+from lift_core.ratelimit import InMemoryRateLimiter, RateLimiter
 from lift_core.telemetry import (
     FASTAPI_TELEMETRY_OFF,
     configure_telemetry,
@@ -122,20 +116,16 @@ def create_app(
     if fault_switch is not None:
         app.add_middleware(FaultInjectionMiddleware, switch=fault_switch, exempt=PUBLIC_PATHS)
     app.add_middleware(
-        TimeoutMiddleware,
+        LiftMiddleware,
+        authenticator=Authenticator(verifier, audit=audit),
+        limiter=limiter,
+        body_guard=BodyGuard(max_bytes=settings.max_body_bytes),
+        public=PUBLIC_PATHS,
+        docs_paths=DOCS_PATHS,
+        max_in_flight=settings.max_in_flight,
+        shed_exempt=("/health/live",),
         timeout_seconds=settings.request_timeout_seconds,
-        exempt=DOCS_PATHS,
         client_floor_seconds=settings.client_deadline_floor_seconds,
-    )
-    app.add_middleware(RateLimitMiddleware, limiter=limiter)
-    app.add_middleware(AuthMiddleware, verifier=verifier, public=PUBLIC_PATHS, audit=audit)
-    app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(
-        LoadSheddingMiddleware, max_in_flight=settings.max_in_flight, exempt=("/health/live",)
-    )
-    app.add_middleware(SecurityHeadersMiddleware, docs_paths=DOCS_PATHS)
-    app.add_middleware(
-        RequestContextMiddleware,
         access_log=settings.access_log,
         metrics=http_server_metrics(),
         # The documented path templates (FastAPI no longer lists included routes flat).

@@ -35,8 +35,12 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "service": self.service,
-            "message": redact_text(record.getMessage()),
         }
+        # Fields the emitting code built from values it vouches for (the access line: method,
+        # route template, status, duration, a checked client address) are not redacted.
+        trusted: tuple[str, ...] = record.__dict__.get("_trusted", ())
+        message = record.getMessage()
+        line["message"] = message if "message" in trusted else redact_text(message)
         if self.function_version:
             line["function_version"] = self.function_version
         ctx = context.current()
@@ -54,7 +58,7 @@ class JsonFormatter(logging.Formatter):
                 line["cold_start"] = ctx.cold_start
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
-                line[key] = redact(value, key)
+                line[key] = value if key in trusted else redact(value, key)
         if record.exc_info:
             line["exception"] = redact_text(self.formatException(record.exc_info))
         return json.dumps(line, default=str, separators=(",", ":"))

@@ -55,6 +55,45 @@ async def test_access_log_is_one_json_line_with_route_template_and_no_secrets(
     assert all('"amount"' not in x for x in json_logs)
 
 
+@pytest.mark.parametrize(
+    ("peer", "logged"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8::1", "2001:db8::1"),
+        # What a forwarded-for header could carry through a trusted proxy: never logged.
+        ("4111 1111 1111 1111", None),
+        ('1.2.3.4", "injected": "x', None),
+        ("", None),
+    ],
+)
+async def test_the_access_line_logs_the_client_address_only_when_it_is_an_address(
+    make_app: Any, mint: Mint, json_logs: list[str], peer: str, logged: str | None
+) -> None:
+    transport = httpx.ASGITransport(app=make_app(), client=(peer, 1234))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/api/v1/whoami", headers=_auth(mint))).status_code == 200
+    [line] = [json.loads(x) for x in json_logs if '"lift.access"' in x]
+    assert line["http"]["client_ip"] == logged
+    assert "injected" not in line
+    assert all("4111" not in x for x in json_logs)
+
+
+def test_only_fields_a_record_names_as_trusted_skip_redaction() -> None:
+    import logging
+
+    from lift_core.logging import JsonFormatter
+
+    def formatted(**extra: Any) -> dict[str, Any]:
+        record = logging.makeLogRecord({"name": "x", "msg": "card 4111111111111111", **extra})
+        return dict(json.loads(JsonFormatter("svc").format(record)))
+
+    plain = formatted(detail={"pan": "4111111111111111"})
+    assert "4111111111111111" not in json.dumps(plain)
+    vouched = formatted(http={"route": "/r/{id}"}, _trusted=("http",))
+    assert vouched["http"] == {"route": "/r/{id}"}
+    assert "4111111111111111" not in vouched["message"]  # the message was not vouched for
+
+
 async def test_answers_given_before_routing_still_name_their_route(
     client: httpx.AsyncClient, json_logs: list[str]
 ) -> None:

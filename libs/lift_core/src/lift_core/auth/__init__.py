@@ -1,4 +1,4 @@
-"""Bearer JWT auth: JWKS-backed verification, the auth middleware and route dependencies."""
+"""Bearer JWT auth: JWKS-backed verification, the authenticator and route dependencies."""
 
 from lift_core.auth.deps import CurrentPrincipal, get_principal, require_roles, require_scopes
 from lift_core.auth.jwt import (
@@ -8,11 +8,11 @@ from lift_core.auth.jwt import (
     JwtVerifier,
     StaticJwksSource,
 )
-from lift_core.auth.middleware import AuthMiddleware
+from lift_core.auth.middleware import Authenticator
 
 __all__ = [
     "ALLOWED_ALGORITHMS",
-    "AuthMiddleware",
+    "Authenticator",
     "CurrentPrincipal",
     "HttpJwksSource",
     "JwksSource",

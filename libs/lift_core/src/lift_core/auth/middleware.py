@@ -1,45 +1,36 @@
-"""Authenticates every request except health and docs; the tenant comes from the token."""
+"""Authenticates every request except health and docs; the tenant comes from the token.
+
+``LiftMiddleware`` calls it with the two headers it reads, in its one pass over them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Send
 
-from lift_core import context
 from lift_core.auth.jwt import JwtVerifier
+from lift_core.context import Principal
+from lift_core.errors import ProblemError, send_problem
 
 if TYPE_CHECKING:
     from lift_core.audit.recorder import AuditRecorder
-from lift_core.errors import ProblemError, send_problem
 
 
-class AuthMiddleware:
+class Authenticator:
     """Refusals are audited when a recorder is given: a bad token as ``auth.failed`` in the
     anonymous stream (its tenant cannot be trusted), a tenant mismatch as ``auth.denied``
     in the token's tenant."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        verifier: JwtVerifier,
-        public: Iterable[str],
-        audit: AuditRecorder | None = None,
-    ) -> None:
-        self.app = app
+    def __init__(self, verifier: JwtVerifier, *, audit: AuditRecorder | None = None) -> None:
         self.verifier = verifier
-        self.public = tuple(public)
         self.audit = audit
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(self.public):
-            await self.app(scope, receive, send)
-            return
-        headers = Headers(scope=scope)
-        scheme, _, token = headers.get("authorization", "").partition(" ")
+    async def authenticate(
+        self, path: str, authorization: str, claimed_tenant: str | None, send: Send
+    ) -> Principal | None:
+        """The verified principal, or None once the refusal (401 or 403) has been sent."""
+        scheme, _, token = authorization.partition(" ")
         try:
             if scheme.lower() != "bearer" or not token.strip():
                 raise ProblemError(
@@ -50,19 +41,16 @@ class AuthMiddleware:
             principal = await self.verifier.verify(token.strip())
         except ProblemError as exc:
             if self.audit is not None:
-                await self.audit.arecord(
-                    "auth.failed", scope["path"], "denied", {"reason": exc.detail}
-                )
+                await self.audit.arecord("auth.failed", path, "denied", {"reason": exc.detail})
             await send_problem(
                 send, 401, slug="unauthorized", detail=exc.detail, headers=exc.headers
             )
-            return
-        claimed_tenant = headers.get("x-tenant-id")
+            return None
         if claimed_tenant is not None and claimed_tenant != principal.tenant_id:
             if self.audit is not None:
                 await self.audit.arecord(
                     "auth.denied",
-                    scope["path"],
+                    path,
                     "denied",
                     {"reason": "tenant mismatch"},
                     actor=principal.subject,
@@ -74,8 +62,5 @@ class AuthMiddleware:
                 slug="tenant-mismatch",
                 detail="X-Tenant-ID does not match the tenant of the token.",
             )
-            return
-        ctx = context.current()
-        if ctx is not None:
-            ctx.principal = principal
-        await self.app(scope, receive, send)
+            return None
+        return principal

@@ -2,7 +2,8 @@
 (``lift_core.ratelimit.dynamo``).
 
 Every response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset``;
-a request over the limit gets 429 with ``Retry-After``.
+a request over the limit gets 429 with ``Retry-After`` (``LiftMiddleware`` asks the limiter
+once per authenticated request, keyed by the token's tenant).
 """
 
 from __future__ import annotations
@@ -12,11 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from lift_core import context
-from lift_core.errors import send_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,41 +51,3 @@ class InMemoryRateLimiter:
             return Decision(False, self.limit, 0, reset)
         self._counts[key] = (window, count + 1)
         return Decision(True, self.limit, self.limit - count - 1, reset)
-
-
-class RateLimitMiddleware:
-    """Limits each tenant (from the verified token) to N requests per window."""
-
-    def __init__(self, app: ASGIApp, *, limiter: RateLimiter) -> None:
-        self.app = app
-        self.limiter = limiter
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        principal = context.current_principal()
-        if scope["type"] != "http" or principal is None:
-            await self.app(scope, receive, send)
-            return
-        decision = await self.limiter.hit(principal.tenant_id)
-        headers = {
-            "RateLimit-Limit": str(decision.limit),
-            "RateLimit-Remaining": str(decision.remaining),
-            "RateLimit-Reset": str(decision.reset_seconds),
-        }
-        if not decision.allowed:
-            headers["Retry-After"] = str(decision.reset_seconds)
-            await send_problem(
-                send,
-                429,
-                slug="rate-limited",
-                detail="The tenant's request rate limit is exhausted.",
-                headers=headers,
-            )
-            return
-        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *raw]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
