@@ -364,10 +364,24 @@ class LiftMiddleware:
                 message["headers"] = [*message.get("headers", ()), *added]
             await send(message)
 
+        counted = not scope["path"].startswith(self.shed_exempt)  # liveness is never shed
         try:
-            await self._shed_or_serve(
-                scope, receive, send_with_headers, headers=headers, ctx=ctx, added=added
-            )
+            if counted and self.in_flight >= self.max_in_flight:
+                await send_problem(
+                    send_with_headers,
+                    503,
+                    slug="overloaded",
+                    detail="The service is at capacity; retry shortly.",
+                    headers={"Retry-After": "1"},
+                )
+            else:
+                self.in_flight += counted
+                try:
+                    await self._serve(
+                        scope, receive, send_with_headers, headers=headers, ctx=ctx, added=added
+                    )
+                finally:
+                    self.in_flight -= counted
         except Exception:
             _log.exception("unhandled error while serving the request")
             if not response_started:
@@ -382,34 +396,6 @@ class LiftMiddleware:
             if self.access_log:
                 self._access_log(ctx, status, elapsed)
             context.reset(token)
-
-    async def _shed_or_serve(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        *,
-        headers: dict[bytes, str],
-        ctx: context.RequestContext,
-        added: list[tuple[bytes, bytes]],
-    ) -> None:
-        if scope["path"].startswith(self.shed_exempt):
-            await self._serve(scope, receive, send, headers=headers, ctx=ctx, added=added)
-            return
-        if self.in_flight >= self.max_in_flight:
-            await send_problem(
-                send,
-                503,
-                slug="overloaded",
-                detail="The service is at capacity; retry shortly.",
-                headers={"Retry-After": "1"},
-            )
-            return
-        self.in_flight += 1
-        try:
-            await self._serve(scope, receive, send, headers=headers, ctx=ctx, added=added)
-        finally:
-            self.in_flight -= 1
 
     async def _serve(
         self,
