@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for `make test` and `make integration` (0: one process, no xdist).
 PYTEST_WORKERS ?= 2
 
-.PHONY: help bootstrap browser doctor run restart dev test unit integration e2e pacts fuzz lint fmt typecheck bench bench-check up down seed logs package deploy deploy-mesh new-service update-service token clean
+.PHONY: help bootstrap browser doctor run restart dev test unit integration e2e pacts fuzz lint fmt typecheck bench bench-check load up down seed logs package deploy deploy-mesh new-service update-service token clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -72,6 +72,9 @@ bench: bootstrap ## Run the benchmarks and print figures beside their baselines
 bench-check: bootstrap ## Fail when a benchmark ratio regresses >10% vs bench/baseline.json with 95% confidence (SHORT=1: the CI run)
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(UV) run python -m bench.check $(if $(SHORT),--short) $(BENCH_ARGS)
+
+load: bootstrap ## Each service's main journey under load (Locust) against a running estate: TARGET=local|compose|url [USERS=2] [SECONDS=20] [SERVICES=banking,ecommerce,healthcare]
+	$(UV) run python -m bench.load --target $(or $(TARGET),local) --users $(or $(USERS),2) --seconds $(or $(SECONDS),20) $(if $(SERVICES),--services $(SERVICES))
 
 LOCALSTACK := $(filter localstack,$(EMULATOR))
 COMPOSE := docker compose -f docker-compose.yml $(if $(LOCALSTACK),-f docker-compose.localstack.yml) $(if $(TRACING),--profile tracing)
