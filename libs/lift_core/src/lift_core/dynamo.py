@@ -82,12 +82,16 @@ def _botocore_session() -> Any:
     return get_session()
 
 
+def _declared(service: str) -> None:
+    if service not in AWS_SERVICES:
+        raise ValueError(f"{service!r} is not in lift_core.dynamo.AWS_SERVICES; add it there")
+
+
 def aws_client(service: str, settings: LiftSettings) -> Any:
     """A botocore client for ``service`` (``"kms"``...) at the configured region and endpoint,
     from the same process-wide session as the tables' clients: one session, one parse of
     the endpoint rules, for every AWS client of the service."""
-    if service not in AWS_SERVICES:
-        raise ValueError(f"{service!r} is not in lift_core.dynamo.AWS_SERVICES; add it there")
+    _declared(service)
     from botocore.config import Config
 
     # An emulator is one host: no per-operation host prefix (Cloud Map's "data-").
@@ -111,8 +115,7 @@ class LazyAwsClient:
     calls the service skips loading its model (KMS: ~110 ms from a service's zip)."""
 
     def __init__(self, service: str, settings: LiftSettings) -> None:
-        if service not in AWS_SERVICES:
-            raise ValueError(f"{service!r} is not in lift_core.dynamo.AWS_SERVICES; add it there")
+        _declared(service)
         self._service = service
         self._settings = settings
         self._client: Any = None

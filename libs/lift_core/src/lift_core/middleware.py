@@ -10,6 +10,7 @@ the headers once and wraps ``send`` once: seven layers did each for themselves.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import re
@@ -32,7 +33,7 @@ from lift_core import context
 from lift_core.errors import send_problem
 
 if TYPE_CHECKING:
-    from lift_core.auth.middleware import Authenticator
+    from lift_core.auth.authenticator import Authenticator
     from lift_core.ratelimit import RateLimiter
     from lift_core.telemetry import HttpServerMetrics
 
@@ -41,10 +42,18 @@ SERVICE_ROLE = "service"  # the role of a service's own tokens (lift_mesh.creden
 _DEADLINE = re.compile(r"-?[0-9]{1,12}")
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-# An IPv4 or IPv6 address as a server or proxy reports it; anything else is not logged.
-_IP = re.compile(r"[0-9A-Fa-f.:]{2,45}")
 _access = logging.getLogger("lift.access")
 _log = logging.getLogger("lift.errors")
+
+
+def _ip_address(value: str) -> str | None:
+    """The client's address if it is an IP address (a forwarded-for value could carry
+    anything, and the access line logs it unredacted), else None."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    return value
 
 
 def _safe_id(value: str | None) -> str | None:
@@ -330,7 +339,7 @@ class LiftMiddleware:
             span_id=format(span_ctx.span_id, "016x"),
             method=scope["method"],
             path=scope["path"],
-            client_ip=client[0] if client and _IP.fullmatch(client[0]) else None,
+            client_ip=_ip_address(client[0]) if client else None,
         )
         invocation = context.lambda_invocation.get()
         if invocation is not None:

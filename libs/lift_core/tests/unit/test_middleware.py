@@ -62,6 +62,8 @@ async def test_access_log_is_one_json_line_with_route_template_and_no_secrets(
         ("2001:db8::1", "2001:db8::1"),
         # What a forwarded-for header could carry through a trusted proxy: never logged.
         ("4111 1111 1111 1111", None),
+        ("4111111111111111", None),  # digits only: shaped like neither kind of address
+        ("deadbeefcafe", None),
         ('1.2.3.4", "injected": "x', None),
         ("", None),
     ],
@@ -75,7 +77,7 @@ async def test_the_access_line_logs_the_client_address_only_when_it_is_an_addres
     [line] = [json.loads(x) for x in json_logs if '"lift.access"' in x]
     assert line["http"]["client_ip"] == logged
     assert "injected" not in line
-    assert all("4111" not in x for x in json_logs)
+    assert all("4111" not in x and "deadbeef" not in x for x in json_logs)
 
 
 def test_only_fields_a_record_names_as_trusted_skip_redaction() -> None:

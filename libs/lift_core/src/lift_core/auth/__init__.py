@@ -1,5 +1,6 @@
 """Bearer JWT auth: JWKS-backed verification, the authenticator and route dependencies."""
 
+from lift_core.auth.authenticator import Authenticator
 from lift_core.auth.deps import CurrentPrincipal, get_principal, require_roles, require_scopes
 from lift_core.auth.jwt import (
     ALLOWED_ALGORITHMS,
@@ -8,7 +9,6 @@ from lift_core.auth.jwt import (
     JwtVerifier,
     StaticJwksSource,
 )
-from lift_core.auth.middleware import Authenticator
 
 __all__ = [
     "ALLOWED_ALGORITHMS",

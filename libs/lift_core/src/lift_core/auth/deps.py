@@ -13,8 +13,8 @@ from lift_core.errors import Forbidden, Unauthorized
 
 
 async def get_principal() -> Principal:
-    """The principal the auth middleware verified (the bearer scheme is declared in OpenAPI
-    by ``create_app``, not by a per-request security dependency)."""
+    """The principal LiftMiddleware's authenticator verified (the bearer scheme is declared
+    in OpenAPI by ``create_app``, not by a per-request security dependency)."""
     principal = context.current_principal()
     if principal is None:
         raise Unauthorized()
