@@ -11,11 +11,14 @@ import dataclasses
 import itertools
 from collections.abc import Sequence
 
+from lift_core.audit import Staged
+
 from banking.domain.accounts import Account, AccountStatus
 from banking.domain.exceptions import AccountNotFound, RefundExceedsCapture
 from banking.domain.mandates import Mandate
 from banking.domain.operations import DuplicateOperation, Movement, Operation, RefundClaim
 from banking.domain.payments import LedgerEntry
+from banking.service.ports import PaymentReads
 
 
 class InMemoryAccounts:
@@ -104,6 +107,16 @@ class InMemoryLedger:
         self.lines: dict[tuple[str, str], list[LedgerEntry]] = {}
         self.sequence = itertools.count()
 
+    def payment_reads(
+        self, tenant_id: str, payer_account_id: str, merchant_account_id: str
+    ) -> PaymentReads:
+        return PaymentReads(
+            payer=self.accounts.items.get((tenant_id, payer_account_id)),
+            merchant=self.accounts.items.get((tenant_id, merchant_account_id)),
+            mandate=self.operations.find_mandate(tenant_id, payer_account_id, merchant_account_id),
+            paid_before=self.operations.has_paid(tenant_id, payer_account_id, merchant_account_id),
+        )
+
     def commit(
         self,
         movements: Sequence[Movement],
@@ -111,6 +124,7 @@ class InMemoryLedger:
         *,
         day: str,
         refund: RefundClaim | None = None,
+        audit: Staged | None = None,
     ) -> None:
         if self.operations.find(operation.tenant_id, operation.op_id) is not None:
             raise DuplicateOperation(operation.op_id)

@@ -9,8 +9,10 @@ status change together, only if the order is still in the status it was read in.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
+
+from lift_core.audit import Staged
 
 from ecommerce.domain.carts import Cart
 from ecommerce.domain.catalog import Product, ProductStatus
@@ -28,7 +30,7 @@ from ecommerce.domain.exceptions import (
 from ecommerce.domain.orders import Order, Stock, Transition
 from ecommerce.domain.payments import Charge, Payment, PaymentRefused, PaymentUnknown
 from ecommerce.domain.pricing import StorePolicy
-from ecommerce.service.ports import Position
+from ecommerce.service.ports import Basket, Position
 
 T = TypeVar("T")
 
@@ -65,6 +67,9 @@ class InMemoryProducts:
             return self.items[(tenant_id, product_id)]
         except KeyError:
             raise ProductNotFound(product_id) from None
+
+    def get_many(self, tenant_id: str, product_ids: Sequence[str]) -> dict[str, Product]:
+        return {i: self.items[(tenant_id, i)] for i in product_ids if (tenant_id, i) in self.items}
 
     def page(
         self, tenant_id: str, *, category: str | None, limit: int, start: Position
@@ -160,16 +165,41 @@ _MOVES = {
 }
 
 
+class InMemoryBaskets:
+    def __init__(
+        self, stores: InMemoryStores, customers: InMemoryCustomers, carts: InMemoryCarts
+    ) -> None:
+        self.stores, self.customers, self.carts = stores, customers, carts
+
+    def basket(self, tenant_id: str, customer_id: str) -> Basket:
+        return Basket(
+            self.stores.find(tenant_id),
+            self.customers.items.get((tenant_id, customer_id)),
+            self.carts.get(tenant_id, customer_id),
+        )
+
+
 class InMemoryOrders:
     def __init__(self, products: InMemoryProducts) -> None:
         self.items: dict[tuple[str, str], Order] = {}
         self.products = products
 
-    def add(self, order: Order) -> bool:
+    def add(self, order: Order, *, audit: Staged | None = None) -> bool:
         key = (order.tenant_id, order.id)
         if key in self.items:
             return False
         self.items[key] = order
+        return True
+
+    def place(self, transition: Transition, *, audit: Staged | None = None) -> bool:
+        order = transition.after
+        if not self.add(dataclasses.replace(order, status=transition.before)):
+            return False
+        try:
+            self.apply(transition)
+        except Exception:
+            del self.items[(order.tenant_id, order.id)]  # all of it or none
+            raise
         return True
 
     def find(self, tenant_id: str, order_id: str) -> Order | None:
@@ -191,7 +221,7 @@ class InMemoryOrders:
             :limit
         ]
 
-    def apply(self, transition: Transition) -> None:
+    def apply(self, transition: Transition, *, audit: Staged | None = None) -> None:
         order = transition.after
         current = self.find(order.tenant_id, order.id)
         if current is None or current.status is not transition.before:

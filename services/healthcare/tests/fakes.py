@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 from typing import TypeVar
 
+from lift_core.audit import Staged
+
 from healthcare.domain.exceptions import (
     DuplicateMrn,
     DuplicateNpi,
@@ -33,7 +35,7 @@ from healthcare.domain.models import (
     Record,
 )
 from healthcare.domain.payments import Charge, Payment, PaymentRefused, PaymentUnknown
-from healthcare.service.ports import Position
+from healthcare.service.ports import Position, Standing
 
 T = TypeVar("T")
 
@@ -124,7 +126,8 @@ class InMemoryProviders:
 
 
 class InMemoryCare:
-    def __init__(self) -> None:
+    def __init__(self, patients: InMemoryPatients) -> None:
+        self.patients = patients
         self.encounters: dict[tuple[str, str], Encounter] = {}
         self.grants: dict[tuple[str, str, str], BreakGlass] = {}
 
@@ -146,6 +149,16 @@ class InMemoryCare:
     def break_glass_until(self, tenant_id: str, patient_id: str, provider_id: str) -> str | None:
         grant = self.grants.get((tenant_id, patient_id, provider_id))
         return grant.until if grant else None
+
+    def standing(self, tenant_id: str, patient_id: str, provider_id: str | None) -> Standing:
+        patient = self.patients.items.get((tenant_id, patient_id))
+        if provider_id is None:
+            return Standing(patient)
+        return Standing(
+            patient,
+            related=self.related(tenant_id, patient_id, provider_id),
+            break_glass_until=self.break_glass_until(tenant_id, patient_id, provider_id),
+        )
 
 
 class InMemoryRecords:
@@ -174,7 +187,9 @@ class InMemoryDisclosures:
     def __init__(self) -> None:
         self.items: list[tuple[str, str, Disclosure]] = []
 
-    def add(self, tenant_id: str, patient_id: str, disclosure: Disclosure) -> None:
+    def add(
+        self, tenant_id: str, patient_id: str, disclosure: Disclosure, *, audit: Staged
+    ) -> None:
         self.items.append((tenant_id, patient_id, disclosure))
 
     def page(
@@ -191,7 +206,7 @@ class InMemoryInvoices:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Invoice] = {}
 
-    def add(self, invoice: Invoice) -> None:
+    def add(self, invoice: Invoice, *, audit: Staged) -> None:
         key = (invoice.tenant_id, invoice.id)
         if key in self.items:
             raise InvoiceExists(invoice.encounter_id)
@@ -203,7 +218,7 @@ class InMemoryInvoices:
         except KeyError:
             raise InvoiceNotFound(invoice_id) from None
 
-    def settle(self, invoice: Invoice) -> bool:
+    def settle(self, invoice: Invoice, *, audit: Staged) -> bool:
         key = (invoice.tenant_id, invoice.id)
         if self.items[key].status is not InvoiceStatus.PENDING:
             return False

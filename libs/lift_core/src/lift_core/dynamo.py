@@ -14,9 +14,11 @@ event hooks are deep-copied), which a service with ten tables paid at every cold
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from pynamodb.attributes import TTLAttribute
@@ -48,6 +50,69 @@ def transaction_conflicted(exc: Exception) -> bool:
     so the same transaction may simply be tried again."""
     reasons = getattr(exc, "cancellation_reasons", None) or []
     return any(r is not None and r.code == "TransactionConflict" for r in reasons)
+
+
+def get_items(keys: Sequence[tuple[type[Model], Any, Any]]) -> list[Any]:
+    """The items at ``(model, hash key, range key or None)``, across any tables of one
+    endpoint, in one ``BatchGetItem`` (consistent reads; at most 100 keys): in the order
+    asked, None where there is none. Keys DynamoDB leaves unprocessed are asked again.
+
+    PynamoDB's ``batch_get`` reads one table; this is what lets a use case read everything
+    it decides on (accounts, a mandate, a marker) in one round trip."""
+    if len(keys) > 100:
+        raise ValueError("BatchGetItem reads at most 100 keys")
+    models: dict[str, type[Model]] = {}
+    asked: list[tuple[str, str]] = []
+    pending: dict[str, Any] = {}
+    for model, hash_key, range_key in keys:
+        table = model.Meta.table_name
+        models[table] = model
+        key = _key_of(model, *model._serialize_keys(hash_key, range_key))
+        ident = (table, _canonical(key))
+        if ident not in asked:  # DynamoDB refuses a batch that names a key twice
+            pending.setdefault(table, {"Keys": [], "ConsistentRead": True})["Keys"].append(key)
+        asked.append(ident)
+    found: dict[tuple[str, str], Any] = {}
+    connection = next(iter(models.values()))._get_connection().connection
+    for attempt in range(8):
+        if not pending:
+            break
+        if attempt:
+            time.sleep(min(0.05 * 2**attempt, 1.0))  # DynamoDB asks for a back-off
+        answer = connection.dispatch("BatchGetItem", {"RequestItems": pending})
+        for table, items in answer.get("Responses", {}).items():
+            model = models[table]
+            for item in items:
+                answered = _canonical(_key_of(model, *_key_values(model, item)))
+                found[(table, answered)] = model.from_raw_data(item)
+        pending = answer.get("UnprocessedKeys") or {}
+    if pending:
+        raise RuntimeError("DynamoDB left keys unprocessed after every retry")
+    return [found.get(ident) for ident in asked]
+
+
+def _key_attributes(model: type[Model]) -> tuple[Any, Any]:
+    attributes = model.get_attributes().values()
+    hash_attr = next(a for a in attributes if a.is_hash_key)
+    return hash_attr, next((a for a in attributes if a.is_range_key), None)
+
+
+def _key_of(model: type[Model], hash_value: Any, range_value: Any) -> dict[str, Any]:
+    hash_attr, range_attr = _key_attributes(model)
+    key = {hash_attr.attr_name: {hash_attr.attr_type: hash_value}}
+    if range_attr is not None:
+        key[range_attr.attr_name] = {range_attr.attr_type: range_value}
+    return key
+
+
+def _key_values(model: type[Model], item: dict[str, Any]) -> tuple[Any, Any]:
+    hash_attr, range_attr = _key_attributes(model)
+    hash_value = item[hash_attr.attr_name][hash_attr.attr_type]
+    return hash_value, (item[range_attr.attr_name][range_attr.attr_type] if range_attr else None)
+
+
+def _canonical(key: dict[str, Any]) -> str:
+    return json.dumps(key, sort_keys=True)
 
 
 class TableCreationRefused(RuntimeError):

@@ -11,6 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from lift_core import LiftSettings
 from lift_core.audit import (
@@ -22,6 +27,8 @@ from lift_core.audit import (
     AuditRecorder,
     Digest,
     DynamoAuditStore,
+    Staged,
+    StagedAppend,
     compute_hash,
     prove,
     verify_events,
@@ -286,3 +293,100 @@ async def test_compliance_routes_for_auditors_only(
         assert pci["unattributed_failed_authentications"] >= 1
         assert pci["failed_authentications"] == 1
         assert pci["by_action_and_outcome"]["payment.capture:success"] == 5
+
+
+class Thing(Model):
+    """A stand-in for a service's state: what an audited transaction changes."""
+
+    class Meta:
+        table_name = "things"
+
+    key = UnicodeAttribute(hash_key=True)
+
+
+@pytest.fixture
+def things(db_settings: LiftSettings) -> type[Thing]:
+    model = bind_model(Thing, db_settings, "audit-tx-lab-things")
+    ensure_tables([model], db_settings)
+    return model
+
+
+def _create_within(things: type[Thing], key: str, calls: list[str]) -> Callable[[Staged], None]:
+    """A write that creates ``things(key)`` once, with the staged event in its transaction."""
+
+    def write(staged: Staged) -> None:
+        calls.append(key)
+        meta = things.Meta
+        connection = Connection(
+            region=getattr(meta, "region", None), host=getattr(meta, "host", None)
+        )
+        with TransactWrite(connection=connection) as tx:
+            tx.save(things(key), condition=things.key.does_not_exist())
+            staged.add_to(tx)
+
+    return write
+
+
+def test_an_event_recorded_within_a_transaction_lands_only_with_it(
+    recorder: AuditRecorder, things: type[Thing]
+) -> None:
+    stream, calls = recorder.stream("tx", 365), list[str]()
+    first = recorder.record(
+        "payment.capture",
+        "thing/a",
+        "success",
+        tenant="tx",
+        within=_create_within(things, "a", calls),
+    )
+    assert (things.get("a").key, first.seq) == ("a", 1)
+    with pytest.raises(TransactWriteError):  # the state change is refused: no event either
+        recorder.record(
+            "payment.capture",
+            "thing/a",
+            "success",
+            tenant="tx",
+            within=_create_within(things, "a", calls),
+        )
+    assert [e.resource for e in recorder.store.read(stream)] == ["thing/a"]
+    assert calls == ["a", "a"]  # a refusal is not retried as if the chain had moved
+
+
+def test_a_transaction_that_lost_the_chain_head_is_tried_again_at_the_new_head(
+    audit_model: type[AuditRecord], things: type[Thing]
+) -> None:
+    one, other = (
+        AuditRecorder(DynamoAuditStore(audit_model), POLICY, service="test") for _ in "ab"
+    )
+    one.record("payment.capture", "first", "success", tenant="lost")  # one caches head 1
+    other.record("payment.capture", "second", "success", tenant="lost")  # takes seq 2
+    calls: list[str] = []
+    event = one.record(
+        "payment.capture",
+        "thing/b",
+        "success",
+        tenant="lost",
+        within=_create_within(things, "b", calls),
+    )
+    assert (event.seq, calls) == (3, ["b", "b"])
+    stream = one.stream("lost", 365)
+    events = one.store.read(stream)
+    assert verify_events(stream, events).ok
+    assert [e.resource for e in events] == ["first", "second", "thing/b"]
+
+
+def test_a_write_that_landed_but_lost_its_answer_is_not_appended_twice(
+    recorder: AuditRecorder,
+) -> None:
+    calls: list[int] = []
+
+    def lands_then_fails(staged: Staged) -> None:
+        calls.append(1)
+        assert isinstance(staged, StagedAppend)
+        staged.record.save(condition=staged.condition)
+        raise ConnectionError("the answer never came back")
+
+    event = recorder.record(
+        "payment.capture", "thing/c", "success", tenant="lossy", within=lands_then_fails
+    )
+    events = recorder.store.read(recorder.stream("lossy", 365))
+    assert (calls, [e.hash for e in events]) == ([1], [event.hash])

@@ -11,7 +11,9 @@ import httpx
 import pytest
 from opentelemetry.trace import SpanKind
 from pydantic import SecretStr
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TableDoesNotExist
+from pynamodb.models import Model
 
 from lift_core import LiftSettings
 from lift_core.config import Environment
@@ -22,6 +24,7 @@ from lift_core.dynamo import (
     aws_client,
     bind_model,
     ensure_tables,
+    get_items,
     table_check,
 )
 from lift_core.idempotency import (
@@ -235,3 +238,53 @@ async def test_dynamodb_calls_are_traced_as_client_spans_of_the_request(
     dynamo = [s for s in finished if s.kind == SpanKind.CLIENT and s.name.startswith("DynamoDB")]
     assert {s.name for s in dynamo} >= {"DynamoDB.PutItem"}
     assert all(s.context.trace_id == server.context.trace_id for s in dynamo)
+
+
+class Pair(Model):
+    class Meta:
+        table_name = "pairs"
+
+    owner = UnicodeAttribute(hash_key=True)
+    n = NumberAttribute(range_key=True)
+    label = UnicodeAttribute()
+
+
+class Single(Model):
+    class Meta:
+        table_name = "singles"
+
+    name = UnicodeAttribute(hash_key=True)
+
+
+def test_get_items_reads_several_tables_in_one_batch_in_the_order_asked(
+    db_settings: LiftSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pairs = bind_model(Pair, db_settings, "batch-lab-pairs")
+    singles = bind_model(Single, db_settings, "batch-lab-singles")
+    ensure_tables([pairs, singles], db_settings)
+    pairs("a", 1, label="one").save()
+    pairs("a", 2, label="two").save()
+    singles("s").save()
+    connection = pairs._get_connection().connection
+    calls: list[str] = []
+    dispatch = connection.dispatch
+
+    def counted(op: str, kwargs: dict[str, Any]) -> Any:
+        calls.append(op)
+        return dispatch(op, kwargs)
+
+    monkeypatch.setattr(connection, "dispatch", counted)
+    got = get_items(
+        [(pairs, "a", 2), (singles, "s", None), (pairs, "a", 3), (pairs, "a", 1), (pairs, "a", 2)]
+    )
+    assert calls == ["BatchGetItem"]
+    assert [getattr(g, "label", getattr(g, "name", None)) if g else None for g in got] == [
+        "two",
+        "s",
+        None,
+        "one",
+        "two",
+    ]
+    assert isinstance(got[1], singles)
+    with pytest.raises(ValueError, match="100"):
+        get_items([(singles, str(i), None) for i in range(101)])

@@ -6,6 +6,11 @@ from typing import Any
 
 import pytest
 
+from lift_core.audit import verify_events
+
+from banking.bootstrap import bootstrap
+from banking.config import BankingSettings
+
 pytestmark = pytest.mark.integration
 
 
@@ -384,3 +389,41 @@ async def test_a_payee_is_known_after_one_captured_payment_and_not_after_a_decli
     assert not operations.has_paid(tenant, payer, other)
     again = await pay(merchant, 2_500_000, "card")  # no longer a first payment to this payee
     assert "first_payment_to_payee" not in again["decline_reasons"]
+
+
+async def test_a_transfer_whose_audit_place_another_instance_took_is_applied_once_at_the_new_head(
+    caller: Any, helpers: Any, banking: Any, banking_lift: Any
+) -> None:
+    """The audit event is one item of the money's transaction: when another instance has
+    appended to the tenant's chain since this one last did, the transaction is cancelled
+    by the audit item alone and tried again at the new head, moving the money once."""
+    alice, bob = caller("alice"), caller("bob")
+    source = await helpers.open_funded(alice, 10_000)  # this instance now caches the head
+    destination = await helpers.open_funded(bob, 0)
+    other = bootstrap(BankingSettings(daily_debit_limit=5_000_000), lift=banking_lift)
+    other.audit.record("transfer.create", "transfer/elsewhere", "failure", tenant="acme")
+    body = {
+        "source_account_id": source,
+        "destination_account_id": destination,
+        "amount": 4_000,
+        "currency": "EUR",
+        "reference": "rent",
+    }
+    answer = await alice.post(
+        "/api/v1/transfers", json=body, headers={"Idempotency-Key": helpers.key()}
+    )
+    assert answer.status_code == 201, answer.text
+    assert (await alice.get(f"/api/v1/accounts/{source}/balance")).json()["balance"] == 6_000
+    assert (await bob.get(f"/api/v1/accounts/{destination}/balance")).json()["balance"] == 4_000
+    entries = await alice.get(f"/api/v1/accounts/{source}/transactions")
+    assert [e["amount"] for e in entries.json()["items"]] == [-4_000, 10_000]
+    stream = banking.audit.stream(
+        "acme", banking.audit.policy.rule("transfer.create").retention_days
+    )
+    events = banking.audit.store.read(stream)
+    assert verify_events(stream, events).ok
+    resources = [e.resource for e in events]
+    assert resources.count(f"transfer/{answer.json()['id']}") == 1
+    assert resources.index("transfer/elsewhere") < resources.index(
+        f"transfer/{answer.json()['id']}"
+    )

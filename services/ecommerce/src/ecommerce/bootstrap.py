@@ -22,7 +22,7 @@ from lift_mesh import MeshSettings, ServiceClient, service_tokens
 
 from ecommerce.adapters.banking import BankingPayments
 from ecommerce.adapters.catalog import DynamoProducts, DynamoStores
-from ecommerce.adapters.customers import DynamoCarts, DynamoCustomers
+from ecommerce.adapters.customers import DynamoBaskets, DynamoCarts, DynamoCustomers
 from ecommerce.adapters.models import ShopTables
 from ecommerce.adapters.orders import DynamoOrders
 from ecommerce.config import EcommerceSettings
@@ -32,6 +32,7 @@ from ecommerce.service.checkout import Checkout
 from ecommerce.service.customers import Customers
 from ecommerce.service.orders import Orders
 from ecommerce.service.ports import (
+    BasketReads,
     CartRepository,
     CustomerRepository,
     OrderRepository,
@@ -41,7 +42,7 @@ from ecommerce.service.ports import (
     StoreRepository,
 )
 
-_STORAGE = ("stores", "products", "customers", "carts", "orders")
+_STORAGE = ("stores", "products", "customers", "carts", "orders", "baskets")
 
 
 class Overrides(TypedDict, total=False):
@@ -50,6 +51,7 @@ class Overrides(TypedDict, total=False):
     customers: CustomerRepository
     carts: CartRepository
     orders: OrderRepository
+    baskets: BasketReads
     payments: PaymentGateway
     audit: AuditLog
     cipher: FieldCipher
@@ -101,6 +103,7 @@ def bootstrap(
             "customers": DynamoCustomers(tables.customers),
             "carts": DynamoCarts(tables.carts),
             "orders": DynamoOrders(tables.orders, tables.products, connection),
+            "baskets": DynamoBaskets(tables.stores, tables.customers, tables.carts),
             "audit": platform.recorder(audit_policy(s)),
             "cipher": platform.cipher(),
             **overrides,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 from services.ecommerce.tests.fakes import (
     FakeBanking,
+    InMemoryBaskets,
     InMemoryCarts,
     InMemoryCustomers,
     InMemoryOrders,
@@ -99,7 +100,7 @@ def world() -> World:
     products = InMemoryProducts()
     orders, carts = InMemoryOrders(products), InMemoryCarts()
     banking, audit, clock = FakeBanking(), InMemoryAuditLog(), ManualClock()
-    stores = InMemoryStores()
+    stores, customers = InMemoryStores(), InMemoryCustomers()
     stores.save(StorePolicy("acme", "acc_shop", "EUR", 2000, 500, 10_000))
     shop = bootstrap(
         EcommerceSettings(
@@ -109,9 +110,10 @@ def world() -> World:
         ),
         stores=stores,
         products=products,
-        customers=InMemoryCustomers(),
+        customers=customers,
         carts=carts,
         orders=orders,
+        baskets=InMemoryBaskets(stores, customers, carts),
         payments=banking,
         audit=audit,
         cipher=InMemoryCipher(),

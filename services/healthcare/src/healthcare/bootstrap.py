@@ -108,10 +108,10 @@ def bootstrap(
         overrides = {
             "patients": DynamoPatients(t.patients, wire),
             "providers": DynamoProviders(t.providers, wire),
-            "care": DynamoCare(t.care, wire),
+            "care": DynamoCare(t.care, wire, t.patients),
             "records": DynamoRecords(t.records),
-            "disclosures": DynamoDisclosures(t.disclosures),
-            "invoices": DynamoInvoices(t.invoices),
+            "disclosures": DynamoDisclosures(t.disclosures, wire),
+            "invoices": DynamoInvoices(t.invoices, wire),
             "clinics": DynamoClinics(t.clinics),
             "audit": platform.recorder(audit_policy(s)),
             "cipher": platform.cipher(),

@@ -81,7 +81,8 @@ class World:
 
 @pytest.fixture
 def world() -> World:
-    patients, care, disclosures = InMemoryPatients(), InMemoryCare(), InMemoryDisclosures()
+    patients, disclosures = InMemoryPatients(), InMemoryDisclosures()
+    care = InMemoryCare(patients)
     invoices, banking, audit, clock = (
         InMemoryInvoices(),
         FakeBanking(),

@@ -16,6 +16,8 @@ from services.healthcare.tests.unit.conftest import (
     who,
 )
 
+from lift_core.audit import Unstaged
+
 from healthcare.domain.access import Purpose
 from healthcare.domain.exceptions import (
     AccessDenied,
@@ -340,7 +342,7 @@ async def test_a_settled_invoice_is_never_settled_again(world: World) -> None:
     # The retry path may hold a stale PENDING copy: storing its outcome changes nothing.
     stale = dataclasses.replace(paid, status=InvoiceStatus.PENDING)
     late = stale.settled(InvoiceStatus.DECLINED, at="later", payment_id=None, reason="x")
-    assert world.invoices.settle(late) is False
+    assert world.invoices.settle(late, audit=Unstaged()) is False
     assert world.invoices.get("acme", paid.id) == paid
     with pytest.raises(PatientNotFound):
         world.clinic.charts.set_consent(ADMIN, "pat_missing", granted=True, restricted=[])

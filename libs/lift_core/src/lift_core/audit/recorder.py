@@ -14,6 +14,7 @@ from typing import Any
 
 from lift_core import context
 from lift_core.audit.chain import AuditEvent, compute_hash
+from lift_core.audit.log import Within
 from lift_core.audit.policy import AuditPolicy
 from lift_core.audit.store import DynamoAuditStore, TrailFilter
 from lift_core.clock import Clock, iso, utc_now
@@ -70,9 +71,10 @@ class AuditRecorder:
         *,
         actor: str | None = None,
         tenant: str | None = None,
+        within: Within | None = None,
     ) -> AuditEvent:
         """Append one event to the tenant's chain (blocking: call from sync code or via
-        ``arecord`` from async code)."""
+        ``arecord`` from async code); with ``within``, inside that write's transaction."""
         ctx = context.current()
         principal = ctx.principal if ctx else None
         tenant = tenant or (principal.tenant_id if principal else ANONYMOUS_TENANT)
@@ -103,7 +105,9 @@ class AuditRecorder:
             )
             return dataclasses.replace(event, hash=compute_hash(event))
 
-        return self.store.append(template.stream, build)
+        if within is None:
+            return self.store.append(template.stream, build)
+        return self.store.append_within(template.stream, build, within)
 
     async def arecord(
         self,

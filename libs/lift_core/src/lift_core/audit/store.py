@@ -22,8 +22,8 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.exceptions import PutError
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from lift_core.audit.chain import GENESIS_HASH, AuditEvent
 from lift_core.clock import iso
@@ -67,6 +67,38 @@ class AuditRecord(Model):
     expires_at = TTLAttribute()
 
 
+class StagedAppend:
+    """One audit record ready to be put with ``condition`` (its sequence number is free),
+    by itself or as one item of the caller's ``TransactWrite``."""
+
+    def __init__(self, store: DynamoAuditStore, event: AuditEvent) -> None:
+        self.store = store
+        self.event = event
+        self.record = store._to_record(event)
+        self.condition = store.model.seq.does_not_exist()
+
+    def add_to(self, tx: TransactWrite) -> None:
+        tx.save(self.record, condition=self.condition)
+
+    def holder(self) -> str | None:
+        """The hash of the event now at this record's position, if any (one read)."""
+        try:
+            found = self.store.model.get(self.event.stream, self.event.seq, consistent_read=True)
+        except self.store.model.DoesNotExist:
+            return None
+        return str(found.hash)
+
+    def lost_race(self) -> bool:
+        """Whether another writer took this record's position: what a caller whose
+        transaction was cancelled asks before explaining the cancellation as its own."""
+        holder = self.holder()
+        return holder is not None and holder != self.event.hash
+
+
+def _put(staged: StagedAppend) -> None:
+    staged.record.save(condition=staged.condition)
+
+
 class AppendConflict(RuntimeError):
     """A stream stayed contended past every retry."""
 
@@ -89,6 +121,19 @@ class DynamoAuditStore:
         self, stream: str, build: Callable[[int, str, str | None], AuditEvent]
     ) -> AuditEvent:
         """Append the event ``build(seq, prev_hash, prev_ts)`` at the head of ``stream``."""
+        return self.append_within(stream, build, _put)
+
+    def append_within(
+        self,
+        stream: str,
+        build: Callable[[int, str, str | None], AuditEvent],
+        write: Callable[[StagedAppend], None],
+    ) -> AuditEvent:
+        """Append the event ``build(seq, prev_hash, prev_ts)`` by calling ``write``, which
+        puts the staged record, under its condition, alone or inside the caller's own
+        transaction. When ``write`` fails because another writer took the sequence number
+        first, the head is re-read and the whole write tried again; any other failure is
+        the caller's and propagates (the event was not appended)."""
         with self._guard:
             lock = self._locks.setdefault(stream, threading.Lock())
         with lock:
@@ -98,11 +143,16 @@ class DynamoAuditStore:
             while time.monotonic() < deadline:
                 attempt += 1
                 event = build(head[0] + 1, head[1], head[2])
+                staged = StagedAppend(self, event)
                 try:
-                    self._to_record(event).save(condition=self.model.seq.does_not_exist())
-                except PutError as exc:
-                    if exc.cause_response_code != "ConditionalCheckFailedException":
-                        raise
+                    write(staged)
+                except Exception:
+                    holder = staged.holder()
+                    if holder is None:
+                        raise  # not appended: the write failed for its own reason
+                    if holder == event.hash:  # it landed; only the answer was lost
+                        self._heads[stream] = (event.seq, event.hash, event.ts)
+                        return event
                     # Another instance appended first: back off (exponential, full jitter, so
                     # contenders spread out instead of colliding again), then re-read the head.
                     ceiling = min(self.max_backoff, 0.001 * 2**attempt)

@@ -5,7 +5,8 @@ debit limit: what ``Account.moved`` decides) and writes its ledger entry in the 
 ``TransactWriteItems``, together with the operation record (claimed by its
 idempotency-derived id) and any refund counter it moves. Either all of it happens or none:
 balances always equal the sum of their ledger entries, and a duplicate submission cannot
-move money twice.
+move money twice. The audit event that records the operation is one more item of the same
+transaction.
 """
 
 from __future__ import annotations
@@ -20,11 +21,15 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from banking.adapters.accounts import DynamoAccounts
+from lift_core.audit import Staged
+from lift_core.dynamo import get_items
+
+from banking.adapters.accounts import DynamoAccounts, account_of
 from banking.adapters.models import AccountModel, BankTables
-from banking.adapters.operations import DynamoOperations
+from banking.adapters.operations import DynamoOperations, mandate_of, operation_of, paid_id
 from banking.domain.accounts import AccountStatus
 from banking.domain.exceptions import DailyLimitExceeded, RefundExceedsCapture
+from banking.domain.mandates import mandate_id
 from banking.domain.operations import (
     DuplicateOperation,
     Movement,
@@ -33,6 +38,7 @@ from banking.domain.operations import (
     StaleRead,
 )
 from banking.domain.payments import LedgerEntry
+from banking.service.ports import PaymentReads
 
 
 class DynamoLedger:
@@ -44,6 +50,25 @@ class DynamoLedger:
         meta = tables.accounts.Meta
         self._connection = Connection(
             region=getattr(meta, "region", None), host=getattr(meta, "host", None)
+        )
+
+    def payment_reads(
+        self, tenant_id: str, payer_account_id: str, merchant_account_id: str
+    ) -> PaymentReads:
+        accounts, ops = self.tables.accounts, self.tables.operations
+        payer, merchant, mandate, paid = get_items(
+            [
+                (accounts, tenant_id, payer_account_id),
+                (accounts, tenant_id, merchant_account_id),
+                (ops, tenant_id, mandate_id(payer_account_id, merchant_account_id)),
+                (ops, tenant_id, paid_id(payer_account_id, merchant_account_id)),
+            ]
+        )
+        return PaymentReads(
+            payer=account_of(payer) if payer is not None else None,
+            merchant=account_of(merchant) if merchant is not None else None,
+            mandate=mandate_of(operation_of(mandate)) if mandate is not None else None,
+            paid_before=paid is not None,
         )
 
     def entries(
@@ -84,12 +109,13 @@ class DynamoLedger:
         *,
         day: str,
         refund: RefundClaim | None = None,
+        audit: Staged | None = None,
     ) -> None:
         """A transaction that failed only because what it read went stale (another debit
         set the day's total first) is rebuilt from fresh reads and tried again."""
         for attempt in range(self.attempts):
             try:
-                self._commit_once(movements, operation, day=day, refund=refund)
+                self._commit_once(movements, operation, day=day, refund=refund, audit=audit)
                 return
             except StaleRead:
                 if attempt == self.attempts - 1:
@@ -108,6 +134,7 @@ class DynamoLedger:
         *,
         day: str,
         refund: RefundClaim | None,
+        audit: Staged | None,
     ) -> None:
         accounts, ops = self.tables.accounts, self.tables.operations
         try:
@@ -140,8 +167,11 @@ class DynamoLedger:
                         actions=[ops.refunded.add(refund.amount)],
                         condition=ops.refunded <= refund.captured - refund.amount,
                     )
+                if audit is not None:
+                    audit.add_to(tx)
         except TransactWriteError as exc:
-            self._explain(exc, movements, operation, day, refund)
+            if audit is None or not audit.lost_race():  # lost: the audit log tries again
+                self._explain(exc, movements, operation, day, refund)
             raise
 
     def _explain(

@@ -15,20 +15,9 @@ class DynamoOperations:
 
     def find(self, tenant_id: str, op_id: str) -> Operation | None:
         try:
-            item = self.model.get(tenant_id, op_id, consistent_read=True)
+            return operation_of(self.model.get(tenant_id, op_id, consistent_read=True))
         except DoesNotExist:
             return None
-        return Operation(
-            tenant_id=item.tenant_id,
-            op_id=item.op_id,
-            kind=item.kind,
-            fingerprint=item.fingerprint,
-            amount=int(item.amount),
-            status=item.status,
-            created_at=item.created_at,
-            body={**item.body, "refunded": int(item.refunded)},
-            payer_key=item.payer_key,
-        )
 
     def record(self, operation: Operation) -> None:
         try:
@@ -95,18 +84,7 @@ class DynamoOperations:
     def find_mandate(
         self, tenant_id: str, payer_account_id: str, merchant_account_id: str
     ) -> Mandate | None:
-        op = self.find(tenant_id, mandate_id(payer_account_id, merchant_account_id))
-        if op is None or op.kind != "mandate":
-            return None
-        return Mandate(
-            tenant_id=tenant_id,
-            payer_account_id=payer_account_id,
-            merchant_account_id=merchant_account_id,
-            max_amount=op.amount,
-            currency=op.body["currency"],
-            active=op.status == "active",
-            created_at=op.created_at,
-        )
+        return mandate_of(self.find(tenant_id, mandate_id(payer_account_id, merchant_account_id)))
 
     def item(self, op: Operation) -> OperationModel:
         return self.model(
@@ -121,6 +99,34 @@ class DynamoOperations:
             status=op.status,
             body=op.body,
         )
+
+
+def operation_of(item: OperationModel) -> Operation:
+    return Operation(
+        tenant_id=item.tenant_id,
+        op_id=item.op_id,
+        kind=item.kind,
+        fingerprint=item.fingerprint,
+        amount=int(item.amount),
+        status=item.status,
+        created_at=item.created_at,
+        body={**item.body, "refunded": int(item.refunded)},
+        payer_key=item.payer_key,
+    )
+
+
+def mandate_of(op: Operation | None) -> Mandate | None:
+    if op is None or op.kind != "mandate":
+        return None
+    return Mandate(
+        tenant_id=op.tenant_id,
+        payer_account_id=op.body["payer_account_id"],
+        merchant_account_id=op.body["merchant_account_id"],
+        max_amount=op.amount,
+        currency=op.body["currency"],
+        active=op.status == "active",
+        created_at=op.created_at,
+    )
 
 
 def paid_id(payer_account_id: str, merchant_account_id: str) -> str:

@@ -182,13 +182,18 @@ class Accounts:
         )
         details = {"amount": money.amount, "currency": money.currency}
         try:
-            self.book.commit([movement], op, day=self.today())
+            self.audit.record(
+                f"account.{kind}",
+                f"account/{account_id}",
+                "success",
+                {**details, "op": op.op_id},
+                within=lambda staged: self.book.commit(
+                    [movement], op, day=self.today(), audit=staged
+                ),
+            )
         except Exception:
             self.audit.record(f"account.{kind}", f"account/{account_id}", "failure", details)
             raise
-        self.audit.record(
-            f"account.{kind}", f"account/{account_id}", "success", {**details, "op": op.op_id}
-        )
         updated = self.accounts.get(principal.tenant_id, account_id)
         entry = LedgerEntry(
             account_id,

@@ -77,7 +77,15 @@ class KeyedOperations:
     ) -> tuple[Operation, bool]:
         """The operation committed now (True) or the one its key made before (False)."""
         try:
-            self.ledger.commit(movements, op, day=self.owners.today(), refund=refund)
+            self.audit.record(
+                f"{action}.create",
+                f"{action}/{op.op_id}",
+                "success",
+                {"amount": op.amount, "currency": movements[0].account.currency},
+                within=lambda staged: self.ledger.commit(
+                    movements, op, day=self.owners.today(), refund=refund, audit=staged
+                ),
+            )
         except DuplicateOperation:
             return self.replay(principal, op.op_id, request), False
         except Exception as exc:
@@ -88,12 +96,6 @@ class KeyedOperations:
                 {"amount": op.amount, "error": type(exc).__name__},
             )
             raise
-        self.audit.record(
-            f"{action}.create",
-            f"{action}/{op.op_id}",
-            "success",
-            {"amount": op.amount, "currency": movements[0].account.currency},
-        )
         return op, True
 
     def existing(

@@ -25,7 +25,7 @@ from banking.domain.operations import DuplicateOperation, Movement, Operation, R
 from banking.domain.payments import Outcome, Payment, PaymentStatus, Refund
 from banking.service.accounts import Accounts
 from banking.service.keyed import KeyedOperations, fingerprint, operation_id
-from banking.service.ports import Storage
+from banking.service.ports import PaymentReads, Storage
 
 
 class Payments(KeyedOperations):
@@ -64,12 +64,12 @@ class Payments(KeyedOperations):
         }
         op_id = operation_id("pay", principal, "payment", key)
         try:
-            # Both accounts in one round trip.
-            found = self.accounts.get_many(principal.tenant_id, (merchant_id, payer_id))
-            merchant = found.get(merchant_id)
+            # Both accounts, the mandate and the has-paid marker in one round trip.
+            reads = self.ledger.payment_reads(principal.tenant_id, payer_id, merchant_id)
+            merchant = reads.merchant
             if merchant is None or merchant.type is not AccountType.MERCHANT:
                 raise AccountNotFound(f"{merchant_id} is not a merchant account")
-            payer = self._payer(principal, payer_id, found.get(payer_id), merchant, money)
+            payer = self._payer(principal, payer_id, reads, merchant, money)
             for account in (payer, merchant):
                 if account.currency != money.currency:
                     raise CurrencyMismatch(f"account {account.id} holds {account.currency}")
@@ -77,7 +77,7 @@ class Payments(KeyedOperations):
                 self.clock() - timedelta(seconds=self.fraud.velocity_window_seconds)
             ).isoformat()
             tenant = principal.tenant_id
-            paid_before = self.operations.has_paid(tenant, payer_id, merchant_id)
+            paid_before = reads.paid_before
             assessment = assess(
                 amount=money.amount,
                 method=method,
@@ -146,13 +146,13 @@ class Payments(KeyedOperations):
         self,
         principal: Principal,
         payer_id: str,
-        payer: Account | None,
+        reads: PaymentReads,
         merchant: Account,
         money: Money,
     ) -> Account:
         """The payer's owner (or staff) pays; a merchant's owner may pull a payment its
-        payer has mandated. Anyone else learns nothing about the payer account (``payer``:
-        as read with the merchant, None when there is no such account)."""
+        payer has mandated. Anyone else learns nothing about the payer account."""
+        payer, mandate = reads.payer, reads.mandate
         refused = NotPermitted("no mandate from this payer covers this payment")
         if payer is None:
             if merchant.owner != principal.subject:
@@ -162,7 +162,6 @@ class Payments(KeyedOperations):
             return payer
         if merchant.owner != principal.subject:
             raise AccountNotFound(payer_id)
-        mandate = self.operations.find_mandate(principal.tenant_id, payer_id, merchant.id)
         if mandate is None or not mandate.covers(money.amount, money.currency):
             raise refused
         return payer

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from lift_core.audit import Staged
+
 from banking.domain.accounts import Account, AccountStatus
 from banking.domain.mandates import Mandate
 from banking.domain.operations import Movement, Operation, RefundClaim
@@ -60,7 +62,23 @@ class OperationRepository(Protocol):
     ) -> Mandate | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentReads:
+    """Everything a payment decides on, read together."""
+
+    payer: Account | None
+    merchant: Account | None
+    mandate: Mandate | None  # the payer's mandate to this merchant
+    paid_before: bool  # a payment of the payer to this merchant was captured before
+
+
 class Ledger(Protocol):
+    def payment_reads(
+        self, tenant_id: str, payer_account_id: str, merchant_account_id: str
+    ) -> PaymentReads:
+        """Both accounts, the mandate and the has-paid marker in one round trip."""
+        ...
+
     def commit(
         self,
         movements: Sequence[Movement],
@@ -68,9 +86,11 @@ class Ledger(Protocol):
         *,
         day: str,
         refund: RefundClaim | None = None,
+        audit: Staged | None = None,
     ) -> None:
         """Apply every movement (``Account.moved``), its ledger entries, the operation and
-        the refund claim atomically, or none of it. Raises the rule that refused it,
+        the refund claim atomically, or none of it, with the ``audit`` event that records
+        it when one is staged. Raises the rule that refused it,
         ``DuplicateOperation`` when the operation id exists, or ``StaleRead``."""
         ...
 

@@ -6,6 +6,8 @@ share a SKU; stock changes are conditional on the counts that were read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
@@ -30,19 +32,9 @@ class DynamoStores:
 
     def find(self, tenant_id: str) -> StorePolicy | None:
         try:
-            item = self.model.get(tenant_id)
+            return store_of(self.model.get(tenant_id))
         except DoesNotExist:
             return None
-        return StorePolicy(
-            tenant_id=tenant_id,
-            merchant_account_id=item.merchant_account_id,
-            currency=item.currency,
-            tax_rate_bp=int(item.tax_rate_bp),
-            shipping_fee=int(item.shipping_fee),
-            free_shipping_from=(
-                int(item.free_shipping_from) if item.free_shipping_from is not None else None
-            ),
-        )
 
     def save(self, policy: StorePolicy) -> None:
         self.model(
@@ -82,6 +74,13 @@ class DynamoProducts:
         except DoesNotExist:
             raise ProductNotFound(product_id) from None
         return product_of(item)
+
+    def get_many(self, tenant_id: str, product_ids: Sequence[str]) -> dict[str, Product]:
+        keys = [(tenant_id, p) for p in dict.fromkeys(product_ids) if p.startswith("prd_")]
+        return {
+            item.product_id: product_of(item)
+            for item in self.model.batch_get(keys, consistent_read=True)
+        }
 
     def page(
         self, tenant_id: str, *, category: str | None, limit: int, start: Position
@@ -156,6 +155,19 @@ class DynamoProducts:
                 raise
             return self.get(tenant_id, product_id)
         raise ConcurrentUpdate("stock kept changing; try again")
+
+
+def store_of(item: StoreModel) -> StorePolicy:
+    return StorePolicy(
+        tenant_id=item.tenant_id,
+        merchant_account_id=item.merchant_account_id,
+        currency=item.currency,
+        tax_rate_bp=int(item.tax_rate_bp),
+        shipping_fee=int(item.shipping_fee),
+        free_shipping_from=(
+            int(item.free_shipping_from) if item.free_shipping_from is not None else None
+        ),
+    )
 
 
 def item_of(m: type[ProductModel], p: Product) -> ProductModel:

@@ -1,15 +1,18 @@
-"""Customers (their personal data arrives already sealed) and carts on DynamoDB."""
+"""Customers (their personal data arrives already sealed) and carts on DynamoDB, and the
+one read a checkout starts from (store, customer and cart in one batch)."""
 
 from __future__ import annotations
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
-from lift_core.dynamo import condition_failed
+from lift_core.dynamo import condition_failed, get_items
 
-from ecommerce.adapters.models import CartModel, CustomerModel
+from ecommerce.adapters.catalog import store_of
+from ecommerce.adapters.models import CartModel, CustomerModel, StoreModel
 from ecommerce.domain.carts import Cart
 from ecommerce.domain.customers import CustomerRecord
 from ecommerce.domain.exceptions import ConcurrentUpdate, CustomerExists, CustomerNotFound
+from ecommerce.service.ports import Basket
 
 
 class DynamoCustomers:
@@ -32,17 +35,9 @@ class DynamoCustomers:
 
     def get(self, tenant_id: str, customer_id: str) -> CustomerRecord:
         try:
-            item = self.model.get(tenant_id, customer_id, consistent_read=True)
+            return customer_of(self.model.get(tenant_id, customer_id, consistent_read=True))
         except DoesNotExist:
             raise CustomerNotFound(customer_id) from None
-        return CustomerRecord(
-            tenant_id=tenant_id,
-            customer_id=customer_id,
-            bank_account_id=item.bank_account_id,
-            pii=dict(item.pii or {}),
-            created_at=item.created_at,
-            erased_at=item.erased_at,
-        )
 
     def mark_erased(self, tenant_id: str, customer_id: str, at: str) -> None:
         m = self.model
@@ -57,10 +52,9 @@ class DynamoCarts:
 
     def get(self, tenant_id: str, customer_id: str) -> Cart:
         try:
-            item = self.model.get(tenant_id, customer_id, consistent_read=True)
+            return cart_of(self.model.get(tenant_id, customer_id, consistent_read=True))
         except DoesNotExist:
             return Cart()
-        return Cart({k: int(v) for k, v in (item.items or {}).items()}, item.version)
 
     def save(self, tenant_id: str, customer_id: str, cart: Cart) -> Cart:
         item = self.model(tenant_id, customer_id, items=cart.items)
@@ -84,3 +78,39 @@ class DynamoCarts:
         except DeleteError as exc:
             if not condition_failed(exc):
                 raise
+
+
+class DynamoBaskets:
+    def __init__(
+        self, stores: type[StoreModel], customers: type[CustomerModel], carts: type[CartModel]
+    ) -> None:
+        self.stores, self.customers, self.carts = stores, customers, carts
+
+    def basket(self, tenant_id: str, customer_id: str) -> Basket:
+        store, customer, cart = get_items(
+            [
+                (self.stores, tenant_id, None),
+                (self.customers, tenant_id, customer_id),
+                (self.carts, tenant_id, customer_id),
+            ]
+        )
+        return Basket(
+            store=store_of(store) if store is not None else None,
+            customer=customer_of(customer) if customer is not None else None,
+            cart=cart_of(cart) if cart is not None else Cart(),
+        )
+
+
+def customer_of(item: CustomerModel) -> CustomerRecord:
+    return CustomerRecord(
+        tenant_id=item.tenant_id,
+        customer_id=item.customer_id,
+        bank_account_id=item.bank_account_id,
+        pii=dict(item.pii or {}),
+        created_at=item.created_at,
+        erased_at=item.erased_at,
+    )
+
+
+def cart_of(item: CartModel) -> Cart:
+    return Cart({k: int(v) for k, v in (item.items or {}).items()}, item.version)

@@ -1,9 +1,10 @@
 """Orders on DynamoDB, and the one write every order transition makes.
 
-``apply`` turns a domain ``Transition`` into a single transaction: the order's status
-change, conditional on the status that was read, plus each line's stock move (a reservation
-conditional on ``available >= n`` for every line). So an order holds all of its stock or
-none, and two checkouts never sell the same unit.
+``place`` and ``apply`` turn a domain ``Transition`` into a single transaction: the new
+order, or the order's status change conditional on the status that was read, plus each
+line's stock move (a reservation conditional on ``available >= n`` for every line) and the
+audit event that records it. So an order holds all of its stock or none, two checkouts
+never sell the same unit, and no order changes without its audit event.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import time
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from lift_core.dynamo import cancelled_by_condition, condition_failed, transaction_conflicted
+from lift_core.audit import Staged
+from lift_core.dynamo import cancelled_by_condition, transaction_conflicted
 
 from ecommerce.adapters.models import OrderModel, ProductModel
 from ecommerce.domain.catalog import ProductStatus
@@ -40,14 +42,11 @@ class DynamoOrders:
         self._connection = connection
         self.conflict_attempts = conflict_attempts
 
-    def add(self, order: Order) -> bool:
-        try:
-            item_of(self.model, order).save(condition=self.model.order_id.does_not_exist())
-        except PutError as exc:
-            if condition_failed(exc):
-                return False
-            raise
-        return True
+    def add(self, order: Order, *, audit: Staged | None = None) -> bool:
+        return self._create(order, [], Stock.KEEP, audit)
+
+    def place(self, transition: Transition, *, audit: Staged | None = None) -> bool:
+        return self._create(transition.after, list(transition.after.lines), transition.stock, audit)
 
     def find(self, tenant_id: str, order_id: str) -> Order | None:
         try:
@@ -78,7 +77,7 @@ class DynamoOrders:
             if (fresh := self.find(item.tenant_id, item.order_id)) is not None and fresh.is_open
         ]
 
-    def apply(self, transition: Transition) -> None:
+    def apply(self, transition: Transition, *, audit: Staged | None = None) -> None:
         order = transition.after
         lines = list(order.lines)
 
@@ -90,16 +89,51 @@ class DynamoOrders:
                 actions=self._status_actions(order),
                 condition=self.model.status == transition.before.value,
             )
+            if audit is not None:
+                audit.add_to(tx)
 
         try:
             self._transact(write)
         except TransactWriteError as exc:
-            failed = cancelled_by_condition(exc)
-            if transition.stock is Stock.RESERVE:
-                for line, refused in zip(lines, failed, strict=False):
-                    if refused:
-                        raise OutOfStock(f"not enough {line.sku} in stock") from exc
+            if audit is not None and audit.lost_race():
+                raise  # another writer took the audit chain's head: the log tries again
+            # PynamoDB sends puts (here the audit event) before updates (the lines).
+            puts = 1 if audit is not None else 0
+            self._out_of_stock(cancelled_by_condition(exc)[puts:], lines, transition.stock)
             raise InvalidTransition(f"the order is no longer {transition.before}") from exc
+
+    def _create(self, order: Order, lines: list[Line], stock: Stock, audit: Staged | None) -> bool:
+        """The order written new (its id not taken), each line's stock moved, and the audit
+        event, in one transaction; False when the id is taken (a replay)."""
+
+        def write(tx: TransactWrite) -> None:
+            for line in lines:
+                self._move_stock(tx, order.tenant_id, line, stock)
+            tx.save(item_of(self.model, order), condition=self.model.order_id.does_not_exist())
+            if audit is not None:
+                audit.add_to(tx)
+
+        try:
+            self._transact(write)
+        except TransactWriteError as exc:
+            if audit is not None and audit.lost_race():
+                raise
+            # PynamoDB sends puts (the order, then the audit event) before updates (lines).
+            failed = cancelled_by_condition(exc)
+            if failed[:1] == [True]:
+                return False
+            self._out_of_stock(failed[1 if audit is None else 2 :], lines, stock)
+            raise
+        return True
+
+    @staticmethod
+    def _out_of_stock(refused: list[bool], lines: list[Line], stock: Stock) -> None:
+        """Raise ``OutOfStock`` if a line's reservation (``refused``: each line's condition
+        failed, in order) is what cancelled the transaction."""
+        if stock is Stock.RESERVE:
+            for line, failed in zip(lines, refused, strict=False):
+                if failed:
+                    raise OutOfStock(f"not enough {line.sku} in stock")
 
     def _move_stock(self, tx: TransactWrite, tenant_id: str, line: Line, stock: Stock) -> None:
         p, n = self.products, line.quantity

@@ -1,8 +1,10 @@
 """Checkout as a persisted saga across e-commerce and banking, and its recovery path.
 
-1. The order is written PENDING, its id derived from the customer's Idempotency-Key.
-2. Every line's stock is reserved in one transaction that also moves the order to
-   PAYMENT_PENDING (all lines or none: otherwise REJECTED, nothing held).
+1. The order is drafted (PENDING, in memory) from one read of the store, the customer and
+   the cart, and one of its products; its id derives from the customer's Idempotency-Key.
+2. It is written PAYMENT_PENDING in one transaction that reserves every line's stock and
+   appends its audit event (all lines or none: otherwise it is written REJECTED, nothing
+   held). Every later transition is likewise one transaction with its audit event.
 3. Banking is asked for the payment, under the customer's mandate, with the key
    ``order:<id>``; banking applies a key at most once, so asking again is always safe.
 4. Captured: the reservation becomes a sale and the order CONFIRMED. Declined or refused:
@@ -17,14 +19,15 @@ never got their stock. A payment whose order can no longer be confirmed is refun
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from lift_core import context
-from lift_core.audit import AuditLog
+from lift_core.audit import AuditLog, NothingWritten, Within, written
 from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
 from lift_core.context import run_blocking as blocking
@@ -38,6 +41,7 @@ from ecommerce.domain.exceptions import (
     OutOfStock,
     PaymentServiceUnavailable,
     ProductNotActive,
+    ProductNotFound,
     ShopError,
     StoreNotConfigured,
 )
@@ -53,6 +57,12 @@ T = TypeVar("T")
 _NAMESPACE = uuid.UUID("2b3c9a8e-6d1f-4f0e-8b7a-65636f6d6d65")
 _log = logging.getLogger("ecommerce.checkout")
 RECOVERY_ACTOR = "ecommerce-recovery"
+
+
+class _Event(NamedTuple):
+    action: str
+    outcome: str
+    details: dict[str, Any]
 
 
 def order_id(tenant: str, customer: str, key: str) -> str:
@@ -107,33 +117,43 @@ class Checkout:
             if (existing := await blocking(self.orders.find, tenant, oid)) is None:
                 raise
             return existing, False
-        if not await blocking(self.orders.add, order):
-            replay = await blocking(self.orders.find, tenant, oid)
-            assert replay is not None  # the write just collided with it
-            return replay, False
-        await self._audit(order, "order.checkout", "success", {"total": order.totals.total})
+        transition = order.to(OrderStatus.PAYMENT_PENDING, at=order.created_at)
         try:
-            order = await self._move(order, OrderStatus.PAYMENT_PENDING)
+            await self._audited(
+                order,
+                _Event("order.checkout", "success", {"total": order.totals.total}),
+                lambda staged: written(self.orders.place(transition, audit=staged)),
+            )
+        except NothingWritten:  # the order's id was taken: its Idempotency-Key came back
+            return await self._reload(order), False
         except OutOfStock as exc:
-            await self._move(order, OrderStatus.REJECTED, reason=str(exc))
-            await self._audit(order, "order.reject", "failure", {"reason": "out-of-stock"})
+            rejected = order.to(OrderStatus.REJECTED, at=order.created_at, reason=str(exc)).after
+            with contextlib.suppress(NothingWritten):  # a concurrent replay stored it first
+                await self._audited(
+                    rejected,
+                    _Event("order.reject", "failure", {"reason": "out-of-stock"}),
+                    lambda staged: written(self.orders.add(rejected, audit=staged)),
+                )
             raise
-        order = await self._settle_payment(order, may_charge=True)
+        order = await self._settle_payment(transition.after, may_charge=True)
         if order.status is OrderStatus.CONFIRMED:
             await blocking(self.storage.carts.clear, tenant, customer_id, cart_version)
         return order, True
 
     def _draft(self, principal: Principal, oid: str) -> tuple[Order, int | None]:
         tenant = principal.tenant_id
-        store = self.storage.stores.find(tenant)
+        basket = self.storage.baskets.basket(tenant, principal.subject)  # one round trip
+        store, cart = basket.store, basket.cart
         if store is None:
             raise StoreNotConfigured("this store is not open yet")
-        customer = self.customers.get(principal, principal.subject, audited=False)
-        cart = self.storage.carts.get(tenant, principal.subject)
+        customer = self.customers.opened(principal, principal.subject, basket.customer)
         if not cart.items:
             raise EmptyCart("the cart is empty")
-        products = {pid: self.storage.products.get(tenant, pid) for pid in sorted(cart.items)}
-        for product in products.values():
+        products = self.storage.products.get_many(tenant, sorted(cart.items))
+        for product_id in sorted(cart.items):
+            product = products.get(product_id)
+            if product is None:
+                raise ProductNotFound(product_id)
             if product.status is not ProductStatus.ACTIVE:
                 raise ProductNotActive(f"{product.sku} is no longer for sale")
             if product.currency != store.currency:
@@ -176,11 +196,14 @@ class Checkout:
             reason = ",".join(payment.reasons) or "declined"
             return await self._release(order, OrderStatus.PAYMENT_DECLINED, reason)
         try:
-            confirmed = await self._move(order, OrderStatus.CONFIRMED, payment_id=payment.id)
+            return await self._move(
+                order,
+                OrderStatus.CONFIRMED,
+                payment_id=payment.id,
+                event=_Event("order.confirm", "success", {"payment": payment.id}),
+            )
         except InvalidTransition:
             return await self._confirm_lost(order, payment)
-        await self._audit(order, "order.confirm", "success", {"payment": payment.id})
-        return confirmed
 
     async def _confirm_lost(self, order: Order, payment: Payment) -> Order:
         """Someone else moved the order first. If it is confirmed with this payment, fine;
@@ -196,11 +219,14 @@ class Checkout:
 
     async def _release(self, order: Order, status: OrderStatus, reason: str) -> Order:
         try:
-            released = await self._move(order, status, reason=reason)
+            return await self._move(
+                order,
+                status,
+                reason=reason,
+                event=_Event("order.decline", "failure", {"status": status, "reason": reason}),
+            )
         except InvalidTransition:
             return await self._reload(order)
-        await self._audit(order, "order.decline", "failure", {"status": status, "reason": reason})
-        return released
 
     # -- cancellation -------------------------------------------------------------------
 
@@ -225,13 +251,15 @@ class Checkout:
         except PaymentUnknown:
             return order
         try:
-            cancelled = await self._move(
-                order, OrderStatus.CANCELLED, refund_id=refund_id, reason="cancelled by request"
+            return await self._move(
+                order,
+                OrderStatus.CANCELLED,
+                refund_id=refund_id,
+                reason="cancelled by request",
+                event=_Event("order.cancel", "success", {"refund": refund_id}),
             )
         except InvalidTransition:
             return await self._reload(order)
-        await self._audit(order, "order.cancel", "success", {"refund": refund_id})
-        return cancelled
 
     async def _refund(self, order: Order, payment_id: str, reason: str) -> str:
         return await self.payments.refund(
@@ -267,13 +295,14 @@ class Checkout:
     async def _recover_one(self, order: Order, now: datetime) -> Order:
         if order.status is OrderStatus.PENDING:
             try:
-                rejected = await self._move(
-                    order, OrderStatus.REJECTED, reason="checkout abandoned"
+                return await self._move(
+                    order,
+                    OrderStatus.REJECTED,
+                    reason="checkout abandoned",
+                    event=_Event("order.reject", "failure", {"reason": "abandoned"}),
                 )
             except InvalidTransition:
                 return await self._reload(order)
-            await self._audit(order, "order.reject", "failure", {"reason": "abandoned"})
-            return rejected
         if order.status is OrderStatus.CANCELLING:
             return await self._finish_cancel(order)
         expired = datetime.fromisoformat(order.reserve_until) <= now
@@ -289,13 +318,20 @@ class Checkout:
         payment_id: str | None = None,
         refund_id: str | None = None,
         reason: str = "",
+        event: _Event | None = None,
     ) -> Order:
-        """The order moved to ``status`` and stored (no read-back: the write was conditional
-        on the status read, so what was written is what is stored)."""
+        """The order moved to ``status`` and stored, with ``event`` audited in the same
+        write (no read-back: the write was conditional on the status read, so what was
+        written is what is stored)."""
         transition = order.to(
             status, at=self._now(), payment_id=payment_id, refund_id=refund_id, reason=reason
         )
-        await blocking(self.orders.apply, transition)
+        if event is None:
+            await blocking(self.orders.apply, transition)
+        else:
+            await self._audited(
+                order, event, lambda staged: self.orders.apply(transition, audit=staged)
+            )
         return transition.after
 
     async def _reload(self, order: Order) -> Order:
@@ -307,15 +343,20 @@ class Checkout:
     async def _audit(
         self, order: Order, action: str, outcome: str, details: dict[str, Any]
     ) -> None:
+        await self._audited(order, _Event(action, outcome, details), None)
+
+    async def _audited(self, order: Order, event: _Event, write: Within | None) -> None:
+        """Audit ``event`` on the order, inside ``write``'s transaction when there is one."""
         actor = None if context.current_principal() else RECOVERY_ACTOR
         await blocking(
             self.audit.record,
-            action,
+            event.action,
             f"order/{order.id}",
-            outcome,
-            details,
+            event.outcome,
+            event.details,
             actor=actor,
             tenant=order.tenant_id,
+            within=write,
         )
 
     def _now(self) -> str:

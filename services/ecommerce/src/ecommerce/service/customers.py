@@ -96,22 +96,26 @@ class Customers:
         """The stored record, for the caller or an admin; erased customers are gone."""
         if not may_act_for(principal, customer_id):
             raise CustomerNotFound(customer_id)
-        record = self.storage.customers.get(principal.tenant_id, customer_id)
-        if record.erased_at is not None:
-            raise CustomerErased(f"customer {customer_id} was erased")
-        return record
+        return _live(self.storage.customers.get(principal.tenant_id, customer_id))
 
-    def get(self, principal: Principal, customer_id: str, *, audited: bool = True) -> Customer:
-        """The customer's profile, opened. ``audited=False``: the caller's own profile read
-        inside an operation that audits itself (checkout's ``order.checkout``)."""
+    def opened(
+        self, principal: Principal, customer_id: str, record: CustomerRecord | None
+    ) -> Customer:
+        """The profile from a record the caller read itself (None: there is none), under
+        the rules of ``record``; not audited: the caller's operation audits itself
+        (checkout's ``order.checkout``)."""
+        if record is None or not may_act_for(principal, customer_id):
+            raise CustomerNotFound(customer_id)
+        return self._open(_live(record))
+
+    def get(self, principal: Principal, customer_id: str) -> Customer:
+        """The customer's profile, opened, and the read audited."""
         try:
             customer = self._open(self.record(principal, customer_id))
         except (CustomerNotFound, CustomerErased):
-            if audited:
-                self.audit.record("customer.read", f"customer/{customer_id}", "denied")
+            self.audit.record("customer.read", f"customer/{customer_id}", "denied")
             raise
-        if audited:
-            self.audit.record("customer.read", f"customer/{customer_id}", "success")
+        self.audit.record("customer.read", f"customer/{customer_id}", "success")
         return customer
 
     def seal_address(self, customer: Customer) -> str:
@@ -160,3 +164,9 @@ class Customers:
             created_at=record.created_at,
             **values,
         )
+
+
+def _live(record: CustomerRecord) -> CustomerRecord:
+    if record.erased_at is not None:
+        raise CustomerErased(f"customer {record.customer_id} was erased")
+    return record

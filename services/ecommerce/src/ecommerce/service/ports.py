@@ -7,8 +7,11 @@ Not-found rule: ``get`` raises the domain's not-found error, ``find`` returns No
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from lift_core.audit import Staged
 
 from ecommerce.domain.carts import Cart
 from ecommerce.domain.catalog import Product
@@ -36,6 +39,10 @@ class ProductRepository(Protocol):
 
     def get(self, tenant_id: str, product_id: str) -> Product:
         """A consistent read; raises ``ProductNotFound``."""
+        ...
+
+    def get_many(self, tenant_id: str, product_ids: Sequence[str]) -> dict[str, Product]:
+        """Consistent reads of several products in one round trip; unknown ids are absent."""
         ...
 
     def page(
@@ -85,9 +92,32 @@ class CartRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Basket:
+    """What a checkout starts from."""
+
+    store: StorePolicy | None
+    customer: CustomerRecord | None
+    cart: Cart
+
+
+class BasketReads(Protocol):
+    def basket(self, tenant_id: str, customer_id: str) -> Basket:
+        """The store's policy and the customer's record and cart, read together (one round
+        trip on DynamoDB)."""
+        ...
+
+
 class OrderRepository(Protocol):
-    def add(self, order: Order) -> bool:
-        """False when the order exists already (its Idempotency-Key came back)."""
+    def add(self, order: Order, *, audit: Staged | None = None) -> bool:
+        """Store a new order (with the audit event that records it, atomically); False
+        when the order exists already (its Idempotency-Key came back)."""
+        ...
+
+    def place(self, transition: Transition, *, audit: Staged | None = None) -> bool:
+        """Store the new order ``transition.after`` and move its lines' stock, with the
+        audit event, in one atomic write; False when the order exists already. Raises as
+        ``apply``."""
         ...
 
     def find(self, tenant_id: str, order_id: str) -> Order | None: ...
@@ -102,11 +132,12 @@ class OrderRepository(Protocol):
         """Orders of every tenant whose work between services has not finished."""
         ...
 
-    def apply(self, transition: Transition) -> None:
-        """Store the order's new status and move its lines' stock in one atomic write, if
-        the order is still ``transition.before``. Raises ``OutOfStock`` (a reservation
-        some line cannot hold), ``InvalidTransition`` (the order moved meanwhile) or
-        ``ConcurrentUpdate`` (contention outlasted the retries)."""
+    def apply(self, transition: Transition, *, audit: Staged | None = None) -> None:
+        """Store the order's new status and move its lines' stock, with the audit event
+        that records it, in one atomic write, if the order is still ``transition.before``.
+        Raises ``OutOfStock`` (a reservation some line cannot hold), ``InvalidTransition``
+        (the order moved meanwhile) or ``ConcurrentUpdate`` (contention outlasted the
+        retries)."""
         ...
 
 
@@ -142,3 +173,4 @@ class Storage:
     customers: CustomerRepository
     carts: CartRepository
     orders: OrderRepository
+    baskets: BasketReads

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
-from lift_core.dynamo import condition_failed
+from lift_core.audit import Staged
+from lift_core.dynamo import cancelled_by_condition
 
 from healthcare.adapters.models import ClinicModel, InvoiceModel
 from healthcare.domain.exceptions import InvoiceExists, InvoiceNotFound
@@ -14,28 +17,35 @@ from healthcare.domain.models import ClinicAccount, Invoice, InvoiceStatus
 
 
 class DynamoInvoices:
-    def __init__(self, model: type[InvoiceModel]) -> None:
-        self.model = model
+    """Every invoice write is one transaction with the audit event that records it."""
 
-    def add(self, invoice: Invoice) -> None:
+    def __init__(self, model: type[InvoiceModel], connection: Connection) -> None:
+        self.model = model
+        self._connection = connection
+
+    def add(self, invoice: Invoice, *, audit: Staged) -> None:
         inv = invoice
+        item = self.model(
+            inv.tenant_id,
+            inv.id,
+            encounter_id=inv.encounter_id,
+            patient_id=inv.patient_id,
+            amount=inv.amount,
+            currency=inv.currency,
+            payer_account_id=inv.payer_account_id,
+            merchant_account_id=inv.merchant_account_id,
+            status=inv.status.value,
+            created_at=inv.created_at,
+            updated_at=inv.updated_at,
+            open_marker="open",  # the sparse index of invoices the retry path settles
+        )
         try:
-            self.model(
-                inv.tenant_id,
-                inv.id,
-                encounter_id=inv.encounter_id,
-                patient_id=inv.patient_id,
-                amount=inv.amount,
-                currency=inv.currency,
-                payer_account_id=inv.payer_account_id,
-                merchant_account_id=inv.merchant_account_id,
-                status=inv.status.value,
-                created_at=inv.created_at,
-                updated_at=inv.updated_at,
-                open_marker="open",  # the sparse index of invoices the retry path settles
-            ).save(condition=self.model.invoice_id.does_not_exist())
-        except PutError as exc:
-            if condition_failed(exc):
+            with TransactWrite(connection=self._connection) as tx:
+                tx.save(item, condition=self.model.invoice_id.does_not_exist())
+                audit.add_to(tx)
+        except TransactWriteError as exc:
+            # PynamoDB sends puts in order: the invoice is the first.
+            if not audit.lost_race() and cancelled_by_condition(exc)[:1] == [True]:
                 raise InvoiceExists(f"encounter {inv.encounter_id} is already invoiced") from exc
             raise
 
@@ -46,7 +56,7 @@ class DynamoInvoices:
             raise InvoiceNotFound(invoice_id) from None
         return invoice_of(item)
 
-    def settle(self, invoice: Invoice) -> bool:
+    def settle(self, invoice: Invoice, *, audit: Staged) -> bool:
         m = self.model
         actions: list[Any] = [
             m.status.set(invoice.status.value),
@@ -57,11 +67,16 @@ class DynamoInvoices:
         if invoice.payment_id is not None:
             actions.append(m.payment_id.set(invoice.payment_id))
         try:
-            m(invoice.tenant_id, invoice.id).update(
-                actions=actions, condition=m.status == InvoiceStatus.PENDING.value
-            )
-        except UpdateError as exc:
-            if condition_failed(exc):
+            with TransactWrite(connection=self._connection) as tx:
+                tx.update(
+                    m(invoice.tenant_id, invoice.id),
+                    actions=actions,
+                    condition=m.status == InvoiceStatus.PENDING.value,
+                )
+                audit.add_to(tx)
+        except TransactWriteError as exc:
+            # PynamoDB sends puts (the audit event) before updates (the invoice).
+            if not audit.lost_race() and cancelled_by_condition(exc)[1:2] == [True]:
                 return False
             raise
         return True

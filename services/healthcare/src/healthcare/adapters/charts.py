@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
-from healthcare.adapters.models import CareModel, DisclosureModel, RecordModel
+from lift_core.audit import Staged
+from lift_core.dynamo import get_items
+
+from healthcare.adapters.models import CareModel, DisclosureModel, PatientModel, RecordModel
+from healthcare.adapters.people import patient_of
 from healthcare.domain.exceptions import RecordNotFound
 from healthcare.domain.models import BreakGlass, Disclosure, Encounter, Record
-from healthcare.service.ports import Position
+from healthcare.service.ports import Position, Standing
 
 
 class DynamoCare:
     """One table: ``enc_…`` encounters, ``rel#<patient>#<provider>`` care relationships
     (written with the encounter that creates them) and ``bg#<patient>#<provider>`` grants."""
 
-    def __init__(self, model: type[CareModel], connection: Connection) -> None:
+    def __init__(
+        self, model: type[CareModel], connection: Connection, patients: type[PatientModel]
+    ) -> None:
         self.model = model
+        self.patients = patients  # read with the relationship and grant they qualify
         self._connection = connection
 
     def add_encounter(self, encounter: Encounter) -> None:
@@ -47,13 +55,6 @@ class DynamoCare:
             item.item_id, tenant_id, item.patient_id, item.provider_id, item.created_at
         )
 
-    def related(self, tenant_id: str, patient_id: str, provider_id: str) -> bool:
-        try:
-            self.model.get(tenant_id, f"rel#{patient_id}#{provider_id}")
-        except DoesNotExist:
-            return False
-        return True
-
     def grant_break_glass(self, grant: BreakGlass) -> None:
         self.model(
             grant.tenant_id,
@@ -65,11 +66,22 @@ class DynamoCare:
             reason=grant.reason,
         ).save()
 
-    def break_glass_until(self, tenant_id: str, patient_id: str, provider_id: str) -> str | None:
-        try:
-            return self.model.get(tenant_id, f"bg#{patient_id}#{provider_id}").expires_at
-        except DoesNotExist:
-            return None
+    def standing(self, tenant_id: str, patient_id: str, provider_id: str | None) -> Standing:
+        if not patient_id.startswith("pat_"):
+            return Standing(None)
+        keys: list[tuple[Any, str, str]] = [(self.patients, tenant_id, patient_id)]
+        if provider_id is not None:
+            keys += [
+                (self.model, tenant_id, f"rel#{patient_id}#{provider_id}"),
+                (self.model, tenant_id, f"bg#{patient_id}#{provider_id}"),
+            ]
+        patient, *qualifiers = get_items(keys)
+        relationship, grant = qualifiers or (None, None)
+        return Standing(
+            patient_of(patient) if patient is not None else None,
+            related=relationship is not None,
+            break_glass_until=grant.expires_at if grant is not None else None,
+        )
 
 
 class DynamoRecords:
@@ -111,12 +123,15 @@ class DynamoRecords:
 
 
 class DynamoDisclosures:
-    def __init__(self, model: type[DisclosureModel]) -> None:
+    def __init__(self, model: type[DisclosureModel], connection: Connection) -> None:
         self.model = model
+        self._connection = connection
 
-    def add(self, tenant_id: str, patient_id: str, disclosure: Disclosure) -> None:
+    def add(
+        self, tenant_id: str, patient_id: str, disclosure: Disclosure, *, audit: Staged
+    ) -> None:
         d = disclosure
-        self.model(
+        item = self.model(
             f"{tenant_id}#{patient_id}",
             f"{d.at}#{uuid.uuid4().hex[:8]}",
             at=d.at,
@@ -127,7 +142,10 @@ class DynamoDisclosures:
             outcome=d.outcome,
             reason=d.reason,
             emergency=d.emergency,
-        ).save()
+        )
+        with TransactWrite(connection=self._connection) as tx:
+            tx.save(item)
+            audit.add_to(tx)
 
     def page(
         self, tenant_id: str, patient_id: str, *, limit: int, start: Position

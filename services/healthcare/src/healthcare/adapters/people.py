@@ -69,21 +69,7 @@ class DynamoPatients:
             item = self.model.get(tenant_id, patient_id, consistent_read=True)
         except DoesNotExist:
             raise PatientNotFound(patient_id) from None
-        consent = item.consent or {}
-        return Patient(
-            id=item.patient_id,
-            tenant_id=item.tenant_id,
-            mrn=item.mrn or "",
-            subject=item.subject,
-            bank_account_id=item.bank_account_id,
-            consent=Consent(
-                granted=bool(consent.get("granted", True)),
-                restricted_providers=tuple(consent.get("restricted_providers", ())),
-                updated_at=str(consent.get("updated_at", "")),
-            ),
-            created_at=item.created_at or "",
-            phi=dict(item.phi or {}),
-        )
+        return patient_of(item)
 
     def find_by_mrn(self, tenant_id: str, mrn: str) -> str | None:
         for item in self.model.mrn_index.query(f"{tenant_id}#{mrn}", limit=1):
@@ -164,6 +150,24 @@ class DynamoProviders:
             last_evaluated_key=start,
         )
         return [provider_of(item) for item in results], results.last_evaluated_key
+
+
+def patient_of(item: PatientModel) -> Patient:
+    consent = item.consent or {}
+    return Patient(
+        id=item.patient_id,
+        tenant_id=item.tenant_id,
+        mrn=item.mrn or "",
+        subject=item.subject,
+        bank_account_id=item.bank_account_id,
+        consent=Consent(
+            granted=bool(consent.get("granted", True)),
+            restricted_providers=tuple(consent.get("restricted_providers", ())),
+            updated_at=str(consent.get("updated_at", "")),
+        ),
+        created_at=item.created_at or "",
+        phi=dict(item.phi or {}),
+    )
 
 
 def consent_json(c: Consent) -> dict[str, object]:

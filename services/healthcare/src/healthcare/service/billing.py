@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from lift_core import context
-from lift_core.audit import AuditLog
+from lift_core.audit import AuditLog, NothingWritten, Within, written
 from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
 from lift_core.context import run_blocking as blocking
@@ -84,8 +84,13 @@ class Billing:
             created_at=now,
             updated_at=now,
         )
-        await blocking(self.storage.invoices.add, inv)
-        await self._audit(inv, "invoice.create", "success", {"amount": amount})
+        await self._audit(
+            inv,
+            "invoice.create",
+            "success",
+            {"amount": amount},
+            within=lambda staged: self.storage.invoices.add(inv, audit=staged),
+        )
         return await self._charge(inv)
 
     async def get(self, principal: Principal, invoice_id: str) -> Invoice:
@@ -129,19 +134,28 @@ class Billing:
         self, inv: Invoice, status: InvoiceStatus, payment_id: str | None, reason: str
     ) -> Invoice:
         settled = inv.settled(status, at=iso(self.clock()), payment_id=payment_id, reason=reason)
-        if await blocking(self.storage.invoices.settle, settled):
+        try:
             await self._audit(
                 inv,
                 f"invoice.{status.value.lower()}",
                 "success",
                 {"payment": payment_id, "reason": reason},
+                within=lambda staged: written(self.storage.invoices.settle(settled, audit=staged)),
             )
-            return settled
-        return await blocking(self.storage.invoices.get, inv.tenant_id, inv.id)
+        except NothingWritten:  # another attempt settled it first
+            return await blocking(self.storage.invoices.get, inv.tenant_id, inv.id)
+        return settled
 
     async def _audit(
-        self, inv: Invoice, action: str, outcome: str, details: dict[str, object]
+        self,
+        inv: Invoice,
+        action: str,
+        outcome: str,
+        details: dict[str, object],
+        *,
+        within: Within,
     ) -> None:
+        """Audit ``action`` on the invoice in the same transaction as its write."""
         actor = None if context.current_principal() else "healthcare-billing-retry"
         await blocking(
             self.audit.record,
@@ -151,4 +165,5 @@ class Billing:
             details,
             actor=actor,
             tenant=inv.tenant_id,
+            within=within,
         )

@@ -38,7 +38,7 @@ from healthcare.domain.exceptions import (
     RecordNotFound,
 )
 from healthcare.domain.models import BreakGlass, Consent, Disclosure, Patient, Provider, Record
-from healthcare.service.ports import PaymentGateway, Position, Storage
+from healthcare.service.ports import PaymentGateway, Position, Standing, Storage
 
 PHI_FIELDS = ("name", "date_of_birth", "address", "phone", "insurance")
 
@@ -102,10 +102,8 @@ class Charts:
 
     def view(self, principal: Principal, patient_id: str, purpose: Purpose) -> dict[str, Any]:
         """The patient's profile, cut to the fields the caller's role may see."""
-        resource = f"patient/{patient_id}"
-        patient = self._patient_read(principal, patient_id, purpose, resource)
-        role = self._decide_and_disclose(
-            principal, patient, purpose, decide_demographics, resource=resource
+        role, patient = self._decide_and_disclose(
+            principal, patient_id, purpose, decide_demographics, resource=f"patient/{patient_id}"
         )
         fields = FIELDS[role]
         shown: dict[str, Any] = {"id": patient.id}
@@ -190,12 +188,14 @@ class Charts:
     # -- records ------------------------------------------------------------------------
 
     def add_record(self, principal: Principal, patient_id: str, kind: str, content: str) -> Record:
-        patient = self._patient(principal, patient_id)
         role = role_of(principal.roles)
         if role is None or role not in CARE_ROLES:
             raise NotPermitted("records are written by clinicians and nurses")
         provider = self._provider(principal)
-        facts = self._facts(principal, patient, Purpose.TREATMENT, role, provider)
+        standing = self._standing(principal, patient_id, provider)
+        if standing.patient is None:
+            raise PatientNotFound(patient_id)
+        facts = self._facts(principal, standing, Purpose.TREATMENT, role, provider)
         decision = decide_record(facts)
         if not decision.allowed:
             self.audit.record(
@@ -233,9 +233,10 @@ class Charts:
                 {"purpose": purpose.value, "reason": "no such record"},
             )
             raise
-        patient = self.storage.patients.get(principal.tenant_id, record.patient_id)
-        resource = f"patient/{patient.id}/record/{record_id}"
-        self._decide_and_disclose(principal, patient, purpose, decide_record, resource=resource)
+        resource = f"patient/{record.patient_id}/record/{record_id}"
+        _, patient = self._decide_and_disclose(
+            principal, record.patient_id, purpose, decide_record, resource=resource
+        )
         content = self.cipher.decrypt(
             principal.tenant_id, patient.id, record.id, record.content_sealed
         )
@@ -252,8 +253,7 @@ class Charts:
     ) -> tuple[list[Record], Position]:
         """The chart's index (no content): the same rules as reading a record."""
         resource = f"patient/{patient_id}/records"
-        patient = self._patient_read(principal, patient_id, purpose, resource)
-        self._decide_and_disclose(principal, patient, purpose, decide_record, resource=resource)
+        self._decide_and_disclose(principal, patient_id, purpose, decide_record, resource=resource)
         return self.storage.records.of_patient(
             principal.tenant_id, patient_id, limit=limit, start=start
         )
@@ -298,45 +298,47 @@ class Charts:
     def _patient(self, principal: Principal, patient_id: str) -> Patient:
         return self.storage.patients.get(principal.tenant_id, patient_id)
 
-    def _patient_read(
-        self, principal: Principal, patient_id: str, purpose: Purpose, resource: str
-    ) -> Patient:
-        """The patient a PHI read is about. An attempt on no patient is still an attempt:
+    def _provider(self, principal: Principal) -> Provider | None:
+        return self.storage.providers.find_by_subject(principal.tenant_id, principal.subject)
+
+    def _standing(
+        self, principal: Principal, patient_id: str, provider: Provider | None
+    ) -> Standing:
+        provider_id = provider.id if provider is not None else None
+        return self.storage.care.standing(principal.tenant_id, patient_id, provider_id)
+
+    def _decide_and_disclose(
+        self,
+        principal: Principal,
+        patient_id: str,
+        purpose: Purpose,
+        rule: Callable[[Facts], Decision],
+        *,
+        resource: str,
+    ) -> tuple[Role, Patient]:
+        """Decide a PHI read and account for it, whoever asks: allowed or denied, a caller
+        with no healthcare role or no provider record included, exactly one audit event and
+        one disclosure, written together. Returns the role the read is allowed under and
+        the patient, or raises AccessDenied. An attempt on no patient is still an attempt:
         it is audited (there is no chart to account it in)."""
-        try:
-            return self._patient(principal, patient_id)
-        except PatientNotFound:
+        role = role_of(principal.roles)
+        provider = self._provider(principal) if role in CARE_ROLES else None
+        standing = self._standing(principal, patient_id, provider)  # one round trip
+        patient = standing.patient
+        if patient is None:
             self.audit.record(
                 "phi.read",
                 resource,
                 "denied",
                 {"purpose": purpose.value, "reason": "no such patient"},
             )
-            raise
-
-    def _provider(self, principal: Principal) -> Provider | None:
-        return self.storage.providers.find_by_subject(principal.tenant_id, principal.subject)
-
-    def _decide_and_disclose(
-        self,
-        principal: Principal,
-        patient: Patient,
-        purpose: Purpose,
-        rule: Callable[[Facts], Decision],
-        *,
-        resource: str,
-    ) -> Role:
-        """Decide a PHI read and account for it, whoever asks: allowed or denied, a caller
-        with no healthcare role or no provider record included, exactly one audit event and
-        one disclosure. Returns the role the read is allowed under, or raises AccessDenied."""
-        role = role_of(principal.roles)
-        provider = self._provider(principal) if role in CARE_ROLES else None
+            raise PatientNotFound(patient_id)
         if role is None:
             decision = Decision(False, "the caller has no healthcare role")
         elif role in CARE_ROLES and provider is None:
             decision = Decision(False, "the caller is not a registered provider")
         else:
-            decision = rule(self._facts(principal, patient, purpose, role, provider))
+            decision = rule(self._facts(principal, standing, purpose, role, provider))
         self._disclose(
             principal,
             patient=patient,
@@ -347,27 +349,28 @@ class Charts:
         )
         if role is None or not decision.allowed:
             raise AccessDenied(decision.reason)
-        return role
+        return role, patient
 
     def _facts(
         self,
         principal: Principal,
-        patient: Patient,
+        standing: Standing,
         purpose: Purpose,
         role: Role,
         provider: Provider | None,
     ) -> Facts:
-        """The facts the rules decide on; ``provider`` is the caller's, read once."""
+        """The facts the rules decide on, from what was read (``provider``: the caller's)."""
+        patient = standing.patient
+        assert patient is not None  # the callers refuse a read of no patient first
         relationship = restricted = break_glass = False
         if role in CARE_ROLES:
             if provider is None:
                 raise NotPermitted("the caller is not a registered provider")
-            tenant = principal.tenant_id
-            relationship = self.storage.care.related(tenant, patient.id, provider.id)
+            relationship = standing.related
             restricted = provider.id in patient.consent.restricted_providers
-            until = self.storage.care.break_glass_until(tenant, patient.id, provider.id)
+            until = standing.break_glass_until
             break_glass = until is not None and datetime.fromisoformat(until) > self.clock()
-        facts = Facts(
+        return Facts(
             role=role,
             purpose=purpose,
             own_chart=patient.subject is not None and patient.subject == principal.subject,
@@ -376,7 +379,6 @@ class Charts:
             restricted=restricted,
             break_glass=break_glass,
         )
-        return facts
 
     def _disclose(
         self,
@@ -390,23 +392,22 @@ class Charts:
     ) -> None:
         outcome = "success" if decision.allowed else "denied"
         action = "phi.emergency-read" if decision.emergency else "phi.read"
+        disclosure = Disclosure(
+            at=iso(self.clock()),
+            accessor=principal.subject,
+            role=role,
+            purpose=purpose.value,
+            resource=resource,
+            outcome=outcome,
+            reason=decision.reason,
+            emergency=decision.emergency,
+        )
         self.audit.record(
             action,
             resource,
             outcome,
             {"purpose": purpose.value, "role": role, "reason": decision.reason},
-        )
-        self.storage.disclosures.add(
-            principal.tenant_id,
-            patient.id,
-            Disclosure(
-                at=iso(self.clock()),
-                accessor=principal.subject,
-                role=role,
-                purpose=purpose.value,
-                resource=resource,
-                outcome=outcome,
-                reason=decision.reason,
-                emergency=decision.emergency,
+            within=lambda staged: self.storage.disclosures.add(
+                principal.tenant_id, patient.id, disclosure, audit=staged
             ),
         )

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from lift_core.audit import Staged
+
 from healthcare.domain.models import (
     BreakGlass,
     ClinicAccount,
@@ -65,6 +67,15 @@ class ProviderRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What an access decision reads about one patient for one caller."""
+
+    patient: Patient | None
+    related: bool = False
+    break_glass_until: str | None = None  # ISO time
+
+
 class CareRepository(Protocol):
     """Encounters, the care relationships they create, and break-glass grants."""
 
@@ -72,12 +83,11 @@ class CareRepository(Protocol):
 
     def find_encounter(self, tenant_id: str, encounter_id: str) -> Encounter | None: ...
 
-    def related(self, tenant_id: str, patient_id: str, provider_id: str) -> bool: ...
-
     def grant_break_glass(self, grant: BreakGlass) -> None: ...
 
-    def break_glass_until(self, tenant_id: str, patient_id: str, provider_id: str) -> str | None:
-        """When the provider's latest grant on the patient ends (ISO time), if any."""
+    def standing(self, tenant_id: str, patient_id: str, provider_id: str | None) -> Standing:
+        """The patient and, for a provider, their care relationship and when the
+        provider's latest break-glass grant on them ends: in one round trip."""
         ...
 
 
@@ -98,7 +108,11 @@ class RecordRepository(Protocol):
 class DisclosureLog(Protocol):
     """The patient's accounting of disclosures (HIPAA 164.528): append-only."""
 
-    def add(self, tenant_id: str, patient_id: str, disclosure: Disclosure) -> None: ...
+    def add(
+        self, tenant_id: str, patient_id: str, disclosure: Disclosure, *, audit: Staged
+    ) -> None:
+        """Append the disclosure and its audit event in one atomic write."""
+        ...
 
     def page(
         self, tenant_id: str, patient_id: str, *, limit: int, start: Position
@@ -108,7 +122,9 @@ class DisclosureLog(Protocol):
 
 
 class InvoiceRepository(Protocol):
-    def add(self, invoice: Invoice) -> None:
+    """Each write stores the audit event that records it in the same transaction."""
+
+    def add(self, invoice: Invoice, *, audit: Staged) -> None:
         """Raises ``InvoiceExists`` (one invoice per encounter)."""
         ...
 
@@ -116,7 +132,7 @@ class InvoiceRepository(Protocol):
         """Raises ``InvoiceNotFound``."""
         ...
 
-    def settle(self, invoice: Invoice) -> bool:
+    def settle(self, invoice: Invoice, *, audit: Staged) -> bool:
         """Store a settled invoice if it is still PENDING; False if another settled it."""
         ...
 
