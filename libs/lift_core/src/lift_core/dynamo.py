@@ -30,7 +30,9 @@ M = TypeVar("M", bound=type[Model])
 # Every AWS service lift_core makes a client for. The Lambda zip keeps botocore's models of
 # these alone (devtools.package), so a client of any other would fail only once deployed:
 # aws_client refuses it here first.
-AWS_SERVICES = frozenset({"dynamodb", "kms", "servicediscovery"})
+AWS_SERVICES = frozenset(
+    {"dynamodb", "dynamodbstreams", "events", "kms", "servicediscovery", "sqs"}
+)
 _log = logging.getLogger("lift.dynamo")
 
 
@@ -131,6 +133,8 @@ def bind_model(model: M, settings: LiftSettings, table: str) -> M:
     }
     if settings.dynamodb_endpoint:
         meta_attrs["host"] = settings.dynamodb_endpoint
+    if stream := getattr(model.Meta, "stream_view_type", None):
+        meta_attrs["stream_view_type"] = stream  # the outbox streams its new items
     meta = type("Meta", (), meta_attrs)
     bound = type(model.__name__, (model,), {"Meta": meta, "__module__": model.__module__})
     _client_from_shared_session(bound)

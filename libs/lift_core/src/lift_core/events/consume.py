@@ -1,0 +1,204 @@
+"""Consuming events: idempotent by event id, tolerant of duplicates and reordering.
+
+A ``Consumer`` maps event types to handlers. Each handler gets the event and an inbox claim
+(``<service>-inbox``: consumer and event id) to put in the same transaction as its effect,
+so an effect happens at most once per event; an event already claimed is acknowledged
+without running the handler again. A handler that finds nothing to do (the state moved on:
+a stale or repeated event) raises ``NothingWritten`` or just returns; one that fails raises,
+and the message comes back after its visibility timeout until the queue's redrive policy
+moves it to the dead-letter queue.
+
+The same ``Consumer.handle`` runs on Lambda (``lambda_handler``: an SQS event source mapping
+with partial batch responses, through Powertools' batch utilities) and locally
+(``QueuePoller`` reading the emulator's queue).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from typing import Any, Protocol
+
+from pynamodb.attributes import TTLAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from lift_core.audit.log import NothingWritten, Staged
+from lift_core.clock import Clock, iso, utc_now
+from lift_core.context import run_blocking
+from lift_core.events.event import DomainEvent
+
+_log = logging.getLogger("lift.events.consume")
+Handler = Callable[[DomainEvent, Staged], Awaitable[None]]
+
+
+class InboxRecord(Model):
+    class Meta:
+        table_name = "inbox"
+
+    consumer = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True)
+    type = UnicodeAttribute()
+    processed_at = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
+class InboxPort(Protocol):
+    def seen(self, consumer: str, event_id: str) -> bool: ...
+
+    def claim(self, consumer: str, event: DomainEvent) -> Staged: ...
+
+
+class StagedClaim:
+    def __init__(self, record: InboxRecord) -> None:
+        self.record = record
+
+    def add_to(self, tx: TransactWrite) -> None:
+        tx.save(self.record, condition=type(self.record).event_id.does_not_exist())
+
+    def lost_race(self) -> bool:
+        return False
+
+
+class Inbox:
+    """Processed events, kept longer than any queue keeps a message (SQS: 14 days)."""
+
+    def __init__(
+        self,
+        model: type[InboxRecord],
+        *,
+        clock: Clock = utc_now,
+        keep: timedelta = timedelta(days=15),
+    ) -> None:
+        self.model = model
+        self.clock = clock
+        self.keep = keep
+
+    def seen(self, consumer: str, event_id: str) -> bool:
+        try:
+            self.model.get(consumer, event_id, consistent_read=True)
+        except DoesNotExist:
+            return False
+        return True
+
+    def claim(self, consumer: str, event: DomainEvent) -> StagedClaim:
+        now = self.clock()
+        return StagedClaim(
+            self.model(
+                consumer,
+                event.id,
+                type=event.type,
+                processed_at=iso(now),
+                expires_at=now + self.keep,
+            )
+        )
+
+
+class InMemoryInbox:
+    """For unit tests: a fake storage's transaction calls ``add_to`` of what it commits."""
+
+    def __init__(self) -> None:
+        self.claimed: set[tuple[str, str]] = set()
+
+    def seen(self, consumer: str, event_id: str) -> bool:
+        return (consumer, event_id) in self.claimed
+
+    def claim(self, consumer: str, event: DomainEvent) -> _InMemoryClaim:
+        return _InMemoryClaim(self, (consumer, event.id))
+
+
+class _InMemoryClaim:
+    def __init__(self, inbox: InMemoryInbox, key: tuple[str, str]) -> None:
+        self.inbox = inbox
+        self.key = key
+
+    def add_to(self, tx: Any) -> None:
+        self.inbox.claimed.add(self.key)
+
+    def lost_race(self) -> bool:
+        return False
+
+
+class Consumer:
+    def __init__(self, name: str, handlers: Mapping[str, Handler], inbox: InboxPort) -> None:
+        self.name = name
+        self.handlers = handlers
+        self.inbox = inbox
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        return tuple(sorted(self.handlers))
+
+    async def handle(self, body: str) -> bool:
+        """One message (an EventBridge envelope, or the bare event document): True when a
+        handler ran. Raises when the handler failed or the message is not an event."""
+        document = json.loads(body)
+        event = DomainEvent.from_detail(document.get("detail", document))
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            return False  # not an event this consumer subscribes to
+        if await run_blocking(self.inbox.seen, self.name, event.id):
+            return False  # processed before: a duplicate delivery
+        try:
+            await handler(event, self.inbox.claim(self.name, event))
+        except NothingWritten:
+            return False
+        return True
+
+
+class QueuePoller:
+    """Receives a queue's messages for ``consumer`` as Lambda's event source mapping would:
+    a message is deleted once handled; one that failed is left to come back."""
+
+    def __init__(self, sqs: Any, queue_url: str, consumer: Consumer, *, batch: int = 10) -> None:
+        self.sqs = sqs
+        self.queue_url = queue_url
+        self.consumer = consumer
+        self.batch = batch
+
+    async def poll_once(self) -> int:
+        """One receive; returns how many messages were handled and deleted."""
+        answer = await run_blocking(
+            self.sqs.receive_message, QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch
+        )
+        done = 0
+        for message in answer.get("Messages", []):
+            try:
+                await self.consumer.handle(message["Body"])
+            except Exception:
+                _log.exception("%s: message %s failed", self.consumer.name, message["MessageId"])
+                continue
+            await run_blocking(
+                self.sqs.delete_message,
+                QueueUrl=self.queue_url,
+                ReceiptHandle=message["ReceiptHandle"],
+            )
+            done += 1
+        return done
+
+
+def lambda_handler(consumer: Consumer) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda entry for an SQS event source mapping with ``ReportBatchItemFailures``:
+    Powertools runs ``consumer.handle`` per record and reports the ones that raised."""
+    from aws_lambda_powertools.utilities.batch import (
+        AsyncBatchProcessor,
+        EventType,
+        async_process_partial_response,
+    )
+
+    processor = AsyncBatchProcessor(event_type=EventType.SQS)
+
+    async def handle_record(record: Any) -> None:
+        await consumer.handle(record.body)
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return dict(
+            async_process_partial_response(
+                event=event, record_handler=handle_record, processor=processor, context=context
+            )
+        )
+
+    return handler

@@ -1,0 +1,48 @@
+"""Domain events carry ids, amounts and statuses, never personal or card data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lift_core.events import DomainEvent, InMemoryOutbox, UnsafePayload
+from lift_core.events.event import Scalar
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"card": "4111 1111 1111 1111"},
+        {"note": "paid by 4111111111111111"},
+        {"email": "alice@example.com"},
+        {"ssn": "123-45-6789"},
+        {"password": "hunter2"},
+        {"nested": {"a": 1}},
+        {"lines": [1, 2]},
+        {"token": "Bearer abc.def"},
+    ],
+    ids=["card", "card-in-text", "email", "ssn", "sensitive-key", "nested", "list", "bearer"],
+)
+def test_a_payload_that_could_carry_protected_data_is_refused(payload: dict[str, Any]) -> None:
+    with pytest.raises(UnsafePayload):
+        DomainEvent("payment.captured", 1, "acme", "payment/pay_1", payload)
+
+
+def test_ids_amounts_and_statuses_travel_and_round_trip() -> None:
+    payload: dict[str, Scalar] = {
+        "payment_id": "pay_1",
+        "amount": 2_900,
+        "status": "captured",
+        "first": True,
+    }
+    event = DomainEvent("payment.captured", 1, "acme", "payment/pay_1", payload, source="bank")
+    assert DomainEvent.from_detail(event.detail()) == event
+
+
+def test_the_in_memory_outbox_publishes_only_what_a_fake_transaction_committed() -> None:
+    outbox = InMemoryOutbox("banking")
+    staged = outbox.stage(DomainEvent("payment.captured", 1, "acme", "payment/pay_1", {}))
+    assert outbox.published == []
+    staged.add_to(None)
+    assert [(e.type, e.source) for e in outbox.published] == [("payment.captured", "banking")]
