@@ -69,6 +69,7 @@ def _env(args: argparse.Namespace, endpoint: str, service: str) -> dict[str, str
         "LIFT_SERVICE_NAME": service,
         "LIFT_DYNAMODB_ENDPOINT": endpoint,
         "LIFT_AUTO_CREATE_TABLES": "true",
+        "LIFT_EVENTS_LOCAL": "true",
         "LIFT_TABLE_PREFIX": "lift-dev-",
         "LIFT_JWKS_URL": f"http://127.0.0.1:{args.identity_port}/.well-known/jwks.json",
         "LIFT_IDENTITY_PORT": str(args.identity_port),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,3 +180,14 @@ def shop_with_buyer(target: Target, tenant: str, *, stock: int, funds: int) -> d
         "account": account,
         "product": product,
     }
+
+
+@contextmanager
+def banking_faults(target: Target, admin: Lift, **faults: float) -> Iterator[None]:
+    """Latency and errors injected into banking's API for the block (dev/test estates)."""
+    url = f"{target.banking}/internal/faults"
+    admin.banking.put(url, json=faults).raise_for_status()
+    try:
+        yield
+    finally:
+        admin.banking.delete(url).raise_for_status()

@@ -15,12 +15,11 @@ import math
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from e2e_client import Lift, Target, shop_with_buyer
+from e2e_client import Lift, Target, banking_faults, shop_with_buyer
 from e2e_fixtures import CHAOS_REPORT
 
 pytestmark = pytest.mark.e2e
@@ -61,16 +60,6 @@ def report(request: pytest.FixtureRequest) -> Iterator[Callable[[str], Report]]:
         request.node.user_properties.append(
             (CHAOS_REPORT, f"[{request.node.callspec.id}] {r.line()}")
         )
-
-
-@contextmanager
-def banking_faults(target: Target, admin: Lift, **faults: float) -> Iterator[None]:
-    url = f"{target.banking}/internal/faults"
-    admin.banking.put(url, json=faults).raise_for_status()
-    try:
-        yield
-    finally:
-        admin.banking.delete(url).raise_for_status()
 
 
 def checkout_once(s: dict[str, Any], report: Report) -> tuple[dict[str, Any], float]:

@@ -1,5 +1,5 @@
 """The SAM templates declare exactly the tables each service's code binds: same names, keys,
-indexes (keys and projection) and TTL attribute. Drift between code and template fails."""
+indexes (keys and projection), TTL attribute and stream. Drift between code and template fails."""
 
 from __future__ import annotations
 
@@ -76,6 +76,7 @@ def _declared(service: str) -> dict[str, dict[str, Any]]:
                 for g in props.get("GlobalSecondaryIndexes", [])
             },
             "ttl": props.get("TimeToLiveSpecification", {}).get("AttributeName"),
+            "stream": props.get("StreamSpecification", {}).get("StreamViewType"),
             "pitr": props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
             "kms": props["SSESpecification"]["SSEType"],
         }
@@ -108,6 +109,7 @@ def test_templates_declare_the_tables_the_code_binds(
                 for g in table.get("GlobalSecondaryIndexes", [])
             },
             "ttl": ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") == "ENABLED" else None,
+            "stream": table.get("StreamSpecification", {}).get("StreamViewType"),
         }
     declared = _declared(service)
     assert sorted(declared) == sorted(created)

@@ -64,10 +64,12 @@ class InMemoryOperations:
     def find(self, tenant_id: str, op_id: str) -> Operation | None:
         return self.items.get((tenant_id, op_id))
 
-    def record(self, operation: Operation) -> None:
+    def record(self, operation: Operation, *, audit: Staged, events: Sequence[Staged] = ()) -> None:
         if (operation.tenant_id, operation.op_id) in self.items:
             raise DuplicateOperation(operation.op_id)
         self.put(operation)
+        for item in (audit, *events):
+            item.add_to(None)
 
     def put(self, operation: Operation) -> None:
         body = {**operation.body, "refunded": operation.body.get("refunded", 0)}
@@ -125,6 +127,7 @@ class InMemoryLedger:
         day: str,
         refund: RefundClaim | None = None,
         audit: Staged | None = None,
+        events: Sequence[Staged] = (),
     ) -> None:
         if self.operations.find(operation.tenant_id, operation.op_id) is not None:
             raise DuplicateOperation(operation.op_id)
@@ -160,6 +163,8 @@ class InMemoryLedger:
             self.operations.put(
                 dataclasses.replace(payment, body={**payment.body, "refunded": refunded})
             )
+        for item in events:  # committed: what the transaction carried is published
+            item.add_to(None)
 
     def entries(
         self, tenant_id: str, account_id: str, *, limit: int, before: str | None

@@ -196,7 +196,7 @@ class InMemoryOrders:
         if not self.add(dataclasses.replace(order, status=transition.before)):
             return False
         try:
-            self.apply(transition)
+            self._apply(transition)
         except Exception:
             del self.items[(order.tenant_id, order.id)]  # all of it or none
             raise
@@ -221,7 +221,18 @@ class InMemoryOrders:
             :limit
         ]
 
-    def apply(self, transition: Transition, *, audit: Staged | None = None) -> None:
+    def apply(
+        self,
+        transition: Transition,
+        *,
+        audit: Staged | None = None,
+        also: Sequence[Staged] = (),
+    ) -> None:
+        self._apply(transition)
+        for item in also:  # committed: what the transaction carried is stored
+            item.add_to(None)
+
+    def _apply(self, transition: Transition) -> None:
         order = transition.after
         current = self.find(order.tenant_id, order.id)
         if current is None or current.status is not transition.before:

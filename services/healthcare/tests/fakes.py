@@ -8,6 +8,7 @@ NPI is claimed once, an invoice is settled once, and the accounting of disclosur
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import TypeVar
 
 from lift_core.audit import Staged
@@ -218,11 +219,13 @@ class InMemoryInvoices:
         except KeyError:
             raise InvoiceNotFound(invoice_id) from None
 
-    def settle(self, invoice: Invoice, *, audit: Staged) -> bool:
+    def settle(self, invoice: Invoice, *, audit: Staged, also: Sequence[Staged] = ()) -> bool:
         key = (invoice.tenant_id, invoice.id)
         if self.items[key].status is not InvoiceStatus.PENDING:
             return False
         self.items[key] = invoice
+        for item in also:  # committed: what the transaction carried is stored
+            item.add_to(None)
         return True
 
     def pending(self, *, limit: int) -> list[Invoice]:

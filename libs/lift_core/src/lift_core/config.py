@@ -75,6 +75,11 @@ class LiftSettings(BaseSettings):
     blind_index_key: SecretStr = SecretStr(DEV_BLIND_INDEX_KEY)
     data_key_cache_size: int = Field(default=1024, ge=1)
 
+    # Events: on Lambda the relay and the consumers are functions of their own; a dev estate
+    # runs them inside each app, polling the emulator's stream and queues this often.
+    events_local: bool = False
+    events_poll_seconds: float = Field(default=0.2, gt=0)
+
     # Chaos switches (lift_mesh client side, lift_core server side)
     fault_injection_enabled: bool = False
 

@@ -13,6 +13,7 @@ from typing import TypedDict, Unpack
 from lift_core import LiftSettings
 from lift_core.audit import PCI_DSS, SOC2, ActionRule, AuditLog, AuditPolicy
 from lift_core.clock import Clock, utc_now
+from lift_core.events import OutboxPort
 from lift_core.wiring import ServiceTables
 
 from banking.adapters.ledger import DynamoLedger
@@ -30,6 +31,7 @@ class Overrides(TypedDict, total=False):
     operations: OperationRepository
     ledger: Ledger
     audit: AuditLog
+    outbox: OutboxPort
     clock: Clock
 
 
@@ -83,7 +85,8 @@ def bootstrap(
 ) -> Banking:
     settings = settings or BankingSettings()
     platform = None
-    if not {"accounts", "operations", "ledger", "audit"} <= overrides.keys():
+    clock = overrides.get("clock", utc_now)
+    if not {"accounts", "operations", "ledger", "audit", "outbox"} <= overrides.keys():
         lift = lift or LiftSettings(service_name="banking")
         tables = BankTables.bind(lift)
         platform = ServiceTables.bind(lift, "banking", tables.all())
@@ -93,17 +96,20 @@ def bootstrap(
             "operations": dynamo.operations,
             "ledger": dynamo,
             "audit": platform.recorder(audit_policy(settings)),
+            "outbox": platform.outbox(clock),
             **overrides,
         }
     storage = Storage(overrides["accounts"], overrides["operations"], overrides["ledger"])
-    audit, clock = overrides["audit"], overrides.get("clock", utc_now)
+    audit, outbox = overrides["audit"], overrides["outbox"]
     rules = Rules(daily_debit_limit=settings.daily_debit_limit)
     owners = Accounts(storage, audit, rules, clock=clock)
     return Banking(
         settings=settings,
         accounts=owners,
-        transfers=Transfers(storage, audit, owners, clock=clock),
-        payments=Payments(storage, audit, owners, fraud=fraud_rules(settings), clock=clock),
+        transfers=Transfers(storage, audit, owners, outbox=outbox, clock=clock),
+        payments=Payments(
+            storage, audit, owners, fraud=fraud_rules(settings), outbox=outbox, clock=clock
+        ),
         audit=audit,
         storage=storage,
         platform=platform,

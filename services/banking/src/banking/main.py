@@ -9,6 +9,8 @@ from fastapi import FastAPI
 from lift_core import LiftSettings, create_app
 from lift_core.audit import AuditRecorder
 from lift_core.auth import JwtVerifier
+from lift_core.events.local import local_jobs
+from lift_core.tasks import background
 
 from banking.api.routes import accounts, movements
 from banking.bootstrap import Banking, bootstrap
@@ -47,6 +49,7 @@ def create_banking_app(
     lift = lift or LiftSettings(service_name="banking")
     services = services or bootstrap(banking, lift=lift)
     platform = services.platform
+    relay = local_jobs(lift, platform.outbox_table, (), ()) if platform else []
     return create_app(
         settings=lift,
         title="Lift banking",
@@ -59,6 +62,7 @@ def create_banking_app(
         audit=services.audit if isinstance(services.audit, AuditRecorder) else None,
         verifier=verifier,
         graph=services,
+        lifespan=background(*relay),
     )
 
 

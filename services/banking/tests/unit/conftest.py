@@ -11,6 +11,7 @@ from services.banking.tests.fakes import InMemoryAccounts, InMemoryLedger, InMem
 from lift_core.audit import InMemoryAuditLog
 from lift_core.clock import ManualClock
 from lift_core.context import Principal
+from lift_core.events import InMemoryOutbox
 
 from banking.bootstrap import Banking, bootstrap
 from banking.config import BankingSettings
@@ -33,6 +34,7 @@ class Bank:
     ledger: InMemoryLedger
     audit: InMemoryAuditLog
     clock: ManualClock
+    outbox: InMemoryOutbox
     ids: itertools.count[int] = field(default_factory=itertools.count)
 
     def account(
@@ -58,12 +60,14 @@ class Bank:
 def bank() -> Bank:
     accounts, operations = InMemoryAccounts(), InMemoryOperations()
     ledger, audit, clock = InMemoryLedger(accounts, operations), InMemoryAuditLog(), ManualClock()
+    outbox = InMemoryOutbox("banking", clock)
     banking = bootstrap(
         BankingSettings(daily_debit_limit=DAILY_LIMIT),
         accounts=accounts,
         operations=operations,
         ledger=ledger,
         audit=audit,
+        outbox=outbox,
         clock=clock,
     )
-    return Bank(banking, accounts, operations, ledger, audit, clock)
+    return Bank(banking, accounts, operations, ledger, audit, clock, outbox)

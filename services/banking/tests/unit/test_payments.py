@@ -183,3 +183,41 @@ def test_a_payment_is_found_by_its_key_by_its_maker_only(bank: Bank) -> None:
     with pytest.raises(PaymentNotFound):
         payments.get(Principal("mallory", "acme"), payment.id)
     assert ("payment.read", "success") in bank.audit.actions()
+
+
+def test_each_payment_outcome_publishes_its_event_once_with_ids_and_amounts_only(
+    bank: Bank,
+) -> None:
+    payer, merchant = bank.account("alice", 10_000), shop(bank)
+    captured = pay(bank, payer, merchant, 4_000, key="order:ord_1").value
+    pay(bank, payer, merchant, 4_000, key="order:ord_1")  # a replay publishes nothing
+    declined = pay(bank, payer, merchant, 2_000_000, key="big", method=PaymentMethod.CARD).value
+    with pytest.raises(InsufficientFunds):  # refused: nothing happened, nothing published
+        pay(bank, payer, merchant, 9_000, key="too-much")
+    refund = bank.banking.payments.refund(SHOP, captured.id, key="r1", amount=400, reason="")
+    events = bank.outbox.published
+    assert [(e.type, e.aggregate) for e in events] == [
+        ("payment.captured", f"payment/{captured.id}"),
+        ("payment.declined", f"payment/{declined.id}"),
+        ("payment.refunded", f"payment/{captured.id}"),
+    ]
+    assert dict(events[0].payload) == {
+        "payment_id": captured.id,
+        "status": "captured",
+        "amount": 4_000,
+        "currency": "EUR",
+        "payer_account_id": payer,
+        "merchant_account_id": merchant,
+        "key": "order:ord_1",
+        "reasons": "",
+    }
+    assert events[1].payload["reasons"]  # the rules that declined it
+    assert events[2].payload["refund_id"] == refund.value.id
+    assert events[2].payload["amount"] == 400
+    assert {e.source for e in events} == {"banking"}
+
+
+def test_a_key_that_could_carry_protected_data_does_not_travel(bank: Bank) -> None:
+    payer, merchant = bank.account("alice", 10_000), shop(bank)
+    pay(bank, payer, merchant, 100, key="alice@example.com")
+    assert bank.outbox.published[0].payload["key"] is None

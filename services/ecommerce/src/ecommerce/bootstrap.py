@@ -16,6 +16,7 @@ from typing import TypedDict, Unpack
 from lift_core import LiftSettings
 from lift_core.audit import GDPR, PCI_DSS, SOC2, ActionRule, AuditLog, AuditPolicy
 from lift_core.clock import Clock, utc_now
+from lift_core.events import Consumer, InboxPort, OutboxPort, Subscription
 from lift_core.protection import FieldCipher
 from lift_core.wiring import ServiceTables
 from lift_mesh import MeshSettings, ServiceClient, service_tokens
@@ -55,7 +56,14 @@ class Overrides(TypedDict, total=False):
     payments: PaymentGateway
     audit: AuditLog
     cipher: FieldCipher
+    outbox: OutboxPort
+    inbox: InboxPort
     clock: Clock
+
+
+# The events e-commerce consumes, one queue each (the SAM template declares the same).
+PAYMENTS = Subscription("ecommerce-payments", ("payment.captured", "payment.declined"))
+SUBSCRIPTIONS = (PAYMENTS,)
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ class Shop:
     payments: PaymentGateway
     audit: AuditLog
     cipher: FieldCipher
+    consumers: tuple[Consumer, ...]
     platform: ServiceTables | None  # None when storage, audit and cipher are all injected
 
 
@@ -92,7 +101,8 @@ def bootstrap(
 ) -> Shop:
     s = settings or EcommerceSettings()
     platform = None
-    if not {*_STORAGE, "audit", "cipher"} <= overrides.keys():
+    clock = overrides.get("clock", utc_now)
+    if not {*_STORAGE, "audit", "cipher", "outbox", "inbox"} <= overrides.keys():
         lift = lift or LiftSettings(service_name="ecommerce")
         tables = ShopTables.bind(lift)
         platform = ServiceTables.bind(lift, "ecommerce", tables.all(), data_keys=True)
@@ -106,6 +116,8 @@ def bootstrap(
             "baskets": DynamoBaskets(tables.stores, tables.customers, tables.carts),
             "audit": platform.recorder(audit_policy(s)),
             "cipher": platform.cipher(),
+            "outbox": platform.outbox(clock),
+            "inbox": platform.inbox(),
             **overrides,
         }
     if "payments" not in overrides:
@@ -117,9 +129,20 @@ def bootstrap(
         overrides["payments"] = BankingPayments(ServiceClient("banking", settings=mesh), tokens)
     storage = Storage(*(overrides[name] for name in _STORAGE))  # type: ignore[literal-required]
     payments, audit, cipher = overrides["payments"], overrides["audit"], overrides["cipher"]
-    clock = overrides.get("clock", utc_now)
     customers = Customers(storage, cipher, audit, payments, clock=clock)
     carts = Carts(storage)
+    checkout = Checkout(
+        storage,
+        carts,
+        customers,
+        payments,
+        audit,
+        outbox=overrides["outbox"],
+        reservation_seconds=s.reservation_seconds,
+        recovery_min_age_seconds=s.recovery_min_age_seconds,
+        clock=clock,
+    )
+    handlers = dict.fromkeys(PAYMENTS.types, checkout.on_payment)
     return Shop(
         settings=s,
         catalog=Catalog(
@@ -131,20 +154,12 @@ def bootstrap(
         ),
         customers=customers,
         carts=carts,
-        checkout=Checkout(
-            storage,
-            carts,
-            customers,
-            payments,
-            audit,
-            reservation_seconds=s.reservation_seconds,
-            recovery_min_age_seconds=s.recovery_min_age_seconds,
-            clock=clock,
-        ),
+        checkout=checkout,
         orders=Orders(storage, audit, clock=clock),
         storage=storage,
         payments=payments,
         audit=audit,
         cipher=cipher,
+        consumers=(Consumer(PAYMENTS.consumer, handlers, overrides["inbox"]),),
         platform=platform,
     )

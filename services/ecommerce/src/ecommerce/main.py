@@ -10,11 +10,12 @@ from fastapi import FastAPI
 from lift_core import LiftSettings, create_app
 from lift_core.audit import AuditRecorder
 from lift_core.auth import JwtVerifier
+from lift_core.events.local import local_jobs
 from lift_core.protection import SubjectErased
 from lift_core.tasks import PeriodicJob, background
 
 from ecommerce.api.routes import cart, customers, orders, products
-from ecommerce.bootstrap import Shop, bootstrap
+from ecommerce.bootstrap import SUBSCRIPTIONS, Shop, bootstrap
 from ecommerce.config import EcommerceSettings
 from ecommerce.domain import exceptions as e
 from ecommerce.domain.payments import PaymentUnknown
@@ -64,8 +65,12 @@ def create_ecommerce_app(
             return None
         return f"examined {report.examined}, finished {report.finished}, open {report.still_open}"
 
+    events = (
+        local_jobs(lift, platform.outbox_table, shop.consumers, SUBSCRIPTIONS) if platform else []
+    )
     lifespan = background(
         PeriodicJob("order recovery", s.recovery_interval_seconds, recover_once),
+        *events,
         on_shutdown=shop.payments.aclose,
     )
     app = create_app(

@@ -19,6 +19,7 @@ from services.ecommerce.tests.fakes import (
 from lift_core.audit import InMemoryAuditLog
 from lift_core.clock import ManualClock
 from lift_core.context import Principal
+from lift_core.events import InMemoryInbox, InMemoryOutbox
 from lift_core.protection import InMemoryCipher
 
 from ecommerce.bootstrap import Shop, bootstrap
@@ -47,6 +48,8 @@ class World:
     banking: FakeBanking
     audit: InMemoryAuditLog
     clock: ManualClock
+    outbox: InMemoryOutbox
+    inbox: InMemoryInbox
     ids: itertools.count[int] = field(default_factory=itertools.count)
 
     def product(
@@ -101,6 +104,7 @@ def world() -> World:
     orders, carts = InMemoryOrders(products), InMemoryCarts()
     banking, audit, clock = FakeBanking(), InMemoryAuditLog(), ManualClock()
     stores, customers = InMemoryStores(), InMemoryCustomers()
+    outbox, inbox = InMemoryOutbox("ecommerce", clock), InMemoryInbox()
     stores.save(StorePolicy("acme", "acc_shop", "EUR", 2000, 500, 10_000))
     shop = bootstrap(
         EcommerceSettings(
@@ -114,9 +118,11 @@ def world() -> World:
         carts=carts,
         orders=orders,
         baskets=InMemoryBaskets(stores, customers, carts),
+        outbox=outbox,
+        inbox=inbox,
         payments=banking,
         audit=audit,
         cipher=InMemoryCipher(),
         clock=clock,
     )
-    return World(shop, products, orders, carts, banking, audit, clock)
+    return World(shop, products, orders, carts, banking, audit, clock, outbox, inbox)

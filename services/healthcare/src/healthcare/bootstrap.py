@@ -18,6 +18,7 @@ from typing import TypedDict, Unpack
 from lift_core import LiftSettings
 from lift_core.audit import HIPAA, PCI_DSS, SOC2, ActionRule, AuditLog, AuditPolicy
 from lift_core.clock import Clock, utc_now
+from lift_core.events import Consumer, InboxPort, Subscription
 from lift_core.protection import BlindIndex, FieldCipher
 from lift_core.wiring import ServiceTables
 from lift_mesh import MeshSettings, ServiceClient, service_tokens
@@ -58,6 +59,7 @@ class Overrides(TypedDict, total=False):
     audit: AuditLog
     cipher: FieldCipher
     blind: BlindIndex
+    inbox: InboxPort
     clock: Clock
 
 
@@ -71,7 +73,13 @@ class Clinic:
     payments: PaymentGateway
     audit: AuditLog
     cipher: FieldCipher
+    consumers: tuple[Consumer, ...]
     platform: ServiceTables | None  # None when storage, audit and cipher are all injected
+
+
+# The events healthcare consumes, one queue each (the SAM template declares the same).
+PAYMENTS = Subscription("healthcare-payments", ("payment.captured", "payment.declined"))
+SUBSCRIPTIONS = (PAYMENTS,)
 
 
 def audit_policy(settings: HealthcareSettings) -> AuditPolicy:
@@ -100,7 +108,7 @@ def bootstrap(
 ) -> Clinic:
     s = settings or HealthcareSettings()
     platform = None
-    if not {*_STORAGE, "audit", "cipher", "blind"} <= overrides.keys():
+    if not {*_STORAGE, "audit", "cipher", "blind", "inbox"} <= overrides.keys():
         lift = lift or LiftSettings(service_name="healthcare")
         t = ClinicTables.bind(lift)
         platform = ServiceTables.bind(lift, "healthcare", t.all(), data_keys=True)
@@ -116,6 +124,7 @@ def bootstrap(
             "audit": platform.recorder(audit_policy(s)),
             "cipher": platform.cipher(),
             "blind": BlindIndex(base64.b64decode(lift.blind_index_key.get_secret_value())),
+            "inbox": platform.inbox(),
             **overrides,
         }
     if "payments" not in overrides:
@@ -128,6 +137,14 @@ def bootstrap(
     storage = Storage(*(overrides[name] for name in _STORAGE))  # type: ignore[literal-required]
     payments, audit, cipher = overrides["payments"], overrides["audit"], overrides["cipher"]
     clock = overrides.get("clock", utc_now)
+    billing = Billing(
+        storage,
+        payments,
+        audit,
+        retry_min_age_seconds=s.billing_retry_min_age_seconds,
+        clock=clock,
+    )
+    handlers = dict.fromkeys(PAYMENTS.types, billing.on_payment)
     return Clinic(
         settings=s,
         charts=Charts(
@@ -140,16 +157,11 @@ def bootstrap(
             clock=clock,
         ),
         directory=Directory(storage, audit, clock=clock),
-        billing=Billing(
-            storage,
-            payments,
-            audit,
-            retry_min_age_seconds=s.billing_retry_min_age_seconds,
-            clock=clock,
-        ),
+        billing=billing,
         storage=storage,
         payments=payments,
         audit=audit,
         cipher=cipher,
+        consumers=(Consumer(PAYMENTS.consumer, handlers, overrides["inbox"]),),
         platform=platform,
     )

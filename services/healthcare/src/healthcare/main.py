@@ -10,10 +10,11 @@ from fastapi import FastAPI
 from lift_core import LiftSettings, create_app
 from lift_core.audit import AuditRecorder
 from lift_core.auth import JwtVerifier
+from lift_core.events.local import local_jobs
 from lift_core.tasks import PeriodicJob, background
 
 from healthcare.api.routes import care, patients
-from healthcare.bootstrap import Clinic, bootstrap
+from healthcare.bootstrap import SUBSCRIPTIONS, Clinic, bootstrap
 from healthcare.config import HealthcareSettings
 from healthcare.domain import exceptions as e
 from healthcare.domain.payments import PaymentUnknown
@@ -59,8 +60,12 @@ def create_healthcare_app(
             f"examined {report.examined}, settled {report.settled}, pending {report.still_pending}"
         )
 
+    events = (
+        local_jobs(lift, platform.outbox_table, clinic.consumers, SUBSCRIPTIONS) if platform else []
+    )
     lifespan = background(
         PeriodicJob("invoice retry", s.billing_retry_interval_seconds, retry_once),
+        *events,
         on_shutdown=clinic.payments.aclose,
     )
     app = create_app(

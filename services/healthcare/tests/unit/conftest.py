@@ -20,6 +20,7 @@ from services.healthcare.tests.fakes import (
 from lift_core.audit import InMemoryAuditLog
 from lift_core.clock import ManualClock
 from lift_core.context import Principal
+from lift_core.events import InMemoryInbox
 from lift_core.protection import BlindIndex, InMemoryCipher
 
 from healthcare.bootstrap import Clinic, bootstrap
@@ -104,6 +105,7 @@ def world() -> World:
         payments=banking,
         audit=audit,
         cipher=InMemoryCipher(),
+        inbox=InMemoryInbox(),
         blind=BlindIndex(b"k" * 32),
         clock=clock,
     )

@@ -5,6 +5,7 @@ feed them the right facts, account for every attempt once, and keep PHI sealed."
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from services.healthcare.tests.unit.conftest import (
 )
 
 from lift_core.audit import Unstaged
+from lift_core.events import DomainEvent
 
 from healthcare.domain.access import Purpose
 from healthcare.domain.exceptions import (
@@ -33,7 +35,7 @@ from healthcare.domain.exceptions import (
     PatientNotFound,
     RecordNotFound,
 )
-from healthcare.domain.models import InvoiceStatus
+from healthcare.domain.models import Invoice, InvoiceStatus
 from healthcare.service.charts import NewPatient
 
 pytestmark = pytest.mark.unit
@@ -346,3 +348,51 @@ async def test_a_settled_invoice_is_never_settled_again(world: World) -> None:
     assert world.invoices.get("acme", paid.id) == paid
     with pytest.raises(PatientNotFound):
         world.clinic.charts.set_consent(ADMIN, "pat_missing", granted=True, restricted=[])
+
+
+def _payment_message(invoice: Invoice, payment_id: str, status: str, reasons: str = "") -> str:
+    """Banking's payment event as the clinic's queue receives it."""
+    event = DomainEvent(
+        f"payment.{status}",
+        1,
+        invoice.tenant_id,
+        f"payment/{payment_id}",
+        {"payment_id": payment_id, "status": status, "key": invoice.id, "reasons": reasons},
+        source="banking",
+    )
+    return json.dumps({"detail": event.detail()})
+
+
+async def test_a_payment_event_settles_an_invoice_whose_answer_was_lost_once(
+    world: World,
+) -> None:
+    encounter = await _billable(world)
+    world.banking.mode = "lose"
+    pending = await world.clinic.billing.invoice(who("bill", "billing"), encounter, 100)
+    world.banking.mode = "up"
+    assert pending.status is InvoiceStatus.PENDING
+    consumer = world.clinic.consumers[0]
+    message = _payment_message(pending, "pay_0", "captured")
+    assert await consumer.handle(message) is True
+    paid = world.invoices.get("acme", pending.id)
+    assert (paid.status, paid.payment_id) == (InvoiceStatus.PAID, "pay_0")
+    assert await consumer.handle(message) is False  # a duplicate
+    late_decline = _payment_message(pending, "pay_0", "declined", "velocity")
+    await consumer.handle(late_decline)  # stale: the invoice is settled already
+    assert world.invoices.get("acme", pending.id) == paid
+    assert [a for a in world.audit.actions() if a[0] == "invoice.paid"] == [
+        ("invoice.paid", "success")
+    ]
+
+
+async def test_a_declined_payment_event_declines_the_invoice_with_its_reasons(
+    world: World,
+) -> None:
+    encounter = await _billable(world)
+    world.banking.mode = "lose"
+    pending = await world.clinic.billing.invoice(who("bill", "billing"), encounter, 100)
+    await world.clinic.consumers[0].handle(
+        _payment_message(pending, "pay_0", "declined", "velocity")
+    )
+    declined = world.invoices.get("acme", pending.id)
+    assert (declined.status, declined.reason) == (InvoiceStatus.DECLINED, "velocity")

@@ -12,7 +12,13 @@ from lift_core.events.consume import (
     lambda_handler,
 )
 from lift_core.events.event import DomainEvent, UnsafePayload, is_safe
-from lift_core.events.outbox import InMemoryOutbox, Outbox, OutboxRecord, StagedEvent
+from lift_core.events.outbox import (
+    InMemoryOutbox,
+    Outbox,
+    OutboxPort,
+    OutboxRecord,
+    StagedEvent,
+)
 from lift_core.events.relay import EventBus, Relay, StreamPoller
 from lift_core.events.topology import (
     QueueStats,
@@ -35,6 +41,7 @@ __all__ = [
     "InboxPort",
     "InboxRecord",
     "Outbox",
+    "OutboxPort",
     "OutboxRecord",
     "QueuePoller",
     "QueueStats",

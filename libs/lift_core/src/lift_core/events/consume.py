@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
@@ -28,7 +28,7 @@ from pynamodb.transactions import TransactWrite
 
 from lift_core.audit.log import NothingWritten, Staged
 from lift_core.clock import Clock, iso, utc_now
-from lift_core.context import run_blocking
+from lift_core.context import Principal, RequestContext, reset, run_blocking, set_current
 from lift_core.events.event import DomainEvent
 
 _log = logging.getLogger("lift.events.consume")
@@ -134,19 +134,67 @@ class Consumer:
 
     async def handle(self, body: str) -> bool:
         """One message (an EventBridge envelope, or the bare event document): True when a
-        handler ran. Raises when the handler failed or the message is not an event."""
+        handler ran. Raises when the handler failed or the message is not an event.
+
+        The handler runs as the consumer (the principal ``<consumer>`` of the event's
+        tenant, so its audit events name it) under the event's correlation and trace ids,
+        and one log line tells what became of the event and how long after it happened."""
         document = json.loads(body)
         event = DomainEvent.from_detail(document.get("detail", document))
         handler = self.handlers.get(event.type)
         if handler is None:
             return False  # not an event this consumer subscribes to
-        if await run_blocking(self.inbox.seen, self.name, event.id):
-            return False  # processed before: a duplicate delivery
+        token = set_current(
+            RequestContext(
+                request_id=event.id,
+                correlation_id=event.correlation_id or event.id,
+                trace_id=event.trace_id or "",
+                principal=Principal(self.name, event.tenant, roles=frozenset({"service"})),
+            )
+        )
         try:
-            await handler(event, self.inbox.claim(self.name, event))
-        except NothingWritten:
-            return False
-        return True
+            outcome = await self._run(handler, event)
+        finally:
+            reset(token)
+        return outcome == "applied"
+
+    async def _run(self, handler: Handler, event: DomainEvent) -> str:
+        outcome = "failed"
+        try:
+            if await run_blocking(self.inbox.seen, self.name, event.id):
+                outcome = "duplicate"  # processed before: a repeated delivery
+                return outcome
+            try:
+                await handler(event, self.inbox.claim(self.name, event))
+                outcome = "applied"
+            except NothingWritten:
+                outcome = "nothing to do"
+            return outcome
+        finally:
+            _log.info(
+                "event %s",
+                outcome,
+                extra={
+                    "event": {
+                        "consumer": self.name,
+                        "type": event.type,
+                        "id": event.id,
+                        "outcome": outcome,
+                        "latency_ms": _since(event.occurred_at),
+                    }
+                },
+            )
+
+
+def _since(moment: str) -> float | None:
+    """Milliseconds since ``moment`` (ISO 8601), None when it does not read as a time."""
+    try:
+        then = datetime.fromisoformat(moment)
+    except ValueError:
+        return None
+    if then.tzinfo is None:
+        return None
+    return round((datetime.now(UTC) - then).total_seconds() * 1000, 1)
 
 
 class QueuePoller:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from lift_core import context
+from lift_core.audit.log import Staged
 from lift_core.clock import Clock, iso, utc_now
 from lift_core.events.event import DomainEvent
 
@@ -50,6 +51,12 @@ class StagedEvent:
 
     def lost_race(self) -> bool:
         return False  # an event's id is its own: no other writer takes its place
+
+
+class OutboxPort(Protocol):
+    """What a use case publishes through: an event staged for its storage's transaction."""
+
+    def stage(self, event: DomainEvent) -> Staged: ...
 
 
 class Outbox:

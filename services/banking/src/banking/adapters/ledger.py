@@ -110,12 +110,15 @@ class DynamoLedger:
         day: str,
         refund: RefundClaim | None = None,
         audit: Staged | None = None,
+        events: Sequence[Staged] = (),
     ) -> None:
         """A transaction that failed only because what it read went stale (another debit
         set the day's total first) is rebuilt from fresh reads and tried again."""
         for attempt in range(self.attempts):
             try:
-                self._commit_once(movements, operation, day=day, refund=refund, audit=audit)
+                self._commit_once(
+                    movements, operation, day=day, refund=refund, also=(*events, audit)
+                )
                 return
             except StaleRead:
                 if attempt == self.attempts - 1:
@@ -134,8 +137,9 @@ class DynamoLedger:
         *,
         day: str,
         refund: RefundClaim | None,
-        audit: Staged | None,
+        also: Sequence[Staged | None],
     ) -> None:
+        """``also``: the audit event and the events to publish, items of the same write."""
         accounts, ops = self.tables.accounts, self.tables.operations
         try:
             with TransactWrite(connection=self._connection) as tx:
@@ -167,12 +171,13 @@ class DynamoLedger:
                         actions=[ops.refunded.add(refund.amount)],
                         condition=ops.refunded <= refund.captured - refund.amount,
                     )
-                if audit is not None:
-                    audit.add_to(tx)
+                for item in also:
+                    if item is not None:
+                        item.add_to(tx)
         except TransactWriteError as exc:
-            if audit is None or not audit.lost_race():  # lost: the audit log tries again
+            if not any(item.lost_race() for item in also if item is not None):
                 self._explain(exc, movements, operation, day, refund)
-            raise
+            raise  # lost the audit chain's head: the audit log tries again
 
     def _explain(
         self,

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from collections.abc import Sequence
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from lift_core.audit import Staged
+from lift_core.dynamo import cancelled_by_condition
 
 from banking.adapters.models import OperationModel
 from banking.domain.mandates import Mandate, mandate_id
@@ -19,11 +26,19 @@ class DynamoOperations:
         except DoesNotExist:
             return None
 
-    def record(self, operation: Operation) -> None:
+    def record(self, operation: Operation, *, audit: Staged, events: Sequence[Staged] = ()) -> None:
+        meta = self.model.Meta
+        connection = Connection(
+            region=getattr(meta, "region", None), host=getattr(meta, "host", None)
+        )
         try:
-            self.item(operation).save(condition=self.model.op_id.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            with TransactWrite(connection=connection) as tx:
+                tx.save(self.item(operation), condition=self.model.op_id.does_not_exist())
+                for item in (audit, *events):
+                    item.add_to(tx)
+        except TransactWriteError as exc:
+            # PynamoDB sends puts in order: the operation is the first.
+            if not audit.lost_race() and cancelled_by_condition(exc)[:1] == [True]:
                 raise DuplicateOperation(operation.op_id) from exc
             raise
 

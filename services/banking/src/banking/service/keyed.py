@@ -13,11 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from lift_core.audit import AuditLog
 from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
+from lift_core.events import DomainEvent, OutboxPort, is_safe
 
 from banking.domain.accounts import STAFF_ROLES
 from banking.domain.exceptions import (
@@ -53,8 +55,10 @@ class KeyedOperations:
         audit: AuditLog,
         owners: Accounts,
         *,
+        outbox: OutboxPort,
         clock: Clock = utc_now,
     ) -> None:
+        self.outbox = outbox
         self.accounts = storage.accounts
         self.operations = storage.operations
         self.ledger = storage.ledger
@@ -74,16 +78,24 @@ class KeyedOperations:
         request: dict[str, Any],
         action: str,
         refund: RefundClaim | None = None,
+        events: Sequence[DomainEvent] = (),
     ) -> tuple[Operation, bool]:
-        """The operation committed now (True) or the one its key made before (False)."""
+        """The operation committed now (True) or the one its key made before (False), with
+        the ``events`` it publishes in the same transaction."""
+        staged = [self.outbox.stage(e) for e in events]
         try:
             self.audit.record(
                 f"{action}.create",
                 f"{action}/{op.op_id}",
                 "success",
                 {"amount": op.amount, "currency": movements[0].account.currency},
-                within=lambda staged: self.ledger.commit(
-                    movements, op, day=self.owners.today(), refund=refund, audit=staged
+                within=lambda audit: self.ledger.commit(
+                    movements,
+                    op,
+                    day=self.owners.today(),
+                    refund=refund,
+                    audit=audit,
+                    events=staged,
                 ),
             )
         except DuplicateOperation:
@@ -147,3 +159,24 @@ class KeyedOperations:
             except AccountNotFound:
                 continue
         raise not_found("not visible to the caller")
+
+
+def payment_event(kind: str, op: Operation, payment: Operation | None = None) -> DomainEvent:
+    """``payment.<kind>`` about a payment (a refund's: ``payment``, the one it refunds):
+    ids, amounts and status only. The caller's Idempotency-Key travels as ``key`` (a
+    consumer recognises its own charge by it) unless it could carry protected data."""
+    of = payment or op
+    key = of.body.get("idempotency_key")
+    payload: dict[str, str | int | bool | None] = {
+        "payment_id": of.op_id,
+        "status": of.status,
+        "amount": op.amount,
+        "currency": of.body["currency"],
+        "payer_account_id": of.body["payer_account_id"],
+        "merchant_account_id": of.body["merchant_account_id"],
+        "key": key if isinstance(key, str) and is_safe(key) else None,
+        "reasons": ",".join(of.body.get("decline_reasons", [])),  # rule names, when declined
+    }
+    if payment is not None:
+        payload["refund_id"] = op.op_id
+    return DomainEvent(f"payment.{kind}", 1, of.tenant_id, f"payment/{of.op_id}", payload)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from lift_core.audit import AuditLog
 from lift_core.clock import Clock, utc_now
 from lift_core.context import Principal
+from lift_core.events import OutboxPort
 
 from banking.domain.accounts import STAFF_ROLES, Account, AccountType
 from banking.domain.exceptions import (
@@ -24,7 +25,7 @@ from banking.domain.money import Money
 from banking.domain.operations import DuplicateOperation, Movement, Operation, RefundClaim
 from banking.domain.payments import Outcome, Payment, PaymentStatus, Refund
 from banking.service.accounts import Accounts
-from banking.service.keyed import KeyedOperations, fingerprint, operation_id
+from banking.service.keyed import KeyedOperations, fingerprint, operation_id, payment_event
 from banking.service.ports import PaymentReads, Storage
 
 
@@ -36,9 +37,10 @@ class Payments(KeyedOperations):
         owners: Accounts,
         *,
         fraud: FraudRules,
+        outbox: OutboxPort,
         clock: Clock = utc_now,
     ) -> None:
-        super().__init__(storage, audit, owners, clock=clock)
+        super().__init__(storage, audit, owners, outbox=outbox, clock=clock)
         self.fraud = fraud
 
     def pay(
@@ -112,30 +114,40 @@ class Payments(KeyedOperations):
                 first_to_payee=not paid_before,
             )
             if assessment.declined:
+                declined = self.outbox.stage(payment_event("declined", op))
                 try:
-                    self.operations.record(op)
+                    self.audit.record(
+                        "payment.declined",
+                        f"payment/{op_id}",
+                        "declined",
+                        {
+                            "amount": money.amount,
+                            "currency": money.currency,
+                            "score": assessment.score,
+                            "reasons": list(assessment.reasons),
+                        },
+                        within=lambda audit: self.operations.record(
+                            op, audit=audit, events=[declined]
+                        ),
+                    )
                 except DuplicateOperation:
                     return Outcome(
                         Payment.of(self.replay(principal, op_id, request)), created=False
                     )
-                self.audit.record(
-                    "payment.declined",
-                    f"payment/{op_id}",
-                    "declined",
-                    {
-                        "amount": money.amount,
-                        "currency": money.currency,
-                        "score": assessment.score,
-                        "reasons": list(assessment.reasons),
-                    },
-                )
                 return Outcome(Payment.of(op), created=True)
             limit = self.owners.rules.daily_debit_limit
             movements = [
                 Movement(payer, -money.amount, "payment", op_id, daily_limit=limit),
                 Movement(merchant, money.amount, "payment", op_id),
             ]
-            done, created = self.commit(principal, op, movements, request=request, action="payment")
+            done, created = self.commit(
+                principal,
+                op,
+                movements,
+                request=request,
+                action="payment",
+                events=[payment_event("captured", op)],
+            )
             return Outcome(Payment.of(done), created)
         except BankingError:  # refused now; the key may have made it before: replay that
             if (stored := self.existing(principal, op_id, request)) is None:
@@ -220,7 +232,13 @@ class Payments(KeyedOperations):
             ]
             claim = RefundClaim(principal.tenant_id, payment_id, amount, payment.amount)
             done, created = self.commit(
-                principal, op, movements, request=request, action="refund", refund=claim
+                principal,
+                op,
+                movements,
+                request=request,
+                action="refund",
+                refund=claim,
+                events=[payment_event("refunded", op, payment)],
             )
             return Outcome(Refund.of(done), created)
         except BankingError:  # refused now; the key may have made it before: replay that

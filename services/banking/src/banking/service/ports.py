@@ -43,9 +43,10 @@ class AccountRepository(Protocol):
 class OperationRepository(Protocol):
     def find(self, tenant_id: str, op_id: str) -> Operation | None: ...
 
-    def record(self, operation: Operation) -> None:
-        """Record an operation that moves no money (a declined payment); raises
-        ``DuplicateOperation`` when its id exists."""
+    def record(self, operation: Operation, *, audit: Staged, events: Sequence[Staged] = ()) -> None:
+        """Record an operation that moves no money (a declined payment), with its audit
+        event and the events it publishes, atomically; raises ``DuplicateOperation`` when
+        its id exists."""
         ...
 
     def count_payments_by_payer(self, tenant_id: str, payer_account_id: str, since: str) -> int: ...
@@ -87,10 +88,11 @@ class Ledger(Protocol):
         day: str,
         refund: RefundClaim | None = None,
         audit: Staged | None = None,
+        events: Sequence[Staged] = (),
     ) -> None:
         """Apply every movement (``Account.moved``), its ledger entries, the operation and
         the refund claim atomically, or none of it, with the ``audit`` event that records
-        it when one is staged. Raises the rule that refused it,
+        it when one is staged and the ``events`` it publishes. Raises the rule that refused it,
         ``DuplicateOperation`` when the operation id exists, or ``StaleRead``."""
         ...
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -77,7 +78,13 @@ class DynamoOrders:
             if (fresh := self.find(item.tenant_id, item.order_id)) is not None and fresh.is_open
         ]
 
-    def apply(self, transition: Transition, *, audit: Staged | None = None) -> None:
+    def apply(
+        self,
+        transition: Transition,
+        *,
+        audit: Staged | None = None,
+        also: Sequence[Staged] = (),
+    ) -> None:
         order = transition.after
         lines = list(order.lines)
 
@@ -89,16 +96,16 @@ class DynamoOrders:
                 actions=self._status_actions(order),
                 condition=self.model.status == transition.before.value,
             )
-            if audit is not None:
-                audit.add_to(tx)
+            for item in (audit, *also) if audit is not None else also:
+                item.add_to(tx)
 
         try:
             self._transact(write)
         except TransactWriteError as exc:
             if audit is not None and audit.lost_race():
                 raise  # another writer took the audit chain's head: the log tries again
-            # PynamoDB sends puts (here the audit event) before updates (the lines).
-            puts = 1 if audit is not None else 0
+            # PynamoDB sends puts (the audit event, ``also``) before updates (the lines).
+            puts = (1 if audit is not None else 0) + len(also)
             self._out_of_stock(cancelled_by_condition(exc)[puts:], lines, transition.stock)
             raise InvalidTransition(f"the order is no longer {transition.before}") from exc
 

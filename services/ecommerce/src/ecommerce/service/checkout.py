@@ -22,15 +22,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
 from lift_core import context
-from lift_core.audit import AuditLog, NothingWritten, Within, written
+from lift_core.audit import AuditLog, NothingWritten, Staged, Within, written
 from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
 from lift_core.context import run_blocking as blocking
+from lift_core.events import DomainEvent, OutboxPort
 
 from ecommerce.domain.catalog import ProductStatus
 from ecommerce.domain.exceptions import (
@@ -65,6 +67,25 @@ class _Event(NamedTuple):
     details: dict[str, Any]
 
 
+def order_event(kind: str, order: Order) -> DomainEvent:
+    """``order.confirmed`` / ``order.cancelled``: ids, amounts and status only."""
+    return DomainEvent(
+        kind,
+        1,
+        order.tenant_id,
+        f"order/{order.id}",
+        {
+            "order_id": order.id,
+            "status": order.status.value,
+            "total": order.totals.total,
+            "currency": order.currency,
+            "payment_id": order.payment_id,
+            "refund_id": order.refund_id,
+            "lines": len(order.lines),
+        },
+    )
+
+
 def order_id(tenant: str, customer: str, key: str) -> str:
     return f"ord_{uuid.uuid5(_NAMESPACE, f'{tenant}|{customer}|{key}').hex}"
 
@@ -88,6 +109,7 @@ class Checkout:
         payments: PaymentGateway,
         audit: AuditLog,
         *,
+        outbox: OutboxPort,
         reservation_seconds: int,
         recovery_min_age_seconds: float,
         clock: Clock = utc_now,
@@ -98,6 +120,7 @@ class Checkout:
         self.customers = customers
         self.payments = payments
         self.audit = audit
+        self.outbox = outbox
         self.reservation = timedelta(seconds=reservation_seconds)
         self.min_age = timedelta(seconds=recovery_min_age_seconds)
         self.clock = clock
@@ -192,18 +215,52 @@ class Checkout:
             return order
         if payment is None:
             return await self._release(order, OrderStatus.REJECTED, "reservation expired")
+        return await self._settle_with(order, payment)
+
+    async def _settle_with(
+        self, order: Order, payment: Payment, also: Sequence[Staged] = ()
+    ) -> Order:
+        """PAYMENT_PENDING → CONFIRMED (publishing ``order.confirmed``) or PAYMENT_DECLINED,
+        as banking's answer says; ``also`` rides in the same write (an inbox claim)."""
         if not payment.captured:
             reason = ",".join(payment.reasons) or "declined"
-            return await self._release(order, OrderStatus.PAYMENT_DECLINED, reason)
+            return await self._release(order, OrderStatus.PAYMENT_DECLINED, reason, also=also)
         try:
             return await self._move(
                 order,
                 OrderStatus.CONFIRMED,
                 payment_id=payment.id,
                 event=_Event("order.confirm", "success", {"payment": payment.id}),
+                publish="order.confirmed",
+                also=also,
             )
         except InvalidTransition:
             return await self._confirm_lost(order, payment)
+
+    async def on_payment(self, event: DomainEvent, claim: Staged) -> None:
+        """Banking's ``payment.captured`` or ``payment.declined`` for one of this shop's
+        charges (its key is ``order:<id>``): the order is settled as the charge's own answer
+        would have settled it, at once, even when that answer was lost. An order that has
+        moved on (a repeated or stale event) is left as it is; a capture for an order that
+        could not take it is refunded, as when the answer comes late."""
+        key = event.payload.get("key")
+        if not isinstance(key, str) or not key.startswith("order:"):
+            return  # not a charge of this shop
+        order = await blocking(self.orders.find, event.tenant, key.removeprefix("order:"))
+        if order is None:
+            return
+        reasons = str(event.payload.get("reasons") or "")
+        payment = Payment(
+            id=str(event.payload["payment_id"]),
+            status=str(event.payload["status"]),
+            amount=int(event.payload["amount"] or 0),
+            refunded=0,
+            reasons=tuple(r for r in reasons.split(",") if r),
+        )
+        if order.status is OrderStatus.PAYMENT_PENDING:
+            await self._settle_with(order, payment, also=(claim,))
+        elif payment.captured and order.payment_id != payment.id:
+            await self._confirm_lost(order, payment)
 
     async def _confirm_lost(self, order: Order, payment: Payment) -> Order:
         """Someone else moved the order first. If it is confirmed with this payment, fine;
@@ -217,13 +274,16 @@ class Checkout:
         await self._audit(current, "order.refund-unconfirmed", "success", {"payment": payment.id})
         return current
 
-    async def _release(self, order: Order, status: OrderStatus, reason: str) -> Order:
+    async def _release(
+        self, order: Order, status: OrderStatus, reason: str, also: Sequence[Staged] = ()
+    ) -> Order:
         try:
             return await self._move(
                 order,
                 status,
                 reason=reason,
                 event=_Event("order.decline", "failure", {"status": status, "reason": reason}),
+                also=also,
             )
         except InvalidTransition:
             return await self._reload(order)
@@ -257,6 +317,7 @@ class Checkout:
                 refund_id=refund_id,
                 reason="cancelled by request",
                 event=_Event("order.cancel", "success", {"refund": refund_id}),
+                publish="order.cancelled",
             )
         except InvalidTransition:
             return await self._reload(order)
@@ -319,18 +380,22 @@ class Checkout:
         refund_id: str | None = None,
         reason: str = "",
         event: _Event | None = None,
+        publish: str | None = None,
+        also: Sequence[Staged] = (),
     ) -> Order:
-        """The order moved to ``status`` and stored, with ``event`` audited in the same
-        write (no read-back: the write was conditional on the status read, so what was
-        written is what is stored)."""
+        """The order moved to ``status`` and stored, with ``event`` audited, the domain
+        event ``publish`` staged and ``also`` in the same write (no read-back: the write was
+        conditional on the status read, so what was written is what is stored)."""
         transition = order.to(
             status, at=self._now(), payment_id=payment_id, refund_id=refund_id, reason=reason
         )
+        if publish is not None:
+            also = (*also, self.outbox.stage(order_event(publish, transition.after)))
         if event is None:
-            await blocking(self.orders.apply, transition)
+            await blocking(self.orders.apply, transition, also=also)
         else:
             await self._audited(
-                order, event, lambda staged: self.orders.apply(transition, audit=staged)
+                order, event, lambda audit: self.orders.apply(transition, audit=audit, also=also)
             )
         return transition.after
 

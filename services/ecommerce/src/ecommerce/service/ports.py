@@ -132,9 +132,16 @@ class OrderRepository(Protocol):
         """Orders of every tenant whose work between services has not finished."""
         ...
 
-    def apply(self, transition: Transition, *, audit: Staged | None = None) -> None:
+    def apply(
+        self,
+        transition: Transition,
+        *,
+        audit: Staged | None = None,
+        also: Sequence[Staged] = (),
+    ) -> None:
         """Store the order's new status and move its lines' stock, with the audit event
-        that records it, in one atomic write, if the order is still ``transition.before``.
+        that records it and ``also`` (events it publishes, the inbox claim of the event it
+        answers), in one atomic write, if the order is still ``transition.before``.
         Raises ``OutOfStock`` (a reservation some line cannot hold), ``InvalidTransition``
         (the order moved meanwhile) or ``ConcurrentUpdate`` (contention outlasted the
         retries)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -56,7 +57,7 @@ class DynamoInvoices:
             raise InvoiceNotFound(invoice_id) from None
         return invoice_of(item)
 
-    def settle(self, invoice: Invoice, *, audit: Staged) -> bool:
+    def settle(self, invoice: Invoice, *, audit: Staged, also: Sequence[Staged] = ()) -> bool:
         m = self.model
         actions: list[Any] = [
             m.status.set(invoice.status.value),
@@ -73,10 +74,12 @@ class DynamoInvoices:
                     actions=actions,
                     condition=m.status == InvoiceStatus.PENDING.value,
                 )
-                audit.add_to(tx)
+                for item in (audit, *also):
+                    item.add_to(tx)
         except TransactWriteError as exc:
-            # PynamoDB sends puts (the audit event) before updates (the invoice).
-            if not audit.lost_race() and cancelled_by_condition(exc)[1:2] == [True]:
+            # PynamoDB sends puts (the audit event, ``also``) before updates (the invoice).
+            puts = 1 + len(also)
+            if not audit.lost_race() and cancelled_by_condition(exc)[puts : puts + 1] == [True]:
                 return False
             raise
         return True

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from lift_core import context
-from lift_core.audit import AuditLog, NothingWritten, Within, written
+from lift_core.audit import AuditLog, NothingWritten, Staged, Within, written
 from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
 from lift_core.context import run_blocking as blocking
+from lift_core.events import DomainEvent
 
 from healthcare.domain.access import Role, role_of
 from healthcare.domain.exceptions import (
@@ -130,8 +132,33 @@ class Billing:
             return await self._settle(inv, InvoiceStatus.DECLINED, payment.id, reason)
         return await self._settle(inv, InvoiceStatus.PAID, payment.id, "")
 
+    async def on_payment(self, event: DomainEvent, claim: Staged) -> None:
+        """Banking's ``payment.captured`` or ``payment.declined`` for an invoice's charge
+        (its key is the invoice id): the invoice is settled at once, even when the charge's
+        answer was lost; an invoice settled already (a repeated or stale event) stays."""
+        key = event.payload.get("key")
+        if not isinstance(key, str) or not key.startswith("inv_"):
+            return  # not a charge of this clinic
+        try:
+            inv = await blocking(self.storage.invoices.get, event.tenant, key)
+        except InvoiceNotFound:
+            return
+        if inv.status is not InvoiceStatus.PENDING:
+            return
+        payment_id = str(event.payload["payment_id"])
+        if event.payload.get("status") == "captured":
+            await self._settle(inv, InvoiceStatus.PAID, payment_id, "", also=(claim,))
+            return
+        reason = str(event.payload.get("reasons") or "") or "declined"
+        await self._settle(inv, InvoiceStatus.DECLINED, payment_id, reason, also=(claim,))
+
     async def _settle(
-        self, inv: Invoice, status: InvoiceStatus, payment_id: str | None, reason: str
+        self,
+        inv: Invoice,
+        status: InvoiceStatus,
+        payment_id: str | None,
+        reason: str,
+        also: Sequence[Staged] = (),
     ) -> Invoice:
         settled = inv.settled(status, at=iso(self.clock()), payment_id=payment_id, reason=reason)
         try:
@@ -140,7 +167,9 @@ class Billing:
                 f"invoice.{status.value.lower()}",
                 "success",
                 {"payment": payment_id, "reason": reason},
-                within=lambda staged: written(self.storage.invoices.settle(settled, audit=staged)),
+                within=lambda audit: written(
+                    self.storage.invoices.settle(settled, audit=audit, also=also)
+                ),
             )
         except NothingWritten:  # another attempt settled it first
             return await blocking(self.storage.invoices.get, inv.tenant_id, inv.id)

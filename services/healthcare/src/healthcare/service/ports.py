@@ -7,6 +7,7 @@ Not-found rule: ``get`` raises the domain's not-found error, ``find`` returns No
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -132,7 +133,7 @@ class InvoiceRepository(Protocol):
         """Raises ``InvoiceNotFound``."""
         ...
 
-    def settle(self, invoice: Invoice, *, audit: Staged) -> bool:
+    def settle(self, invoice: Invoice, *, audit: Staged, also: Sequence[Staged] = ()) -> bool:
         """Store a settled invoice if it is still PENDING; False if another settled it."""
         ...
 

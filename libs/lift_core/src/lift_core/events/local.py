@@ -1,0 +1,57 @@
+"""The relay and the consumers inside a dev app (``LIFT_EVENTS_LOCAL``), as background jobs
+polling the emulator: the same ``Relay.deliver`` and ``Consumer.handle`` that the Lambda
+functions run, fed by a stream poller and queue pollers instead of event source mappings.
+The bus, the queues and the rules are created first (dev/test only)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+
+from lift_core.config import LiftSettings
+from lift_core.context import run_blocking
+from lift_core.dynamo import aws_client
+from lift_core.events.consume import Consumer, QueuePoller
+from lift_core.events.outbox import OutboxRecord
+from lift_core.events.relay import EventBus, Relay, StreamPoller
+from lift_core.events.topology import Subscription, bus_name, ensure_topology
+from lift_core.tasks import PeriodicJob
+
+
+def local_jobs(
+    settings: LiftSettings,
+    outbox: type[OutboxRecord],
+    consumers: Iterable[Consumer],
+    subscriptions: Iterable[Subscription],
+) -> list[PeriodicJob]:
+    """Nothing unless ``settings.events_local``: then one relay job for the service's outbox
+    and one job per consumer."""
+    if not settings.events_local:
+        return []
+    events, sqs = aws_client("events", settings), aws_client("sqs", settings)
+    urls = ensure_topology(settings, events, sqs, subscriptions)
+    table = aws_client("dynamodb", settings).describe_table(TableName=outbox.Meta.table_name)
+    relay = StreamPoller(
+        aws_client("dynamodbstreams", settings),
+        table["Table"]["LatestStreamArn"],
+        Relay(EventBus(events, bus_name(settings))),
+    )
+    every = settings.events_poll_seconds
+    jobs = [
+        PeriodicJob(
+            "event relay", every, _counted("relayed", lambda: run_blocking(relay.poll_once))
+        )
+    ]
+    for consumer in consumers:
+        poller = QueuePoller(sqs, urls[consumer.name], consumer)
+        jobs.append(
+            PeriodicJob(f"{consumer.name} consumer", every, _counted("handled", poller.poll_once))
+        )
+    return jobs
+
+
+def _counted(verb: str, once: Callable[[], Awaitable[int]]) -> Callable[[], Awaitable[str | None]]:
+    async def run() -> str | None:
+        n = await once()
+        return f"{verb} {n}" if n else None
+
+    return run
