@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for `make test` and `make integration` (0: one process, no xdist).
 PYTEST_WORKERS ?= 2
 
-.PHONY: help bootstrap browser doctor run restart dev test unit integration e2e pacts fuzz lint fmt typecheck bench bench-check load up down seed logs package deploy deploy-mesh new-service update-service token clean
+.PHONY: help bootstrap browser doctor run restart dev test unit integration e2e pacts fuzz lint fmt typecheck bench bench-check load up down seed logs queues redrive package deploy deploy-mesh new-service update-service token clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -90,6 +90,11 @@ seed: bootstrap ## Seed a running estate with the demo data, print its tokens an
 	@$(UV) run python -m devtools.seed $(if $(BANKING_URL),--logs "the stage's CloudWatch log groups")
 logs: bootstrap ## Follow the estate's logs as readable lines: [REQUEST=<request or correlation id>] [TRACE=<trace id>] [ESTATE=compose] [FOLLOW=0]
 	@$(UV) run python -m devtools.logs $(if $(REQUEST),--request $(REQUEST)) $(if $(TRACE),--trace $(TRACE)) $(if $(filter compose,$(ESTATE)),--compose) $(if $(filter 0,$(FOLLOW)),--no-follow)
+queues: bootstrap ## The event queues of a running estate: depth, in flight, oldest message age, dead letters [ESTATE=compose]
+	@$(UV) run python -m devtools.queues $(if $(filter compose,$(ESTATE)),--estate compose)
+redrive: bootstrap ## Move a consumer queue's dead letters back once the cause is fixed: QUEUE=ecommerce-payments|healthcare-payments [ESTATE=compose]
+	@test -n "$(QUEUE)" || { echo "make redrive: QUEUE=<a consumer queue, see make queues> is required"; exit 2; }
+	@$(UV) run python -m devtools.queues --redrive $(QUEUE) $(if $(filter compose,$(ESTATE)),--estate compose)
 package: bootstrap ## Build a Lambda zip in dist/: SERVICE=<a service> [ARCH=x86_64|arm64]
 	@test -n "$(SERVICE)" || { echo "make package: SERVICE=<one of services/> is required"; exit 2; }
 	$(UV) run python -m devtools.package $(SERVICE) --arch $(or $(ARCH),x86_64)
@@ -101,7 +106,7 @@ deploy: bootstrap ## Deploy one service with SAM: SERVICE=x STAGE=staging|prod [
 	  --stack-name lift-$(STAGE)-$(SERVICE) --capabilities CAPABILITY_IAM --resolve-s3 \
 	  --no-fail-on-empty-changeset \
 	  --parameter-overrides Stage=$(STAGE) Architecture=$(or $(ARCH),x86_64) $(PARAMS)
-deploy-mesh: bootstrap ## Create the stage's Cloud Map namespace, once, before stacks with Registry=cloudmap: STAGE=staging|prod
+deploy-mesh: bootstrap ## Create what the stage shares, once, before the service stacks: its event bus and Cloud Map namespace: STAGE=staging|prod
 	@$(UV) run python -m devtools.deploy_check mesh --stage "$(STAGE)"
 	uvx --from aws-sam-cli sam deploy --template-file infra/sam/mesh.yaml \
 	  --stack-name lift-$(STAGE)-mesh --no-fail-on-empty-changeset --parameter-overrides Stage=$(STAGE)

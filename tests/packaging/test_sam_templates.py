@@ -3,6 +3,9 @@ indexes (keys and projection), TTL attribute and stream. Drift between code and 
 
 from __future__ import annotations
 
+import ast
+import importlib
+import importlib.util
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +18,7 @@ from fastapi import FastAPI
 
 from lift_core import LiftSettings
 from lift_core.auth import JwtVerifier
+from lift_core.events import bus_name, queue_name
 from lift_mesh import MeshSettings, ServiceClient
 
 from banking.main import create_banking_app
@@ -250,8 +254,10 @@ def test_with_cloud_map_each_stack_registers_its_url_where_the_callers_look(
         for r in resources.values()
         if r["Type"] == "AWS::Serverless::Function"
         and "LIFT_MESH_SERVICES" in variables(r["Properties"])
+        and not r["Properties"]["Handler"].endswith(".relay")  # the relay calls no service
     ]
-    assert len(callers) == (0 if service == "banking" else 2)  # the API and the scheduled job
+    # The API, the scheduled job and the payments consumer (which may refund through banking).
+    assert len(callers) == (0 if service == "banking" else 3)
     for function in callers:
         assert variables(function)["LIFT_MESH_CLOUD_MAP_NAMESPACE"] == {
             "Fn::If": ["CloudMap", namespace, {"Ref": "AWS::NoValue"}]
@@ -264,3 +270,96 @@ def test_with_cloud_map_each_stack_registers_its_url_where_the_callers_look(
         }
     monkeypatch.setenv("LIFT_MESH_CLOUD_MAP_NAMESPACE", "lift-staging")
     assert MeshSettings().cloud_map_namespace == "lift-staging"  # the variable's name is right
+
+
+def _sub(value: Any) -> str:
+    return str(value["Fn::Sub"]) if isinstance(value, dict) else str(value)
+
+
+def _resolves(handler: str) -> bool:
+    """Whether ``module.name`` is defined at the module's top level (read, not imported: a
+    Lambda entry module builds its app when imported)."""
+    module, _, name = handler.rpartition(".")
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return False
+    tree = ast.parse(Path(spec.origin).read_text())
+    defined = {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    } | {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    return name in defined
+
+
+@pytest.mark.parametrize("service", ["banking", "healthcare", "ecommerce"])
+def test_the_event_flow_in_each_template_is_the_one_the_code_runs(service: str) -> None:
+    """Queues, dead letters, rules and consumer functions come from the code's
+    subscriptions; a relay reads the outbox's stream of each service that publishes."""
+    template = cfn_yaml.loads((ROOT / "infra/sam" / f"{service}.yaml").read_text())
+    resources = template["Resources"]
+    subscriptions = importlib.import_module(f"{service}.bootstrap").__dict__.get(
+        "SUBSCRIPTIONS", ()
+    )
+    stage = LiftSettings(table_prefix="lift-${Stage}-")
+    queues = {
+        _sub(r["Properties"]["QueueName"]): (name, r["Properties"])
+        for name, r in resources.items()
+        if r["Type"] == "AWS::SQS::Queue"
+    }
+    functions = [
+        r["Properties"] for r in resources.values() if r["Type"] == "AWS::Serverless::Function"
+    ]
+    assert all(_resolves(f["Handler"]) for f in functions), [f["Handler"] for f in functions]
+    for sub in subscriptions:
+        queue_id, queue = queues[queue_name(stage, sub.consumer)]
+        assert queue["VisibilityTimeout"] == sub.visibility_timeout_seconds
+        assert queue["RedrivePolicy"]["maxReceiveCount"] == sub.max_receives
+        dead = queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        assert (
+            _sub(resources[dead]["Properties"]["QueueName"])
+            == f"{queue_name(stage, sub.consumer)}-dlq"
+        )
+        (rule,) = [
+            r["Properties"]
+            for r in resources.values()
+            if r["Type"] == "AWS::Events::Rule"
+            and r["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+        ]
+        assert _sub(rule["EventBusName"]) == bus_name(stage)
+        assert sorted(rule["EventPattern"]["detail-type"]) == sorted(sub.types)
+        (consumer,) = [
+            f
+            for f in functions
+            for e in f.get("Events", {}).values()
+            if e["Type"] == "SQS" and e["Properties"]["Queue"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+        ]
+        assert consumer["Events"]["Queue"]["Properties"]["FunctionResponseTypes"] == [
+            "ReportBatchItemFailures"
+        ]
+        # AWS's rule for an SQS event source: the visibility timeout covers six attempts.
+        timeout = consumer.get("Timeout", template["Globals"]["Function"]["Timeout"])
+        assert sub.visibility_timeout_seconds >= 6 * timeout
+    relays = [
+        f
+        for f in functions
+        for e in f.get("Events", {}).values()
+        if e["Type"] == "DynamoDB"
+        and e["Properties"]["Stream"] == {"Fn::GetAtt": ["Outbox", "StreamArn"]}
+    ]
+    assert len(relays) == (0 if service == "healthcare" else 1)  # healthcare publishes nothing
+    for relay in relays:
+        (put,) = [
+            s
+            for p in relay["Policies"]
+            for s in p.get("Statement", [])
+            if s["Action"] == "events:PutEvents"
+        ]
+        assert _sub(put["Resource"]).endswith(f":event-bus/{bus_name(stage)}")
+        assert relay["Events"]["Outbox"]["Properties"]["FunctionResponseTypes"] == [
+            "ReportBatchItemFailures"
+        ]
+    mesh = cfn_yaml.loads((ROOT / "infra/sam/mesh.yaml").read_text())
+    assert _sub(mesh["Resources"]["Bus"]["Properties"]["Name"]) == bus_name(stage)

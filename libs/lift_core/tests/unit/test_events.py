@@ -6,8 +6,11 @@ from typing import Any
 
 import pytest
 
+from lift_core import LiftSettings
+from lift_core.config import Environment
 from lift_core.events import DomainEvent, InMemoryOutbox, UnsafePayload
 from lift_core.events.event import Scalar
+from lift_core.events.lambdas import relay_entry
 
 
 @pytest.mark.parametrize(
@@ -46,3 +49,17 @@ def test_the_in_memory_outbox_publishes_only_what_a_fake_transaction_committed()
     assert outbox.published == []
     staged.add_to(None)
     assert [(e.type, e.source) for e in outbox.published] == [("payment.captured", "banking")]
+
+
+def test_the_lambda_relay_entry_builds_its_relay_on_first_use_only() -> None:
+    made: list[int] = []
+
+    def settings() -> LiftSettings:
+        made.append(1)
+        return LiftSettings(environment=Environment.TEST, table_prefix="lift-test-")
+
+    entry = relay_entry(settings)
+    assert made == []  # importing the handler module costs nothing
+    assert entry({"Records": []}, None) == {"batchItemFailures": []}
+    assert entry({"Records": [{"eventName": "REMOVE"}]}, None) == {"batchItemFailures": []}
+    assert made == [1]
