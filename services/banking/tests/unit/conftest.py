@@ -58,6 +58,11 @@ class Bank:
 
 @pytest.fixture
 def bank() -> Bank:
+    return make_bank()
+
+
+def make_bank() -> Bank:
+    """Banking's graph on fresh fakes (the provider's message pact test builds one too)."""
     accounts, operations = InMemoryAccounts(), InMemoryOperations()
     ledger, audit, clock = InMemoryLedger(accounts, operations), InMemoryAuditLog(), ManualClock()
     outbox = InMemoryOutbox("banking", clock)

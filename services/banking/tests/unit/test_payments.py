@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from services.banking.tests.unit.conftest import ALICE, BOB, SHOP, TELLER, Bank
+from tests.event_schemas import assert_in_catalogue
 
 from lift_core.context import Principal
 
@@ -215,6 +216,8 @@ def test_each_payment_outcome_publishes_its_event_once_with_ids_and_amounts_only
     assert events[2].payload["refund_id"] == refund.value.id
     assert events[2].payload["amount"] == 400
     assert {e.source for e in events} == {"banking"}
+    for event in events:
+        assert_in_catalogue(event)
 
 
 def test_a_key_that_could_carry_protected_data_does_not_travel(bank: Bank) -> None:

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from services.ecommerce.tests.unit.conftest import RESERVATION_SECONDS, World, customer
+from tests.event_schemas import assert_in_catalogue
 
 from lift_core.events import DomainEvent
 
@@ -58,6 +59,7 @@ async def test_a_capture_whose_answer_was_lost_confirms_the_order_once(world: Wo
     assert (confirmed.status, confirmed.payment_id) == (OrderStatus.CONFIRMED, "pay_0")
     assert world.stock(mug) == (3, 0, 3)
     assert world.outbox.types() == ["order.confirmed"]
+    assert_in_catalogue(world.outbox.published[0])
     assert await consumer.handle(message) is False  # a duplicate: claimed already
     assert world.outbox.types() == ["order.confirmed"]
     assert world.banking.calls == ["charge"]  # no lookup was needed
@@ -112,3 +114,18 @@ async def test_an_event_for_no_order_of_this_shop_changes_nothing(
     await world.shop.consumers[0].handle(_event(world, order, payment, **payload))
     assert world.stored(order).status is OrderStatus.PAYMENT_PENDING
     assert world.outbox.types() == []
+
+
+async def test_confirming_and_cancelling_publish_their_events_in_the_catalogue(
+    world: World,
+) -> None:
+    mug = world.product(5, price=1_000)
+    who = await world.buyer("carol")
+    world.shop.carts.add(who, mug, 1)
+    order, _ = await world.shop.checkout.checkout(customer("carol"), "k1")
+    await world.shop.checkout.cancel(customer("carol"), order.id)
+    assert world.outbox.types() == ["order.confirmed", "order.cancelled"]
+    cancelled = world.outbox.published[1]
+    assert (cancelled.payload["status"], cancelled.payload["refund_id"]) == ("CANCELLED", "ref_0")
+    for event in world.outbox.published:
+        assert_in_catalogue(event)

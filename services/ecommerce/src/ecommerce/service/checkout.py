@@ -67,6 +67,24 @@ class _Event(NamedTuple):
     details: dict[str, Any]
 
 
+def charge_of(event: DomainEvent) -> tuple[str, Payment] | None:
+    """The order id and the payment a ``payment.*`` event reports, when it is about one of
+    this shop's charges (made with the key ``order:<id>``); e-commerce's whole reading of
+    banking's payment events (its message pact checks banking still sends what it reads)."""
+    key = event.payload.get("key")
+    if not isinstance(key, str) or not key.startswith("order:"):
+        return None
+    reasons = str(event.payload.get("reasons") or "")
+    payment = Payment(
+        id=str(event.payload["payment_id"]),
+        status=str(event.payload["status"]),
+        amount=int(event.payload["amount"] or 0),
+        refunded=0,
+        reasons=tuple(r for r in reasons.split(",") if r),
+    )
+    return key.removeprefix("order:"), payment
+
+
 def order_event(kind: str, order: Order) -> DomainEvent:
     """``order.confirmed`` / ``order.cancelled``: ids, amounts and status only."""
     return DomainEvent(
@@ -243,20 +261,13 @@ class Checkout:
         would have settled it, at once, even when that answer was lost. An order that has
         moved on (a repeated or stale event) is left as it is; a capture for an order that
         could not take it is refunded, as when the answer comes late."""
-        key = event.payload.get("key")
-        if not isinstance(key, str) or not key.startswith("order:"):
+        charge = charge_of(event)
+        if charge is None:
             return  # not a charge of this shop
-        order = await blocking(self.orders.find, event.tenant, key.removeprefix("order:"))
+        order_id, payment = charge
+        order = await blocking(self.orders.find, event.tenant, order_id)
         if order is None:
             return
-        reasons = str(event.payload.get("reasons") or "")
-        payment = Payment(
-            id=str(event.payload["payment_id"]),
-            status=str(event.payload["status"]),
-            amount=int(event.payload["amount"] or 0),
-            refunded=0,
-            reasons=tuple(r for r in reasons.split(",") if r),
-        )
         if order.status is OrderStatus.PAYMENT_PENDING:
             await self._settle_with(order, payment, also=(claim,))
         elif payment.captured and order.payment_id != payment.id:

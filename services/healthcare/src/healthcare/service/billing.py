@@ -36,6 +36,26 @@ _log = logging.getLogger("healthcare.billing")
 _NAMESPACE = uuid.UUID("8a3e0c55-0d7e-4f55-9a54-6865616c7468")
 
 
+@dataclass(frozen=True, slots=True)
+class InvoiceCharge:
+    invoice_id: str
+    payment_id: str
+    captured: bool
+    reason: str  # why it was declined ("" when captured)
+
+
+def charge_of(event: DomainEvent) -> InvoiceCharge | None:
+    """What a ``payment.*`` event reports of an invoice's charge (its key is the invoice
+    id), or None for anyone else's; healthcare's whole reading of banking's payment events
+    (its message pact checks banking still sends what it reads)."""
+    key = event.payload.get("key")
+    if not isinstance(key, str) or not key.startswith("inv_"):
+        return None
+    captured = event.payload.get("status") == "captured"
+    reason = "" if captured else str(event.payload.get("reasons") or "") or "declined"
+    return InvoiceCharge(key, str(event.payload["payment_id"]), captured, reason)
+
+
 @dataclass
 class RetryReport:
     examined: int = 0
@@ -136,21 +156,17 @@ class Billing:
         """Banking's ``payment.captured`` or ``payment.declined`` for an invoice's charge
         (its key is the invoice id): the invoice is settled at once, even when the charge's
         answer was lost; an invoice settled already (a repeated or stale event) stays."""
-        key = event.payload.get("key")
-        if not isinstance(key, str) or not key.startswith("inv_"):
+        charge = charge_of(event)
+        if charge is None:
             return  # not a charge of this clinic
         try:
-            inv = await blocking(self.storage.invoices.get, event.tenant, key)
+            inv = await blocking(self.storage.invoices.get, event.tenant, charge.invoice_id)
         except InvoiceNotFound:
             return
         if inv.status is not InvoiceStatus.PENDING:
             return
-        payment_id = str(event.payload["payment_id"])
-        if event.payload.get("status") == "captured":
-            await self._settle(inv, InvoiceStatus.PAID, payment_id, "", also=(claim,))
-            return
-        reason = str(event.payload.get("reasons") or "") or "declined"
-        await self._settle(inv, InvoiceStatus.DECLINED, payment_id, reason, also=(claim,))
+        status = InvoiceStatus.PAID if charge.captured else InvoiceStatus.DECLINED
+        await self._settle(inv, status, charge.payment_id, charge.reason, also=(claim,))
 
     async def _settle(
         self,

@@ -1,0 +1,77 @@
+"""Banking verifies every consumer's message pact (``contracts/pacts/*-banking-events.json``,
+see tests/message_pacts.py): each ``payment.*`` message is the event banking's own use
+cases publish (on fakes), checked by Pact against what the consumer reads. Renaming a
+payload field, changing a type or dropping the key fails here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pact import Verifier
+from services.banking.tests.unit.conftest import ALICE, make_bank
+from tests.contracts import PACT_DIR
+from tests.event_schemas import assert_in_catalogue
+
+from lift_core.events import DomainEvent
+
+from banking.domain.accounts import AccountType
+from banking.domain.fraud import PaymentMethod
+from banking.domain.money import Money
+
+pytestmark = pytest.mark.integration
+
+CONSUMERS = sorted(
+    p.name.removesuffix("-banking-events.json") for p in PACT_DIR.glob("*-banking-events.json")
+)
+
+
+def _published() -> dict[str, DomainEvent]:
+    """One captured and one declined payment, through banking's use cases."""
+    bank = make_bank()
+    payer = bank.account("alice", 5_000_000)
+    merchant = bank.account("shop", type_=AccountType.MERCHANT)
+    for key, amount, method in (
+        ("order:ord_1", 2_500, PaymentMethod.ACCOUNT),
+        ("inv_1", 2_000_000, PaymentMethod.CARD),  # the fraud rules decline it
+    ):
+        bank.banking.payments.pay(
+            ALICE,
+            key=key,
+            payer_id=payer,
+            merchant_id=merchant,
+            money=Money(amount, "EUR"),
+            method=method,
+            card_token="tok_1" if method is PaymentMethod.CARD else None,
+            reference="pact",
+        )
+    events = {e.type: e for e in bank.outbox.published}
+    assert set(events) == {"payment.captured", "payment.declined"}
+    return events
+
+
+def test_consumers_have_message_pacts() -> None:
+    assert CONSUMERS == ["ecommerce", "healthcare"]
+
+
+@pytest.mark.parametrize("consumer", CONSUMERS)
+def test_banking_publishes_what_each_consumer_reads(consumer: str) -> None:
+    events = _published()
+
+    def message(name: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+        event = events[name]  # a consumer's message is named by its event type
+        assert_in_catalogue(event)
+        body = {"detail-type": event.type, "detail": event.detail()}
+        return {
+            "contents": json.dumps(body).encode(),
+            "metadata": None,
+            "content_type": "application/json",
+        }
+
+    (
+        Verifier("banking-events", host="127.0.0.1")
+        .message_handler(message)
+        .add_source(PACT_DIR / f"{consumer}-banking-events.json")
+        .verify()
+    )
