@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from pact import Verifier
+from pact.types import Message
 from services.banking.tests.unit.conftest import ALICE, make_bank
 from tests.contracts import PACT_DIR
 from tests.event_schemas import assert_in_catalogue
@@ -59,15 +60,13 @@ def test_consumers_have_message_pacts() -> None:
 def test_banking_publishes_what_each_consumer_reads(consumer: str) -> None:
     events = _published()
 
-    def message(name: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    def message(name: str, metadata: dict[str, Any] | None = None) -> Message:
         event = events[name]  # a consumer's message is named by its event type
         assert_in_catalogue(event)
         body = {"detail-type": event.type, "detail": event.detail()}
-        return {
-            "contents": json.dumps(body).encode(),
-            "metadata": None,
-            "content_type": "application/json",
-        }
+        return Message(
+            contents=json.dumps(body).encode(), metadata=None, content_type="application/json"
+        )
 
     (
         Verifier("banking-events", host="127.0.0.1")
