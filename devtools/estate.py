@@ -380,7 +380,11 @@ def main() -> None:
 def _announce(
     args: argparse.Namespace, endpoint: str, identity: str, urls: dict[str, str], elapsed: float
 ) -> None:
-    emulator_row = ("emulator", endpoint, "DynamoDB, KMS, Cloud Map (moto, serialized)")
+    emulator_row = (
+        "emulator",
+        endpoint,
+        "DynamoDB + Streams, KMS, Cloud Map, EventBridge, SQS (moto)",
+    )
     if all(name in urls for name in BUILT_IN):
         text = banner(identity, urls, seed(identity, urls), extra=[emulator_row])
     else:  # some services alone: where they are, and how to get a token
