@@ -20,7 +20,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cfnlint.decode import cfn_yaml
 from devtools.estate import free_port
+
+from lift_core import LiftSettings
+from lift_core.wiring import ServiceTables
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -187,6 +191,21 @@ def test_the_generated_service_passes_lint_and_strict_typing(generated: Path) ->
 
 def test_its_sam_template_passes_cfn_lint(generated: Path) -> None:
     run(str(generated / ".venv" / "bin" / "cfn-lint"), f"infra/sam/{NAME}.yaml", cwd=generated)
+
+
+def test_its_sam_template_declares_every_table_the_code_binds(generated: Path) -> None:
+    """Its own table and the ones lift_core binds for every service (audit, idempotency,
+    outbox, inbox): a table the template lacks would only fail once deployed."""
+    stage = LiftSettings(table_prefix="lift-${Stage}-")
+    platform = ServiceTables.bind(stage, NAME, [])
+    bound = {m.Meta.table_name for m in platform.owned} | {f"lift-${{Stage}}-{NAME}-cases"}
+    template = cfn_yaml.loads((generated / f"infra/sam/{NAME}.yaml").read_text())
+    declared = {
+        str(r["Properties"]["TableName"]["Fn::Sub"])
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::DynamoDB::Table"
+    }
+    assert declared == bound
 
 
 def test_the_compose_estate_includes_it(generated: Path) -> None:

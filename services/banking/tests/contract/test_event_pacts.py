@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from pact import Verifier
 from pact.types import Message
-from services.banking.tests.unit.conftest import ALICE, make_bank
+from services.banking.tests.unit.conftest import make_bank
+from services.banking.tests.unit.test_payments import pay
 from tests.contracts import PACT_DIR
 from tests.event_schemas import assert_in_catalogue
 
@@ -19,7 +20,6 @@ from lift_core.events import DomainEvent
 
 from banking.domain.accounts import AccountType
 from banking.domain.fraud import PaymentMethod
-from banking.domain.money import Money
 
 pytestmark = pytest.mark.integration
 
@@ -33,20 +33,8 @@ def _published() -> dict[str, DomainEvent]:
     bank = make_bank()
     payer = bank.account("alice", 5_000_000)
     merchant = bank.account("shop", type_=AccountType.MERCHANT)
-    for key, amount, method in (
-        ("order:ord_1", 2_500, PaymentMethod.ACCOUNT),
-        ("inv_1", 2_000_000, PaymentMethod.CARD),  # the fraud rules decline it
-    ):
-        bank.banking.payments.pay(
-            ALICE,
-            key=key,
-            payer_id=payer,
-            merchant_id=merchant,
-            money=Money(amount, "EUR"),
-            method=method,
-            card_token="tok_1" if method is PaymentMethod.CARD else None,
-            reference="pact",
-        )
+    pay(bank, payer, merchant, 2_500, key="order:ord_1")
+    pay(bank, payer, merchant, 2_000_000, key="inv_1", method=PaymentMethod.CARD)  # declined
     events = {e.type: e for e in bank.outbox.published}
     assert set(events) == {"payment.captured", "payment.declined"}
     return events
