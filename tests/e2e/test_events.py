@@ -111,3 +111,66 @@ def test_event_latency_from_state_change_to_consumer(
             f"p99 {p99:.0f} ms",
         )
     )
+
+
+def test_events_wait_in_the_queue_while_their_consumer_is_stopped(
+    target: Target, request: pytest.FixtureRequest
+) -> None:
+    """E-commerce (its consumer with it) is stopped when banking takes a pending order's
+    payment: the payment event waits in e-commerce's queue, and once e-commerce is back the
+    order is CONFIRMED and charged exactly once."""
+    if target.stop is None or target.start is None:
+        pytest.skip("this target cannot stop and start a service (a deployed URL)")
+    tenant, funds = f"events-{uuid.uuid4().hex[:8]}", 50_000
+    s = shop_with_buyer(target, tenant, stock=5, funds=funds)
+    buyer = s["buyer"]
+    buyer.add_to_cart(s["product"], 1)
+    target.stop("banking")
+    try:
+        answer = buyer.checkout(uuid.uuid4().hex)  # no banking: the order waits, stock held
+    finally:
+        target.start("banking")
+    assert answer.status_code == 202, answer.text
+    order = answer.json()
+    target.stop("ecommerce")
+    try:
+        # Banking takes the payment e-commerce's recovery would ask for: the same caller,
+        # key and request, so the recovery's own charge later lands on it, not beside it.
+        shop = Lift(target, tenant, "ecommerce", ["service"])
+        paid = shop.banking.post(
+            "/payments",
+            json={
+                "payer_account_id": s["account"],
+                "merchant_account_id": s["merchant"],
+                "amount": order["totals"]["total"],
+                "currency": "EUR",
+                "reference": f"order {order['id']}",
+            },
+            headers={"Idempotency-Key": f"order:{order['id']}"},
+        )
+        assert paid.status_code == 201, paid.text
+        stopped_for = time.monotonic()
+    finally:
+        target.start("ecommerce")
+    back = time.monotonic()
+    while (status := _order(buyer, order["id"])["status"]) == "PAYMENT_PENDING":
+        assert time.monotonic() - back < 60, "the order stayed pending after e-commerce came back"
+        time.sleep(0.1)
+    confirmed_after = time.monotonic() - back
+    assert status == "CONFIRMED"
+    assert buyer.balance(s["account"]) == funds - order["totals"]["total"]  # charged once
+    auditor = Lift(target, tenant, "audrey", ["auditor"])
+    trail = auditor.shop.get(
+        "/compliance/audit-trail", params={"resource": f"order/{order['id']}"}
+    ).raise_for_status()
+    (confirm,) = [e for e in trail.json()["items"] if e["action"] == "order.confirm"]
+    assert confirm["actor"] in ("ecommerce-payments", "ecommerce-recovery")
+    request.node.user_properties.append(
+        (
+            CHAOS_REPORT,
+            f"[{request.node.callspec.id}] events: e-commerce was down while banking took "
+            f"the payment (restarted {back - stopped_for:.1f} s later); the order was "
+            f"CONFIRMED {confirmed_after:.1f} s after it was back, by {confirm['actor']}, "
+            f"charged once",
+        )
+    )

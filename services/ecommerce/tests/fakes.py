@@ -167,9 +167,20 @@ _MOVES = {
 
 class InMemoryBaskets:
     def __init__(
-        self, stores: InMemoryStores, customers: InMemoryCustomers, carts: InMemoryCarts
+        self,
+        stores: InMemoryStores,
+        customers: InMemoryCustomers,
+        carts: InMemoryCarts,
+        products: InMemoryProducts,
     ) -> None:
         self.stores, self.customers, self.carts = stores, customers, carts
+        self.products = products
+
+    def cart_and_product(
+        self, tenant_id: str, customer_id: str, product_id: str
+    ) -> tuple[Cart, Product | None]:
+        product = self.products.items.get((tenant_id, product_id))
+        return self.carts.get(tenant_id, customer_id), product
 
     def basket(self, tenant_id: str, customer_id: str) -> Basket:
         return Basket(

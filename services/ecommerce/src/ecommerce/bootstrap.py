@@ -113,7 +113,9 @@ def bootstrap(
             "customers": DynamoCustomers(tables.customers),
             "carts": DynamoCarts(tables.carts),
             "orders": DynamoOrders(tables.orders, tables.products, connection),
-            "baskets": DynamoBaskets(tables.stores, tables.customers, tables.carts),
+            "baskets": DynamoBaskets(
+                tables.stores, tables.customers, tables.carts, tables.products
+            ),
             "audit": platform.recorder(audit_policy(s)),
             "cipher": platform.cipher(),
             "outbox": platform.outbox(clock),

@@ -117,7 +117,7 @@ def world() -> World:
         customers=customers,
         carts=carts,
         orders=orders,
-        baskets=InMemoryBaskets(stores, customers, carts),
+        baskets=InMemoryBaskets(stores, customers, carts, products),
         outbox=outbox,
         inbox=inbox,
         payments=banking,

@@ -7,9 +7,10 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
 from lift_core.dynamo import condition_failed, get_items
 
-from ecommerce.adapters.catalog import store_of
-from ecommerce.adapters.models import CartModel, CustomerModel, StoreModel
+from ecommerce.adapters.catalog import product_of, store_of
+from ecommerce.adapters.models import CartModel, CustomerModel, ProductModel, StoreModel
 from ecommerce.domain.carts import Cart
+from ecommerce.domain.catalog import Product
 from ecommerce.domain.customers import CustomerRecord
 from ecommerce.domain.exceptions import ConcurrentUpdate, CustomerExists, CustomerNotFound
 from ecommerce.service.ports import Basket
@@ -82,9 +83,25 @@ class DynamoCarts:
 
 class DynamoBaskets:
     def __init__(
-        self, stores: type[StoreModel], customers: type[CustomerModel], carts: type[CartModel]
+        self,
+        stores: type[StoreModel],
+        customers: type[CustomerModel],
+        carts: type[CartModel],
+        products: type[ProductModel],
     ) -> None:
         self.stores, self.customers, self.carts = stores, customers, carts
+        self.products = products
+
+    def cart_and_product(
+        self, tenant_id: str, customer_id: str, product_id: str
+    ) -> tuple[Cart, Product | None]:
+        cart, product = get_items(
+            [(self.carts, tenant_id, customer_id), (self.products, tenant_id, product_id)]
+        )
+        return (
+            cart_of(cart) if cart is not None else Cart(),
+            product_of(product) if product is not None else None,
+        )
 
     def basket(self, tenant_id: str, customer_id: str) -> Basket:
         store, customer, cart = get_items(

@@ -8,7 +8,7 @@ from lift_core.context import Principal
 
 from ecommerce.domain.carts import Cart, check_quantity
 from ecommerce.domain.catalog import Product, ProductStatus
-from ecommerce.domain.exceptions import ProductNotActive
+from ecommerce.domain.exceptions import ProductNotActive, ProductNotFound
 from ecommerce.domain.pricing import Line
 from ecommerce.service.ports import Storage
 
@@ -19,6 +19,7 @@ class Carts:
     def __init__(self, storage: Storage) -> None:
         self.carts = storage.carts
         self.products = storage.products
+        self.baskets = storage.baskets
 
     def view(self, principal: Principal) -> Priced:
         cart = self.carts.get(principal.tenant_id, principal.subject)
@@ -37,10 +38,15 @@ class Carts:
 
     def add(self, principal: Principal, product_id: str, quantity: int) -> Priced:
         check_quantity(quantity)
-        product = self.products.get(principal.tenant_id, product_id)
+        if not product_id.startswith("prd_"):
+            raise ProductNotFound(product_id)
+        cart, product = self.baskets.cart_and_product(
+            principal.tenant_id, principal.subject, product_id
+        )  # one round trip
+        if product is None:
+            raise ProductNotFound(product_id)
         if product.status is not ProductStatus.ACTIVE:
             raise ProductNotActive(f"{product.sku} is not for sale")
-        cart = self.carts.get(principal.tenant_id, principal.subject)
         return self._save(principal, cart.added(product_id, quantity), {product.id: product})
 
     def update(self, principal: Principal, item_id: str, quantity: int) -> Priced:

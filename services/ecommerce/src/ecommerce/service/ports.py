@@ -107,6 +107,12 @@ class BasketReads(Protocol):
         trip on DynamoDB)."""
         ...
 
+    def cart_and_product(
+        self, tenant_id: str, customer_id: str, product_id: str
+    ) -> tuple[Cart, Product | None]:
+        """The customer's cart and one product, read together (one round trip)."""
+        ...
+
 
 class OrderRepository(Protocol):
     def add(self, order: Order, *, audit: Staged | None = None) -> bool:
