@@ -39,6 +39,10 @@ from lift_core.events import (
 
 pytestmark = pytest.mark.integration
 
+THINGS = Subscription(
+    "test-things", "test", ("thing.happened",), max_receives=2, visibility_timeout_seconds=0
+)
+
 
 class Tally(Model):
     """A consumer's state: how many times each aggregate's effect was applied."""
@@ -84,7 +88,7 @@ class World:
                 tx.update(self.tally(f"effect/{event.aggregate}"), actions=[Tally.applied.add(1)])
                 claim.add_to(tx)
 
-        return Consumer("test-things", {"thing.happened": count}, self.inbox)
+        return Consumer(THINGS, {"thing.happened": count}, self.inbox)
 
     def effects(self, aggregate: str = "thing/1") -> int:
         try:
@@ -104,11 +108,7 @@ def world(db_settings: LiftSettings) -> World:
         db_settings,
         events,
         sqs,
-        [
-            Subscription(
-                "test-things", ("thing.happened",), max_receives=2, visibility_timeout_seconds=0
-            )
-        ],
+        [THINGS],
     )
     dynamodb = aws_client("dynamodb", db_settings)
     arn = dynamodb.describe_table(TableName=outbox_model.Meta.table_name)["Table"][

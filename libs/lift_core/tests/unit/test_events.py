@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from lift_core import LiftSettings
 from lift_core.config import Environment
-from lift_core.events import DomainEvent, InMemoryOutbox, UnsafePayload
+from lift_core.events import (
+    Consumer,
+    DomainEvent,
+    InMemoryInbox,
+    InMemoryOutbox,
+    Subscription,
+    UnsafePayload,
+    UntrustedEvent,
+)
 from lift_core.events.event import Scalar
 from lift_core.events.lambdas import relay_entry
 
@@ -63,3 +72,31 @@ def test_the_lambda_relay_entry_builds_its_relay_on_first_use_only() -> None:
     assert entry({"Records": []}, None) == {"batchItemFailures": []}
     assert entry({"Records": [{"eventName": "REMOVE"}]}, None) == {"batchItemFailures": []}
     assert made == [1]
+
+
+async def test_a_consumer_refuses_what_is_not_an_event_from_its_publisher() -> None:
+    """Messages sent around the bus rule (a forged publisher, a broken or unsafe document)
+    raise: they come back and end in the dead-letter queue, and nothing is applied."""
+    applied: list[str] = []
+
+    async def handler(event: DomainEvent, claim: Any) -> None:
+        applied.append(event.id)
+
+    sub = Subscription("shop-payments", "banking", ("payment.captured",))
+    consumer = Consumer(sub, {"payment.captured": handler}, InMemoryInbox())
+    good = DomainEvent("payment.captured", 1, "acme", "payment/pay_1", {}, source="banking")
+    forged = DomainEvent("payment.captured", 1, "acme", "payment/pay_1", {}, source="ecommerce")
+    unsafe = {**good.detail(), "payload": {"note": "4111 1111 1111 1111"}}
+    for bad, error in (
+        (json.dumps({"detail": forged.detail()}), UntrustedEvent),
+        ("not json", json.JSONDecodeError),
+        (json.dumps({"detail": {"type": "payment.captured"}}), KeyError),
+        (json.dumps({"detail": unsafe}), UnsafePayload),
+    ):
+        with pytest.raises(error):
+            await consumer.handle(bad)
+    assert applied == []
+    assert await consumer.handle(json.dumps({"detail": good.detail()})) is True
+    assert applied == [good.id]
+    with pytest.raises(ValueError, match="does not subscribe"):
+        Consumer(sub, {"payment.refunded": handler}, InMemoryInbox())

@@ -62,7 +62,7 @@ class Overrides(TypedDict, total=False):
 
 
 # The events e-commerce consumes, one queue each (the SAM template declares the same).
-PAYMENTS = Subscription("ecommerce-payments", ("payment.captured", "payment.declined"))
+PAYMENTS = Subscription("ecommerce-payments", "banking", ("payment.captured", "payment.declined"))
 SUBSCRIPTIONS = (PAYMENTS,)
 
 
@@ -162,6 +162,6 @@ def bootstrap(
         payments=payments,
         audit=audit,
         cipher=cipher,
-        consumers=(Consumer(PAYMENTS.consumer, handlers, overrides["inbox"]),),
+        consumers=(Consumer(PAYMENTS, handlers, overrides["inbox"]),),
         platform=platform,
     )

@@ -78,7 +78,7 @@ class Clinic:
 
 
 # The events healthcare consumes, one queue each (the SAM template declares the same).
-PAYMENTS = Subscription("healthcare-payments", ("payment.captured", "payment.declined"))
+PAYMENTS = Subscription("healthcare-payments", "banking", ("payment.captured", "payment.declined"))
 SUBSCRIPTIONS = (PAYMENTS,)
 
 
@@ -162,6 +162,6 @@ def bootstrap(
         payments=payments,
         audit=audit,
         cipher=cipher,
-        consumers=(Consumer(PAYMENTS.consumer, handlers, overrides["inbox"]),),
+        consumers=(Consumer(PAYMENTS, handlers, overrides["inbox"]),),
         platform=platform,
     )

@@ -9,6 +9,7 @@ from lift_core.events.consume import (
     InboxRecord,
     InMemoryInbox,
     QueuePoller,
+    UntrustedEvent,
     lambda_handler,
 )
 from lift_core.events.event import DomainEvent, UnsafePayload, is_safe
@@ -50,6 +51,7 @@ __all__ = [
     "StreamPoller",
     "Subscription",
     "UnsafePayload",
+    "UntrustedEvent",
     "bus_name",
     "ensure_topology",
     "is_safe",

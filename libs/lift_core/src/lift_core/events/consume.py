@@ -30,6 +30,7 @@ from lift_core.audit.log import NothingWritten, Staged
 from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal, RequestContext, reset, run_blocking, set_current
 from lift_core.events.event import DomainEvent
+from lift_core.events.topology import Subscription
 
 _log = logging.getLogger("lift.events.consume")
 Handler = Callable[[DomainEvent, Staged], Awaitable[None]]
@@ -122,9 +123,18 @@ class _InMemoryClaim:
         return False
 
 
+class UntrustedEvent(ValueError):
+    """An event that did not come from the service its subscription names."""
+
+
 class Consumer:
-    def __init__(self, name: str, handlers: Mapping[str, Handler], inbox: InboxPort) -> None:
-        self.name = name
+    def __init__(
+        self, subscription: Subscription, handlers: Mapping[str, Handler], inbox: InboxPort
+    ) -> None:
+        if not set(handlers) <= set(subscription.types):
+            raise ValueError(f"{subscription.consumer} handles types it does not subscribe to")
+        self.subscription = subscription
+        self.name = subscription.consumer
         self.handlers = handlers
         self.inbox = inbox
 
@@ -144,6 +154,12 @@ class Consumer:
         handler = self.handlers.get(event.type)
         if handler is None:
             return False  # not an event this consumer subscribes to
+        if event.source != self.subscription.source:
+            # The bus rule admits its publisher alone: whatever else reached the queue was
+            # sent around the rule. Refused, so it ends in the dead-letter queue, alarmed.
+            raise UntrustedEvent(
+                f"{event.type} from {event.source!r}, not {self.subscription.source!r}"
+            )
         token = set_current(
             RequestContext(
                 request_id=event.id,

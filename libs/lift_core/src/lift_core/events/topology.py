@@ -22,6 +22,7 @@ from lift_core.dynamo import TableCreationRefused
 @dataclass(frozen=True, slots=True)
 class Subscription:
     consumer: str  # "<service>-<what it consumes>": "ecommerce-payments"
+    source: str  # the one service whose events these are: "banking"
     types: tuple[str, ...]
     max_receives: int = 5  # then the dead-letter queue
     # AWS's advice for an SQS event source: six times the function's timeout (15 s).
@@ -64,13 +65,19 @@ def ensure_topology(
         events.put_rule(
             Name=rule,
             EventBusName=bus,
-            EventPattern=json.dumps({"detail-type": list(sub.types)}),
+            EventPattern=json.dumps(event_pattern(sub)),
         )
         events.put_targets(
             Rule=rule, EventBusName=bus, Targets=[{"Id": sub.consumer, "Arn": _arn(sqs, url)}]
         )
         urls[sub.consumer] = url
     return urls
+
+
+def event_pattern(sub: Subscription) -> dict[str, list[str]]:
+    """The rule's pattern: these types, from that publisher only (the relay puts events on
+    the bus as ``lift.<service>``), so no other service's events reach the queue."""
+    return {"source": [f"lift.{sub.source}"], "detail-type": list(sub.types)}
 
 
 def _arn(sqs: Any, url: str) -> str:
