@@ -293,16 +293,22 @@ class ServiceClient:
         retryable = method in IDEMPOTENT_METHODS or key is not None
         try:
             async with self.bulkhead:
-                retrying = AsyncRetrying(
-                    stop=stop_after_attempt(self.settings.max_attempts),
-                    wait=self._backoff,
-                    retry=lambda state: self._should_retry(state, retryable),
-                    reraise=True,
-                )
                 try:
                     async with asyncio.timeout(budget):
+                        try:  # most calls take one attempt: no retry machinery for it
+                            return await self._attempt(call)
+                        except _Retryable as failed:
+                            first = [failed]
+                        retrying = AsyncRetrying(
+                            stop=stop_after_attempt(self.settings.max_attempts),
+                            wait=self._backoff,
+                            retry=lambda state: self._should_retry(state, retryable),
+                            reraise=True,
+                        )
                         async for attempt in retrying:
                             with attempt:
+                                if first:  # attempt 1 is the one just made: tenacity decides
+                                    raise first.pop()  # whether, and when, to try again
                                 return await self._attempt(call)
                 except TimeoutError as exc:
                     raise MeshTimeoutError(

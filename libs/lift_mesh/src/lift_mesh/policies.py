@@ -59,6 +59,9 @@ class Bulkhead:
         self.max_wait = max_wait
 
     async def __aenter__(self) -> None:
+        if not self._semaphore.locked():  # a free slot is taken at once: no timer to arm
+            await self._semaphore.acquire()
+            return
         try:
             async with asyncio.timeout(self.max_wait):
                 await self._semaphore.acquire()
