@@ -23,6 +23,7 @@ from lift_core.events import (
     DomainEvent,
     EventBus,
     Inbox,
+    InboxCheckpoints,
     InboxRecord,
     Outbox,
     OutboxRecord,
@@ -229,3 +230,21 @@ async def test_the_lambda_consumer_reports_only_the_messages_that_failed(world: 
     answer = await asyncio.to_thread(handler, sqs_event, None)  # Powertools runs its own loop
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
     assert world.effects() == 1
+
+
+async def test_a_relay_restarted_with_its_checkpoint_sends_only_what_it_had_not(
+    world: World,
+) -> None:
+    checkpoints = InboxCheckpoints(world.inbox.model, "test-outbox")
+
+    def restarted() -> StreamPoller:
+        streams = aws_client("dynamodbstreams", world.settings)
+        return StreamPoller(streams, world.stream_arn, world.relay, checkpoints)
+
+    world.publish(3)
+    assert restarted().poll_once() == 3
+    world.publish(2)
+    assert restarted().poll_once() == 2  # after its checkpoint, not from the stream's start
+    assert restarted().poll_once() == 0
+    await _drain(world, world.consumer())
+    assert world.effects() == 5

@@ -49,7 +49,7 @@ def create_banking_app(
     lift = lift or LiftSettings(service_name="banking")
     services = services or bootstrap(banking, lift=lift)
     platform = services.platform
-    relay = local_jobs(lift, platform.outbox_table, (), ()) if platform else []
+    relay = local_jobs(lift, platform, (), ()) if platform else []
     return create_app(
         settings=lift,
         title="Lift banking",

@@ -65,9 +65,7 @@ def create_ecommerce_app(
             return None
         return f"examined {report.examined}, finished {report.finished}, open {report.still_open}"
 
-    events = (
-        local_jobs(lift, platform.outbox_table, shop.consumers, SUBSCRIPTIONS) if platform else []
-    )
+    events = local_jobs(lift, platform, shop.consumers, SUBSCRIPTIONS) if platform else []
     lifespan = background(
         PeriodicJob("order recovery", s.recovery_interval_seconds, recover_once),
         *events,

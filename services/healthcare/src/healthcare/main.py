@@ -60,9 +60,7 @@ def create_healthcare_app(
             f"examined {report.examined}, settled {report.settled}, pending {report.still_pending}"
         )
 
-    events = (
-        local_jobs(lift, platform.outbox_table, clinic.consumers, SUBSCRIPTIONS) if platform else []
-    )
+    events = local_jobs(lift, platform, clinic.consumers, SUBSCRIPTIONS) if platform else []
     lifespan = background(
         PeriodicJob("invoice retry", s.billing_retry_interval_seconds, retry_once),
         *events,

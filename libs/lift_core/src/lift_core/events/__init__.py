@@ -20,7 +20,7 @@ from lift_core.events.outbox import (
     OutboxRecord,
     StagedEvent,
 )
-from lift_core.events.relay import EventBus, Relay, StreamPoller
+from lift_core.events.relay import EventBus, InboxCheckpoints, Relay, StreamPoller
 from lift_core.events.topology import (
     QueueStats,
     Subscription,
@@ -39,6 +39,7 @@ __all__ = [
     "InMemoryInbox",
     "InMemoryOutbox",
     "Inbox",
+    "InboxCheckpoints",
     "InboxPort",
     "InboxRecord",
     "Outbox",

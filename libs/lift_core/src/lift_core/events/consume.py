@@ -223,13 +223,25 @@ class QueuePoller:
         self.consumer = consumer
         self.batch = batch
 
-    async def poll_once(self) -> int:
-        """One receive; returns how many messages were handled and deleted."""
+    async def poll_once(self, *, batches: int = 10) -> int:
+        """Receives until the queue has nothing visible (at most ``batches`` receives, so a
+        backlog drains without waiting a poll interval per ten messages); returns how many
+        messages were handled and deleted."""
+        done = 0
+        for _ in range(batches):
+            handled, received = await self._receive_once()
+            done += handled
+            if received < self.batch:
+                break
+        return done
+
+    async def _receive_once(self) -> tuple[int, int]:
         answer = await run_blocking(
             self.sqs.receive_message, QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch
         )
+        messages = answer.get("Messages", [])
         done = 0
-        for message in answer.get("Messages", []):
+        for message in messages:
             try:
                 await self.consumer.handle(message["Body"])
             except Exception:
@@ -241,7 +253,7 @@ class QueuePoller:
                 ReceiptHandle=message["ReceiptHandle"],
             )
             done += 1
-        return done
+        return done, len(messages)
 
 
 def lambda_handler(consumer: Consumer) -> Callable[[dict[str, Any], Any], dict[str, Any]]:

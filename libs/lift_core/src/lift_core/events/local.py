@@ -11,20 +11,22 @@ from lift_core.config import LiftSettings
 from lift_core.context import run_blocking
 from lift_core.dynamo import aws_client
 from lift_core.events.consume import Consumer, QueuePoller
-from lift_core.events.outbox import OutboxRecord
-from lift_core.events.relay import EventBus, Relay, StreamPoller
+from lift_core.events.relay import EventBus, InboxCheckpoints, Relay, StreamPoller
 from lift_core.events.topology import Subscription, bus_name, ensure_topology
 from lift_core.tasks import PeriodicJob
+from lift_core.wiring import ServiceTables
 
 
 def local_jobs(
     settings: LiftSettings,
-    outbox: type[OutboxRecord],
+    platform: ServiceTables,
     consumers: Iterable[Consumer],
     subscriptions: Iterable[Subscription],
 ) -> list[PeriodicJob]:
     """Nothing unless ``settings.events_local``: then one relay job for the service's outbox
-    and one job per consumer."""
+    (resuming after its checkpoint in the inbox table, as Lambda's mapping resumes after
+    its own) and one job per consumer."""
+    outbox = platform.outbox_table
     if not settings.events_local:
         return []
     events, sqs = aws_client("events", settings), aws_client("sqs", settings)
@@ -34,6 +36,7 @@ def local_jobs(
         aws_client("dynamodbstreams", settings),
         table["Table"]["LatestStreamArn"],
         Relay(EventBus(events, bus_name(settings))),
+        InboxCheckpoints(platform.inbox_table, outbox.Meta.table_name),
     )
     every = settings.events_poll_seconds
     jobs = [

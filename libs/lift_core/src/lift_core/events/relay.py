@@ -18,8 +18,13 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import Any, Protocol
 
+from pynamodb.exceptions import DoesNotExist
+
+from lift_core.clock import Clock, utc_now
+from lift_core.events.consume import InboxRecord
 from lift_core.events.outbox import detail_of
 
 _log = logging.getLogger("lift.events.relay")
@@ -106,15 +111,66 @@ def _chunks(
     return chunks
 
 
+class Checkpoints(Protocol):
+    """Where a stream poller keeps, per shard, the last record it delivered."""
+
+    def get(self, shard_id: str) -> str | None: ...
+
+    def set(self, shard_id: str, sequence_number: str) -> None: ...
+
+
+class InboxCheckpoints:
+    """A poller's checkpoints as items of the service's inbox table: ``relay:<outbox
+    table>`` and the shard id, the last delivered sequence number in ``processed_at``."""
+
+    def __init__(
+        self,
+        model: type[InboxRecord],
+        outbox_table: str,
+        *,
+        clock: Clock = utc_now,
+        keep: timedelta = timedelta(days=15),
+    ) -> None:
+        self.model = model
+        self.key = f"relay:{outbox_table}"
+        self.clock = clock
+        self.keep = keep
+
+    def get(self, shard_id: str) -> str | None:
+        try:
+            return str(self.model.get(self.key, shard_id, consistent_read=True).processed_at)
+        except DoesNotExist:
+            return None
+
+    def set(self, shard_id: str, sequence_number: str) -> None:
+        now = self.clock()
+        self.model(
+            self.key,
+            shard_id,
+            type="relay.checkpoint",
+            processed_at=sequence_number,
+            expires_at=now + self.keep,
+        ).save()
+
+
 class StreamPoller:
     """Reads a table's stream as Lambda's event source mapping would, for the local estate:
-    every shard from its oldest record (a restarted relay sends the backlog again; the
-    consumers' inboxes make that harmless), then on from where delivery stopped."""
+    each shard from after the last record it delivered (``checkpoints``, kept across
+    restarts as the mapping keeps its own), or from its oldest record when there is none;
+    then on from where delivery stopped. The checkpoint is written after delivery, so a crash
+    in between sends a batch again (the consumers' inboxes make that harmless)."""
 
-    def __init__(self, streams: Any, stream_arn: str, relay: Relay) -> None:
+    def __init__(
+        self,
+        streams: Any,
+        stream_arn: str,
+        relay: Relay,
+        checkpoints: Checkpoints | None = None,
+    ) -> None:
         self.streams = streams
         self.stream_arn = stream_arn
         self.relay = relay
+        self.checkpoints = checkpoints
         self._iterators: dict[str, str | None] = {}
 
     def poll_once(self) -> int:
@@ -124,19 +180,30 @@ class StreamPoller:
         for shard in description["StreamDescription"]["Shards"]:
             shard_id = shard["ShardId"]
             if shard_id not in self._iterators:
-                self._iterators[shard_id] = self._iterator(shard_id, "TRIM_HORIZON")
+                last = self.checkpoints.get(shard_id) if self.checkpoints else None
+                self._iterators[shard_id] = (
+                    self._iterator(shard_id, "AFTER_SEQUENCE_NUMBER", last)
+                    if last is not None
+                    else self._iterator(shard_id, "TRIM_HORIZON")
+                )
             iterator = self._iterators[shard_id]
             if iterator is None:
                 continue  # a closed shard, read to its end
             page = self.streams.get_records(ShardIterator=iterator, Limit=100)
-            done = self.relay.deliver(page["Records"])
+            records = page["Records"]
+            done = self.relay.deliver(records)
             delivered += done.delivered
             if done.failed_at is not None:  # read again from the first one not delivered
                 self._iterators[shard_id] = self._iterator(
                     shard_id, "AT_SEQUENCE_NUMBER", done.failed_at
                 )
+                failed_at = int(done.failed_at)
+                sent = [r for r in records if int(r["dynamodb"]["SequenceNumber"]) < failed_at]
             else:
                 self._iterators[shard_id] = page.get("NextShardIterator")
+                sent = records
+            if sent and self.checkpoints is not None:
+                self.checkpoints.set(shard_id, sent[-1]["dynamodb"]["SequenceNumber"])
         return delivered
 
     def _iterator(self, shard_id: str, kind: str, sequence: str | None = None) -> str:
