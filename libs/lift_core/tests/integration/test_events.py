@@ -82,12 +82,13 @@ class World:
         return staged
 
     def consumer(self, fail: set[int] | None = None) -> Consumer:
-        async def count(event: DomainEvent, claim: Staged) -> None:
+        async def count(event: DomainEvent, claim: Staged) -> bool:
             if fail is not None and int(event.payload["n"] or 0) in fail:
                 raise RuntimeError("poison")
             with TransactWrite(connection=self.connection()) as tx:
                 tx.update(self.tally(f"effect/{event.aggregate}"), actions=[Tally.applied.add(1)])
                 claim.add_to(tx)
+            return True
 
         return Consumer(THINGS, {"thing.happened": count}, self.inbox)
 

@@ -79,8 +79,9 @@ async def test_a_consumer_refuses_what_is_not_an_event_from_its_publisher() -> N
     raise: they come back and end in the dead-letter queue, and nothing is applied."""
     applied: list[str] = []
 
-    async def handler(event: DomainEvent, claim: Any) -> None:
+    async def handler(event: DomainEvent, claim: Any) -> bool:
         applied.append(event.id)
+        return True
 
     sub = Subscription("shop-payments", "banking", ("payment.captured",))
     consumer = Consumer(sub, {"payment.captured": handler}, InMemoryInbox())

@@ -4,7 +4,7 @@ A ``Consumer`` maps event types to handlers. Each handler gets the event and an 
 (``<service>-inbox``: consumer and event id) to put in the same transaction as its effect,
 so an effect happens at most once per event; an event already claimed is acknowledged
 without running the handler again. A handler that finds nothing to do (the state moved on:
-a stale or repeated event) raises ``NothingWritten`` or just returns; one that fails raises,
+a stale or repeated event) returns False (or raises ``NothingWritten``); one that fails raises,
 and the message comes back after its visibility timeout until the queue's redrive policy
 moves it to the dead-letter queue.
 
@@ -33,7 +33,7 @@ from lift_core.events.event import DomainEvent
 from lift_core.events.topology import Subscription
 
 _log = logging.getLogger("lift.events.consume")
-Handler = Callable[[DomainEvent, Staged], Awaitable[None]]
+Handler = Callable[[DomainEvent, Staged], Awaitable[bool]]  # True: it had an effect
 
 
 class InboxRecord(Model):
@@ -181,8 +181,8 @@ class Consumer:
                 outcome = "duplicate"  # processed before: a repeated delivery
                 return outcome
             try:
-                await handler(event, self.inbox.claim(self.name, event))
-                outcome = "applied"
+                applied = await handler(event, self.inbox.claim(self.name, event))
+                outcome = "applied" if applied else "nothing to do"
             except NothingWritten:
                 outcome = "nothing to do"
             return outcome

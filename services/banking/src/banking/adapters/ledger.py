@@ -45,12 +45,12 @@ class DynamoLedger:
     def __init__(self, tables: BankTables, *, attempts: int = 5) -> None:
         self.tables = tables
         self.accounts = DynamoAccounts(tables.accounts)
-        self.operations = DynamoOperations(tables.operations)
-        self.attempts = attempts
         meta = tables.accounts.Meta
         self._connection = Connection(
             region=getattr(meta, "region", None), host=getattr(meta, "host", None)
         )
+        self.operations = DynamoOperations(tables.operations, self._connection)
+        self.attempts = attempts
 
     def payment_reads(
         self, tenant_id: str, payer_account_id: str, merchant_account_id: str

@@ -17,8 +17,9 @@ from banking.domain.operations import DuplicateOperation, Operation
 
 
 class DynamoOperations:
-    def __init__(self, model: type[OperationModel]) -> None:
+    def __init__(self, model: type[OperationModel], connection: Connection) -> None:
         self.model = model
+        self._connection = connection  # for transactions: made once, its client reused
 
     def find(self, tenant_id: str, op_id: str) -> Operation | None:
         try:
@@ -27,12 +28,8 @@ class DynamoOperations:
             return None
 
     def record(self, operation: Operation, *, audit: Staged, events: Sequence[Staged] = ()) -> None:
-        meta = self.model.Meta
-        connection = Connection(
-            region=getattr(meta, "region", None), host=getattr(meta, "host", None)
-        )
         try:
-            with TransactWrite(connection=connection) as tx:
+            with TransactWrite(connection=self._connection) as tx:
                 tx.save(self.item(operation), condition=self.model.op_id.does_not_exist())
                 for item in (audit, *events):
                     item.add_to(tx)

@@ -255,7 +255,7 @@ class Checkout:
         except InvalidTransition:
             return await self._confirm_lost(order, payment)
 
-    async def on_payment(self, event: DomainEvent, claim: Staged) -> None:
+    async def on_payment(self, event: DomainEvent, claim: Staged) -> bool:
         """Banking's ``payment.captured`` or ``payment.declined`` for one of this shop's
         charges (its key is ``order:<id>``): the order is settled as the charge's own answer
         would have settled it, at once, even when that answer was lost. An order that has
@@ -263,15 +263,18 @@ class Checkout:
         could not take it is refunded, as when the answer comes late."""
         charge = charge_of(event)
         if charge is None:
-            return  # not a charge of this shop
+            return False  # not a charge of this shop
         order_id, payment = charge
         order = await blocking(self.orders.find, event.tenant, order_id)
         if order is None:
-            return
+            return False
         if order.status is OrderStatus.PAYMENT_PENDING:
-            await self._settle_with(order, payment, also=(claim,))
-        elif payment.captured and order.payment_id != payment.id:
+            settled = await self._settle_with(order, payment, also=(claim,))
+            return settled.status is not OrderStatus.PAYMENT_PENDING
+        if payment.captured and order.payment_id != payment.id:
             await self._confirm_lost(order, payment)
+            return True
+        return False
 
     async def _confirm_lost(self, order: Order, payment: Payment) -> Order:
         """Someone else moved the order first. If it is confirmed with this payment, fine;

@@ -152,21 +152,22 @@ class Billing:
             return await self._settle(inv, InvoiceStatus.DECLINED, payment.id, reason)
         return await self._settle(inv, InvoiceStatus.PAID, payment.id, "")
 
-    async def on_payment(self, event: DomainEvent, claim: Staged) -> None:
+    async def on_payment(self, event: DomainEvent, claim: Staged) -> bool:
         """Banking's ``payment.captured`` or ``payment.declined`` for an invoice's charge
         (its key is the invoice id): the invoice is settled at once, even when the charge's
         answer was lost; an invoice settled already (a repeated or stale event) stays."""
         charge = charge_of(event)
         if charge is None:
-            return  # not a charge of this clinic
+            return False  # not a charge of this clinic
         try:
             inv = await blocking(self.storage.invoices.get, event.tenant, charge.invoice_id)
         except InvoiceNotFound:
-            return
+            return False
         if inv.status is not InvoiceStatus.PENDING:
-            return
+            return False
         status = InvoiceStatus.PAID if charge.captured else InvoiceStatus.DECLINED
         await self._settle(inv, status, charge.payment_id, charge.reason, also=(claim,))
+        return True
 
     async def _settle(
         self,
