@@ -17,10 +17,11 @@ from lift_core import LiftSettings
 from lift_core.dynamo import aws_client
 from lift_core.events import queue_stats, redrive
 
+from banking.bootstrap import SUBSCRIPTIONS as BANKING
 from ecommerce.bootstrap import SUBSCRIPTIONS as ECOMMERCE
 from healthcare.bootstrap import SUBSCRIPTIONS as HEALTHCARE
 
-CONSUMERS = [s.consumer for s in (*ECOMMERCE, *HEALTHCARE)]
+CONSUMERS = [s.consumer for s in (*BANKING, *ECOMMERCE, *HEALTHCARE)]
 ESTATES = {"local": "lift-dev-", "compose": "lift-compose-"}
 
 

@@ -181,3 +181,42 @@ def test_events_wait_in_the_queue_while_their_consumer_is_stopped(
             f"charged once",
         )
     )
+
+
+def test_banking_reconciles_each_payment_with_the_shops_order_events(
+    target: Target, request: pytest.FixtureRequest
+) -> None:
+    """E-commerce's ``order.confirmed`` and ``order.cancelled`` reach banking's consumer,
+    which records on the payment what the shop reported and whether the two agree."""
+    tenant = f"events-{uuid.uuid4().hex[:8]}"
+    s = shop_with_buyer(target, tenant, stock=5, funds=50_000)
+    buyer = s["buyer"]
+    buyer.add_to_cart(s["product"], 2)
+    started = time.monotonic()
+    answer = buyer.checkout(uuid.uuid4().hex)
+    assert answer.status_code == 201, answer.text
+    order = answer.json()
+
+    def reported(status: str) -> dict[str, Any]:
+        while True:
+            payment = buyer.banking.get(f"/payments/{order['payment_id']}").raise_for_status()
+            seen = payment.json()["order"]
+            if seen is not None and seen["status"] == status:
+                return dict(seen)
+            assert time.monotonic() - started < 30, f"banking never saw the order {status}"
+            time.sleep(0.05)
+
+    confirmed = reported("CONFIRMED")
+    took = time.monotonic() - started
+    assert (confirmed["order_id"], confirmed["reconciled"]) == (order["id"], True)
+    cancel = buyer.shop.post(f"/orders/{order['id']}/cancel")
+    assert cancel.status_code == 200, cancel.text
+    cancelled = reported("CANCELLED")
+    assert (cancelled["reconciled"], cancelled["discrepancies"]) == (True, [])
+    request.node.user_properties.append(
+        (
+            CHAOS_REPORT,
+            f"[{request.node.callspec.id}] events: banking reconciled the payment with "
+            f"order.confirmed {took:.1f} s after the checkout, then with order.cancelled",
+        )
+    )

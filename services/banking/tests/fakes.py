@@ -17,7 +17,7 @@ from banking.domain.accounts import Account, AccountStatus
 from banking.domain.exceptions import AccountNotFound, RefundExceedsCapture
 from banking.domain.mandates import Mandate
 from banking.domain.operations import DuplicateOperation, Movement, Operation, RefundClaim
-from banking.domain.payments import LedgerEntry
+from banking.domain.payments import LedgerEntry, MerchantOrder
 from banking.service.ports import PaymentReads
 
 
@@ -91,6 +91,29 @@ class InMemoryOperations:
             op.body.get("merchant_account_id") == merchant_account_id and op.status != "declined"
             for op in self.payments_of(tenant_id, payer_account_id)
         )
+
+    def note_order(
+        self,
+        tenant_id: str,
+        payment_id: str,
+        order: MerchantOrder,
+        *,
+        previous: MerchantOrder | None,
+        audit: Staged,
+        also: Sequence[Staged] = (),
+    ) -> bool:
+        op = self.items.get((tenant_id, payment_id))
+        if op is None or op.kind != "payment":
+            return False
+        held = op.body.get("order")
+        if (held and held["status"]) != (previous and previous.status.value):
+            return False
+        self.items[(tenant_id, payment_id)] = dataclasses.replace(
+            op, body={**op.body, "order": order.stored()}
+        )
+        for item in (audit, *also):
+            item.add_to(None)
+        return True
 
     def save_mandate(self, mandate: Mandate) -> None:
         key = (mandate.tenant_id, mandate.payer_account_id, mandate.merchant_account_id)

@@ -13,7 +13,7 @@ from typing import TypedDict, Unpack
 from lift_core import LiftSettings
 from lift_core.audit import PCI_DSS, SOC2, ActionRule, AuditLog, AuditPolicy
 from lift_core.clock import Clock, utc_now
-from lift_core.events import OutboxPort
+from lift_core.events import Consumer, InboxPort, OutboxPort, Subscription
 from lift_core.wiring import ServiceTables
 
 from banking.adapters.ledger import DynamoLedger
@@ -23,6 +23,7 @@ from banking.domain.fraud import FraudRules
 from banking.service.accounts import Accounts, Rules
 from banking.service.payments import Payments
 from banking.service.ports import AccountRepository, Ledger, OperationRepository, Storage
+from banking.service.reconciliation import Reconciliation
 from banking.service.transfers import Transfers
 
 
@@ -32,6 +33,7 @@ class Overrides(TypedDict, total=False):
     ledger: Ledger
     audit: AuditLog
     outbox: OutboxPort
+    inbox: InboxPort
     clock: Clock
 
 
@@ -43,7 +45,13 @@ class Banking:
     payments: Payments
     audit: AuditLog
     storage: Storage
+    consumers: tuple[Consumer, ...]
     platform: ServiceTables | None  # None when storage and audit are all injected
+
+
+# The events banking consumes, one queue each (the SAM template declares the same).
+ORDERS = Subscription("banking-orders", "ecommerce", ("order.confirmed", "order.cancelled"))
+SUBSCRIPTIONS = (ORDERS,)
 
 
 def audit_policy(settings: BankingSettings) -> AuditPolicy:
@@ -86,7 +94,7 @@ def bootstrap(
     settings = settings or BankingSettings()
     platform = None
     clock = overrides.get("clock", utc_now)
-    if not {"accounts", "operations", "ledger", "audit", "outbox"} <= overrides.keys():
+    if not {"accounts", "operations", "ledger", "audit", "outbox", "inbox"} <= overrides.keys():
         lift = lift or LiftSettings(service_name="banking")
         tables = BankTables.bind(lift)
         platform = ServiceTables.bind(lift, "banking", tables.all())
@@ -97,12 +105,15 @@ def bootstrap(
             "ledger": dynamo,
             "audit": platform.recorder(audit_policy(settings)),
             "outbox": platform.outbox(clock),
+            "inbox": platform.inbox(),
             **overrides,
         }
     storage = Storage(overrides["accounts"], overrides["operations"], overrides["ledger"])
     audit, outbox = overrides["audit"], overrides["outbox"]
     rules = Rules(daily_debit_limit=settings.daily_debit_limit)
     owners = Accounts(storage, audit, rules, clock=clock)
+    reconciliation = Reconciliation(storage.operations, audit, clock=clock)
+    orders = dict.fromkeys(ORDERS.types, reconciliation.on_order)
     return Banking(
         settings=settings,
         accounts=owners,
@@ -112,5 +123,6 @@ def bootstrap(
         ),
         audit=audit,
         storage=storage,
+        consumers=(Consumer(ORDERS, orders, overrides["inbox"]),),
         platform=platform,
     )

@@ -13,7 +13,7 @@ from lift_core.events.local import local_jobs
 from lift_core.tasks import background
 
 from banking.api.routes import accounts, movements
-from banking.bootstrap import Banking, bootstrap
+from banking.bootstrap import SUBSCRIPTIONS, Banking, bootstrap
 from banking.config import BankingSettings
 from banking.domain import exceptions as e
 from banking.domain.operations import DuplicateOperation, StaleRead
@@ -49,7 +49,7 @@ def create_banking_app(
     lift = lift or LiftSettings(service_name="banking")
     services = services or bootstrap(banking, lift=lift)
     platform = services.platform
-    relay = local_jobs(lift, platform, (), ()) if platform else []
+    events = local_jobs(lift, platform, services.consumers, SUBSCRIPTIONS) if platform else []
     return create_app(
         settings=lift,
         title="Lift banking",
@@ -62,7 +62,7 @@ def create_banking_app(
         audit=services.audit if isinstance(services.audit, AuditRecorder) else None,
         verifier=verifier,
         graph=services,
-        lifespan=background(*relay),
+        lifespan=background(*events),
     )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from lift_core.audit import verify_events
+from lift_core.events import DomainEvent
 
 from banking.bootstrap import bootstrap
 from banking.config import BankingSettings
@@ -427,3 +429,63 @@ async def test_a_transfer_whose_audit_place_another_instance_took_is_applied_onc
     assert resources.index("transfer/elsewhere") < resources.index(
         f"transfer/{answer.json()['id']}"
     )
+
+
+def _order_message(payment_id: str, status: str, total: int) -> str:
+    """E-commerce's ``order.*`` event as it reaches the banking-orders queue."""
+    event = DomainEvent(
+        f"order.{status.lower()}",
+        1,
+        "acme",
+        "order/ord_" + "7" * 32,
+        {
+            "order_id": "ord_" + "7" * 32,
+            "status": status,
+            "total": total,
+            "currency": "EUR",
+            "payment_id": payment_id,
+            "refund_id": None,
+            "lines": 1,
+        },
+        source="ecommerce",
+    )
+    return json.dumps({"detail-type": event.type, "detail": event.detail()})
+
+
+async def test_the_shops_order_events_reconcile_its_payments_on_dynamodb(
+    caller: Any, helpers: Any, banking: Any
+) -> None:
+    """The consumer's conditional write, inbox claim and audit event in one transaction: a
+    confirmation, then a cancellation after the refund; a late confirmation changes nothing,
+    and the payment's reader sees the order and every discrepancy."""
+    alice, shop = caller("alice"), caller("shop")
+    payer = await helpers.open_funded(alice, 50_000)
+    merchant = await helpers.open_funded(shop, 0, type_="merchant")
+    body = {"payer_account_id": payer, "merchant_account_id": merchant, "amount": 3_000}
+    paid = await alice.post(
+        "/api/v1/payments", json={**body, "currency": "EUR"}, headers={"Idempotency-Key": "o1"}
+    )
+    payment_id = paid.json()["id"]
+    assert (await shop.get(f"/api/v1/payments/{payment_id}")).json()["order"] is None
+    [consumer] = banking.consumers
+    confirmed = _order_message(payment_id, "CONFIRMED", 3_000)
+    assert await consumer.handle(confirmed) is True
+    assert await consumer.handle(confirmed) is False  # the inbox holds its id
+    order = (await shop.get(f"/api/v1/payments/{payment_id}")).json()["order"]
+    assert (order["status"], order["reconciled"], order["discrepancies"]) == ("CONFIRMED", True, [])
+    refund = await shop.post(
+        f"/api/v1/payments/{payment_id}/refund",
+        json={"amount": 2_000},
+        headers={"Idempotency-Key": "r1"},
+    )
+    assert refund.status_code == 201, refund.text
+    assert await consumer.handle(_order_message(payment_id, "CANCELLED", 3_000)) is True
+    assert await consumer.handle(_order_message(payment_id, "CONFIRMED", 3_000)) is False
+    order = (await alice.get(f"/api/v1/payments/{payment_id}")).json()["order"]
+    assert (order["status"], order["reconciled"]) == ("CANCELLED", False)
+    assert order["discrepancies"] == ["the order was cancelled, 1000 of the payment not refunded"]
+    stream = banking.audit.stream("acme", banking.audit.policy.rule("payment.x").retention_days)
+    events = banking.audit.store.read(stream)
+    assert verify_events(stream, events).ok
+    reconciled = [(e.outcome, e.actor) for e in events if e.action == "payment.reconcile"]
+    assert reconciled == [("success", "banking-orders"), ("failure", "banking-orders")]

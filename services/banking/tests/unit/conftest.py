@@ -11,7 +11,7 @@ from services.banking.tests.fakes import InMemoryAccounts, InMemoryLedger, InMem
 from lift_core.audit import InMemoryAuditLog
 from lift_core.clock import ManualClock
 from lift_core.context import Principal
-from lift_core.events import InMemoryOutbox
+from lift_core.events import InMemoryInbox, InMemoryOutbox
 
 from banking.bootstrap import Banking, bootstrap
 from banking.config import BankingSettings
@@ -73,6 +73,7 @@ def make_bank() -> Bank:
         ledger=ledger,
         audit=audit,
         outbox=outbox,
+        inbox=InMemoryInbox(),
         clock=clock,
     )
     return Bank(banking, accounts, operations, ledger, audit, clock, outbox)

@@ -100,6 +100,11 @@ class World:
 
 @pytest.fixture
 def world() -> World:
+    return make_world()
+
+
+def make_world() -> World:
+    """E-commerce's graph on fresh fakes (the provider's message pact test builds one too)."""
     products = InMemoryProducts()
     orders, carts = InMemoryOrders(products), InMemoryCarts()
     banking, audit, clock = FakeBanking(), InMemoryAuditLog(), ManualClock()

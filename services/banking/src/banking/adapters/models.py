@@ -85,6 +85,8 @@ class OperationModel(Model):
     refunded = NumberAttribute(default=0)
     status = UnicodeAttribute()
     body = JSONAttribute()
+    order_status = UnicodeAttribute(null=True)  # a payment: its order's, as the shop reports
+    order = JSONAttribute(null=True)  # that report, reconciled (``MerchantOrder.stored``)
     payer_index = PayerIndex()
 
 

@@ -14,6 +14,7 @@ from lift_core.dynamo import cancelled_by_condition
 from banking.adapters.models import OperationModel
 from banking.domain.mandates import Mandate, mandate_id
 from banking.domain.operations import DuplicateOperation, Operation
+from banking.domain.payments import MerchantOrder
 
 
 class DynamoOperations:
@@ -38,6 +39,39 @@ class DynamoOperations:
             if not audit.lost_race() and cancelled_by_condition(exc)[:1] == [True]:
                 raise DuplicateOperation(operation.op_id) from exc
             raise
+
+    def note_order(
+        self,
+        tenant_id: str,
+        payment_id: str,
+        order: MerchantOrder,
+        *,
+        previous: MerchantOrder | None,
+        audit: Staged,
+        also: Sequence[Staged] = (),
+    ) -> bool:
+        m = self.model
+        held = (
+            m.order_status.does_not_exist()
+            if previous is None
+            else m.order_status == previous.status.value
+        )
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.update(
+                    m(tenant_id, payment_id),
+                    actions=[m.order_status.set(order.status.value), m.order.set(order.stored())],
+                    condition=(m.kind == "payment") & held,
+                )
+                for item in (audit, *also):
+                    item.add_to(tx)
+        except TransactWriteError as exc:
+            # PynamoDB sends puts (the audit event, ``also``) before updates (the payment).
+            puts = 1 + len(also)
+            if not audit.lost_race() and cancelled_by_condition(exc)[puts : puts + 1] == [True]:
+                return False
+            raise
+        return True
 
     def count_payments_by_payer(self, tenant_id: str, payer_account_id: str, since: str) -> int:
         """Payments of the payer since ``since`` (the fraud velocity rule): one count query,
@@ -122,7 +156,11 @@ def operation_of(item: OperationModel) -> Operation:
         amount=int(item.amount),
         status=item.status,
         created_at=item.created_at,
-        body={**item.body, "refunded": int(item.refunded)},
+        body={
+            **item.body,
+            "refunded": int(item.refunded),
+            **({"order": item.order} if item.order else {}),
+        },
         payer_key=item.payer_key,
     )
 

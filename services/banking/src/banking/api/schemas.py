@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, computed_field
 
 from lift_core.protection.text import NoSensitiveData
 
@@ -157,6 +157,21 @@ class CreatePayment(
     reference: Reference = ""
 
 
+class PaymentOrderOut(BaseModel):
+    """What the merchant's shop reported of the order this payment paid for, reconciled
+    with the ledger (from e-commerce's order events; absent until the shop reports)."""
+
+    order_id: str
+    status: str  # CONFIRMED or CANCELLED
+    discrepancies: list[str]  # every way the order and the payment disagree
+    reported_at: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def reconciled(self) -> bool:
+        return not self.discrepancies
+
+
 class PaymentOut(BaseModel):
     id: str
     idempotency_key: str
@@ -172,6 +187,7 @@ class PaymentOut(BaseModel):
     decline_reasons: list[str]
     refunded: int
     created_at: str
+    order: PaymentOrderOut | None = None
 
 
 class CreateRefund(

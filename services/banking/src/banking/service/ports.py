@@ -15,7 +15,7 @@ from lift_core.audit import Staged
 from banking.domain.accounts import Account, AccountStatus
 from banking.domain.mandates import Mandate
 from banking.domain.operations import Movement, Operation, RefundClaim
-from banking.domain.payments import LedgerEntry
+from banking.domain.payments import LedgerEntry, MerchantOrder
 
 
 class AccountRepository(Protocol):
@@ -54,6 +54,20 @@ class OperationRepository(Protocol):
     def has_paid(self, tenant_id: str, payer_account_id: str, merchant_account_id: str) -> bool:
         """Whether a payment of the payer to this payee was ever captured: one read, not a
         scan of the payer's history."""
+        ...
+
+    def note_order(
+        self,
+        tenant_id: str,
+        payment_id: str,
+        order: MerchantOrder,
+        *,
+        previous: MerchantOrder | None,
+        audit: Staged,
+        also: Sequence[Staged] = (),
+    ) -> bool:
+        """Set the payment's order, with its audit event and ``also``, atomically, if the
+        payment still holds ``previous``; False (nothing written) when it does not."""
         ...
 
     def save_mandate(self, mandate: Mandate) -> None: ...
