@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from pynamodb.attributes import TTLAttribute
+from pynamodb.connection import Connection
 from pynamodb.models import Model
 
 from lift_core.config import LiftSettings
@@ -212,6 +213,13 @@ def _client_from_shared_session(model: type[Model]) -> None:
             _dynamodb_clients[key] = connection.client
         else:
             connection._client = shared
+
+
+def transaction_connection(model: type[Model]) -> Connection:
+    """The low-level connection of ``model``'s table, for ``TransactWrite`` across the
+    service's tables: its botocore client is the one every table of the endpoint shares,
+    so a transaction makes no client of its own."""
+    return model._get_connection().connection
 
 
 def ensure_tables(models: Iterable[type[Model]], settings: LiftSettings) -> None:

@@ -16,13 +16,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from lift_core.audit import Staged
-from lift_core.dynamo import get_items
+from lift_core.dynamo import get_items, transaction_connection
 
 from banking.adapters.accounts import DynamoAccounts, account_of
 from banking.adapters.models import AccountModel, BankTables
@@ -45,10 +44,7 @@ class DynamoLedger:
     def __init__(self, tables: BankTables, *, attempts: int = 5) -> None:
         self.tables = tables
         self.accounts = DynamoAccounts(tables.accounts)
-        meta = tables.accounts.Meta
-        self._connection = Connection(
-            region=getattr(meta, "region", None), host=getattr(meta, "host", None)
-        )
+        self._connection = transaction_connection(tables.accounts)
         self.operations = DynamoOperations(tables.operations, self._connection)
         self.attempts = attempts
 

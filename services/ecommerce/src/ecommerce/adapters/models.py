@@ -15,7 +15,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from lift_core import LiftSettings
-from lift_core.dynamo import bind_model
+from lift_core.dynamo import bind_model, transaction_connection
 
 
 class StoreModel(Model):
@@ -146,8 +146,7 @@ class ShopTables:
 
     def connection(self) -> Connection:
         """One low-level connection for the transactions, at the tables' endpoint."""
-        meta = self.products.Meta
-        return Connection(region=getattr(meta, "region", None), host=getattr(meta, "host", None))
+        return transaction_connection(self.products)
 
     def all(self) -> list[type[Model]]:
         return [self.stores, self.products, self.customers, self.carts, self.orders]

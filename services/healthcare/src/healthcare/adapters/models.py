@@ -10,7 +10,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 
 from lift_core import LiftSettings
-from lift_core.dynamo import bind_model
+from lift_core.dynamo import bind_model, transaction_connection
 
 
 class MrnIndex(GlobalSecondaryIndex["PatientModel"]):  # type: ignore[no-untyped-call]
@@ -196,8 +196,7 @@ class ClinicTables:
 
     def connection(self) -> Connection:
         """One low-level connection for the transactions, at the tables' endpoint."""
-        meta = self.patients.Meta
-        return Connection(region=getattr(meta, "region", None), host=getattr(meta, "host", None))
+        return transaction_connection(self.patients)
 
     def all(self) -> list[type[Model]]:
         return [
