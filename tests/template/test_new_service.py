@@ -194,11 +194,12 @@ def test_its_sam_template_passes_cfn_lint(generated: Path) -> None:
 
 
 def test_its_sam_template_declares_every_table_the_code_binds(generated: Path) -> None:
-    """Its own table and the ones lift_core binds for every service (audit, idempotency,
+    """Its own tables and the ones lift_core binds for every service (audit, idempotency,
     outbox, inbox): a table the template lacks would only fail once deployed."""
     stage = LiftSettings(table_prefix="lift-${Stage}-")
     platform = ServiceTables.bind(stage, NAME, [])
-    bound = {m.Meta.table_name for m in platform.owned} | {f"lift-${{Stage}}-{NAME}-cases"}
+    own = {f"lift-${{Stage}}-{NAME}-{table}" for table in ("cases", "tallies")}
+    bound = {m.Meta.table_name for m in platform.owned} | own
     template = cfn_yaml.loads((generated / f"infra/sam/{NAME}.yaml").read_text())
     declared = {
         str(r["Properties"]["TableName"]["Fn::Sub"])

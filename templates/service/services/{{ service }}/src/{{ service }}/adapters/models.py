@@ -35,3 +35,17 @@ class CaseModel(Model):
     reason = UnicodeAttribute(null=True)
     version = VersionAttribute()
     owner_index = OwnerIndex()
+
+
+class TallyModel(Model):
+    """Per tenant, one item per decision status and currency (``tally``: "APPROVED#EUR")."""
+
+    class Meta:
+        table_name = "tallies"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    tally = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    cases = NumberAttribute(default=0)
+    amount = NumberAttribute(default=0)
