@@ -183,11 +183,17 @@ def shop_with_buyer(target: Target, tenant: str, *, stock: int, funds: int) -> d
 
 
 @contextmanager
-def banking_faults(target: Target, admin: Lift, **faults: float) -> Iterator[None]:
-    """Latency and errors injected into banking's API for the block (dev/test estates)."""
-    url = f"{target.banking}/internal/faults"
+def faults(target: Target, admin: Lift, service: str, **faults: float | bool) -> Iterator[None]:
+    """Faults injected into one service for the block (dev/test estates): latency and
+    errors on its API, or its local event relay and consumers held (``events_paused``)."""
+    url = f"{getattr(target, service)}/internal/faults"
     admin.banking.put(url, json=faults).raise_for_status()
     try:
         yield
     finally:
         admin.banking.delete(url).raise_for_status()
+
+
+def banking_faults(target: Target, admin: Lift, **injected: float) -> Any:
+    """Latency and errors injected into banking's API for the block."""
+    return faults(target, admin, "banking", **injected)

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e_client import Lift, Target, banking_faults, shop_with_buyer
+from e2e_client import Lift, Target, banking_faults, faults, shop_with_buyer
 from e2e_fixtures import CHAOS_REPORT
 
 pytestmark = pytest.mark.e2e
@@ -218,5 +218,54 @@ def test_banking_reconciles_each_payment_with_the_shops_order_events(
             CHAOS_REPORT,
             f"[{request.node.callspec.id}] events: banking reconciled the payment with "
             f"order.confirmed {took:.1f} s after the checkout, then with order.cancelled",
+        )
+    )
+
+
+def test_events_wait_in_the_outbox_while_the_relay_is_held(
+    target: Target, request: pytest.FixtureRequest
+) -> None:
+    """E-commerce's relay is held (the chaos switch's ``events_paused``) while orders are
+    confirmed: their ``order.confirmed`` events wait in its outbox and none reaches banking;
+    once the relay runs again, every payment is reconciled, each exactly once."""
+    tenant, n = f"events-{uuid.uuid4().hex[:8]}", 4
+    s = shop_with_buyer(target, tenant, stock=n, funds=50_000)
+    buyer, operator = s["buyer"], Lift(target, "platform", "oscar", ["operator"])
+    auditor = Lift(target, tenant, "audrey", ["auditor"])
+
+    def reports() -> list[Any]:
+        return [
+            buyer.banking.get(f"/payments/{p}").raise_for_status().json()["order"] for p in payments
+        ]
+
+    payments: list[str] = []
+    with faults(target, operator, "ecommerce", events_paused=True):
+        for _ in range(n):
+            buyer.add_to_cart(s["product"], 1)
+            answer = buyer.checkout(uuid.uuid4().hex)
+            assert answer.status_code == 201, answer.text  # confirmed by the call's answer
+            payments.append(answer.json()["payment_id"])
+        time.sleep(2.0)  # ten relay periods: nothing may have left the outbox
+        assert reports() == [None] * n, "an event left the outbox while the relay was held"
+        held = time.monotonic()
+    seen = reports()
+    while None in seen:
+        assert time.monotonic() - held < 30, f"{seen.count(None)} of {n} events never arrived"
+        time.sleep(0.1)
+        seen = reports()
+    delivered = time.monotonic() - held
+    assert all(r["status"] == "CONFIRMED" and r["reconciled"] for r in seen)
+    for payment_id in payments:
+        trail = auditor.banking.get(
+            "/compliance/audit-trail", params={"resource": f"payment/{payment_id}"}
+        ).raise_for_status()
+        reconciled = [e for e in trail.json()["items"] if e["action"] == "payment.reconcile"]
+        assert len(reconciled) == 1, f"{payment_id} was reconciled {len(reconciled)} times"
+    request.node.user_properties.append(
+        (
+            CHAOS_REPORT,
+            f"[{request.node.callspec.id}] events: e-commerce's relay held while {n} orders "
+            f"were confirmed (no event left the outbox); released, all {n} payments were "
+            f"reconciled {delivered:.1f} s later, each once",
         )
     )

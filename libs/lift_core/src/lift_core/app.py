@@ -55,13 +55,15 @@ def create_app(
     audit: AuditRecorder | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]] | None = None,
     graph: object = None,
+    fault_switch: FaultSwitch | None = None,
 ) -> FastAPI:
     """Build a service app with the standard Lift stack around ``routers``.
 
     Explicit collaborators (verifier, stores, limiter) win over the ones built from settings,
     so tests inject fakes instead of patching. With an ``audit`` recorder the compliance
     routes are mounted and refused authentications are recorded. ``graph``, the service's
-    object graph, is what ``lift_core.graph.use_case`` dependencies read.
+    object graph, is what ``lift_core.graph.use_case`` dependencies read. ``fault_switch``:
+    the one the service's local event jobs also obey (else one is made when enabled).
     """
     configure_logging(settings.service_name, settings.log_level)
     configure_telemetry(settings.service_name, otlp_endpoint=settings.otlp_endpoint)
@@ -89,7 +91,8 @@ def create_app(
         from lift_core.audit.router import compliance_router  # off the import path of apps
 
         app.include_router(compliance_router(audit))
-    fault_switch = FaultSwitch() if settings.fault_injection_enabled else None
+    if fault_switch is None:
+        fault_switch = FaultSwitch.when_enabled(settings)
     if fault_switch is not None:
         app.include_router(faults_router(fault_switch))
 

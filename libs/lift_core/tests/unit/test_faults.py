@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from lift_core.faults import FaultSwitch
+
 pytestmark = pytest.mark.unit
 Mint = Callable[..., str]
 
@@ -50,3 +52,23 @@ async def test_switch_does_not_exist_unless_enabled(client: httpx.AsyncClient, m
     admin = {"Authorization": f"Bearer {mint(roles=['admin'])}"}
     response = await client.put("/internal/faults", json={"error_rate": 1}, headers=admin)
     assert response.status_code == 404
+
+
+async def test_the_switch_a_service_shares_holds_its_event_jobs(make_app: Any, mint: Mint) -> None:
+    """The switch handed to ``create_app`` is the one the local event jobs read: holding
+    events through the API is what they see; a non-boolean or unknown field is refused."""
+    switch = FaultSwitch()
+    app = make_app(settings_overrides={"fault_injection_enabled": True}, fault_switch=switch)
+    admin = {"Authorization": f"Bearer {mint('platform', 'oscar', roles=['operator'])}"}
+    async with _client(app) as c:
+        for bad in ({"events_paused": "yes"}, {"events_paused": 1}, {"pause": True}):
+            refused = await c.put("/internal/faults", json=bad, headers=admin)
+            assert refused.status_code == 422, bad
+        assert not switch.events_paused()
+        held = await c.put("/internal/faults", json={"events_paused": True}, headers=admin)
+        assert held.status_code == 200
+        assert switch.events_paused()
+        user = {"Authorization": f"Bearer {mint(roles=['customer'])}"}
+        assert (await c.get("/api/v1/whoami", headers=user)).status_code == 200  # API unaffected
+        await c.delete("/internal/faults", headers=admin)
+        assert not switch.events_paused()

@@ -10,6 +10,7 @@ from lift_core import LiftSettings, create_app
 from lift_core.audit import AuditRecorder
 from lift_core.auth import JwtVerifier
 from lift_core.events.local import local_jobs
+from lift_core.faults import FaultSwitch
 from lift_core.tasks import background
 
 from banking.api.routes import accounts, movements
@@ -49,7 +50,12 @@ def create_banking_app(
     lift = lift or LiftSettings(service_name="banking")
     services = services or bootstrap(banking, lift=lift)
     platform = services.platform
-    events = local_jobs(lift, platform, services.consumers, SUBSCRIPTIONS) if platform else []
+    switch = FaultSwitch.when_enabled(lift)  # the chaos switch: the app's and its events'
+    events = (
+        local_jobs(lift, platform, services.consumers, SUBSCRIPTIONS, switch=switch)
+        if platform
+        else []
+    )
     return create_app(
         settings=lift,
         title="Lift banking",
@@ -63,6 +69,7 @@ def create_banking_app(
         verifier=verifier,
         graph=services,
         lifespan=background(*events),
+        fault_switch=switch,
     )
 
 

@@ -11,6 +11,7 @@ from lift_core import LiftSettings, create_app
 from lift_core.audit import AuditRecorder
 from lift_core.auth import JwtVerifier
 from lift_core.events.local import local_jobs
+from lift_core.faults import FaultSwitch
 from lift_core.protection import SubjectErased
 from lift_core.tasks import PeriodicJob, background
 
@@ -65,7 +66,10 @@ def create_ecommerce_app(
             return None
         return f"examined {report.examined}, finished {report.finished}, open {report.still_open}"
 
-    events = local_jobs(lift, platform, shop.consumers, SUBSCRIPTIONS) if platform else []
+    switch = FaultSwitch.when_enabled(lift)  # the chaos switch: the app's and its events'
+    events = (
+        local_jobs(lift, platform, shop.consumers, SUBSCRIPTIONS, switch=switch) if platform else []
+    )
     lifespan = background(
         PeriodicJob("order recovery", s.recovery_interval_seconds, recover_once),
         *events,
@@ -85,6 +89,7 @@ def create_ecommerce_app(
         verifier=verifier,
         graph=shop,
         lifespan=lifespan,
+        fault_switch=switch,
     )
     return app
 

@@ -11,6 +11,7 @@ from lift_core import LiftSettings, create_app
 from lift_core.audit import AuditRecorder
 from lift_core.auth import JwtVerifier
 from lift_core.events.local import local_jobs
+from lift_core.faults import FaultSwitch
 from lift_core.tasks import PeriodicJob, background
 
 from healthcare.api.routes import care, patients
@@ -60,7 +61,12 @@ def create_healthcare_app(
             f"examined {report.examined}, settled {report.settled}, pending {report.still_pending}"
         )
 
-    events = local_jobs(lift, platform, clinic.consumers, SUBSCRIPTIONS) if platform else []
+    switch = FaultSwitch.when_enabled(lift)  # the chaos switch: the app's and its events'
+    events = (
+        local_jobs(lift, platform, clinic.consumers, SUBSCRIPTIONS, switch=switch)
+        if platform
+        else []
+    )
     lifespan = background(
         PeriodicJob("invoice retry", s.billing_retry_interval_seconds, retry_once),
         *events,
@@ -80,6 +86,7 @@ def create_healthcare_app(
         verifier=verifier,
         graph=clinic,
         lifespan=lifespan,
+        fault_switch=switch,
     )
     return app
 

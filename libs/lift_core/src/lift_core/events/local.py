@@ -13,6 +13,7 @@ from lift_core.dynamo import aws_client
 from lift_core.events.consume import Consumer, QueuePoller
 from lift_core.events.relay import EventBus, InboxCheckpoints, Relay, StreamPoller
 from lift_core.events.topology import Subscription, bus_name, ensure_topology
+from lift_core.faults import FaultSwitch
 from lift_core.tasks import PeriodicJob
 from lift_core.wiring import ServiceTables
 
@@ -22,10 +23,13 @@ def local_jobs(
     platform: ServiceTables,
     consumers: Iterable[Consumer],
     subscriptions: Iterable[Subscription],
+    *,
+    switch: FaultSwitch | None = None,
 ) -> list[PeriodicJob]:
     """Nothing unless ``settings.events_local``: then one relay job for the service's outbox
     (resuming after its checkpoint in the inbox table, as Lambda's mapping resumes after
-    its own) and one job per consumer."""
+    its own) and one job per consumer. While the chaos ``switch`` holds events
+    (``events_paused``), no job makes a pass: events wait in the outbox and the queues."""
     outbox = platform.outbox_table
     if not settings.events_local:
         return []
@@ -41,19 +45,27 @@ def local_jobs(
     every = settings.events_poll_seconds
     jobs = [
         PeriodicJob(
-            "event relay", every, _counted("relayed", lambda: run_blocking(relay.poll_once))
+            "event relay",
+            every,
+            _counted("relayed", lambda: run_blocking(relay.poll_once), switch),
         )
     ]
     for consumer in consumers:
         poller = QueuePoller(sqs, urls[consumer.name], consumer)
         jobs.append(
-            PeriodicJob(f"{consumer.name} consumer", every, _counted("handled", poller.poll_once))
+            PeriodicJob(
+                f"{consumer.name} consumer", every, _counted("handled", poller.poll_once, switch)
+            )
         )
     return jobs
 
 
-def _counted(verb: str, once: Callable[[], Awaitable[int]]) -> Callable[[], Awaitable[str | None]]:
+def _counted(
+    verb: str, once: Callable[[], Awaitable[int]], switch: FaultSwitch | None
+) -> Callable[[], Awaitable[str | None]]:
     async def run() -> str | None:
+        if switch is not None and switch.events_paused():
+            return None
         n = await once()
         return f"{verb} {n}" if n else None
 
