@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 from devtools import compose_check
+
+from lift_core.dynamo import AWS_SERVICES
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,3 +101,16 @@ def test_no_engine_names_the_bootstrap(monkeypatch: pytest.MonkeyPatch) -> None:
     assert compose_check.problem(["docker-compose.yml"]) == (
         "no Docker engine answers: start one, or run infra/bootstrap-offline.sh (it starts one)"
     )
+
+
+def test_the_localstack_override_serves_every_aws_api_the_compose_estate_calls() -> None:
+    """LocalStack starts only the APIs named in ``SERVICES``: one the code calls but the
+    override leaves out would fail only for users with Docker Hub (the image cannot be
+    pulled here). Cloud Map is not called under compose: its registry is static URLs."""
+    override = (ROOT / "docker-compose.localstack.yml").read_text()
+    match = re.search(r"^\s+SERVICES: ([\w,]+)$", override, re.MULTILINE)
+    assert match is not None
+    base = (ROOT / "docker-compose.yml").read_text()
+    assert "LIFT_MESH_SERVICES" in base
+    assert "CLOUD_MAP" not in base
+    assert set(match[1].split(",")) >= AWS_SERVICES - {"servicediscovery"}
