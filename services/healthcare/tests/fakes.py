@@ -17,6 +17,7 @@ from healthcare.domain.exceptions import (
     DuplicateMrn,
     DuplicateNpi,
     DuplicateSsn,
+    DuplicateSubject,
     InvoiceExists,
     InvoiceNotFound,
     PatientNotFound,
@@ -99,10 +100,11 @@ class InMemoryProviders:
         self.items: dict[tuple[str, str], Provider] = {}
 
     def add(self, provider: Provider) -> None:
-        if any(
-            (p.tenant_id, p.npi) == (provider.tenant_id, provider.npi) for p in self.items.values()
-        ):
+        held = [p for p in self.items.values() if p.tenant_id == provider.tenant_id]
+        if any(p.npi == provider.npi for p in held):
             raise DuplicateNpi(provider.npi)
+        if any(p.subject == provider.subject for p in held):
+            raise DuplicateSubject(provider.subject)
         self.items[(provider.tenant_id, provider.id)] = provider
 
     def get(self, tenant_id: str, provider_id: str) -> Provider:
@@ -163,8 +165,9 @@ class InMemoryCare:
 
 
 class InMemoryRecords:
-    def __init__(self) -> None:
+    def __init__(self, providers: InMemoryProviders) -> None:
         self.items: dict[tuple[str, str], Record] = {}
+        self.providers = providers
 
     def add(self, record: Record) -> None:
         self.items[(record.tenant_id, record.id)] = record
@@ -174,6 +177,11 @@ class InMemoryRecords:
             return self.items[(tenant_id, record_id)]
         except KeyError:
             raise RecordNotFound(record_id) from None
+
+    def get_for(
+        self, tenant_id: str, record_id: str, subject: str
+    ) -> tuple[Record, Provider | None]:
+        return self.get(tenant_id, record_id), self.providers.find_by_subject(tenant_id, subject)
 
     def of_patient(
         self, tenant_id: str, patient_id: str, *, limit: int, start: Position
@@ -233,11 +241,15 @@ class InMemoryInvoices:
 
 
 class InMemoryClinics:
-    def __init__(self) -> None:
+    def __init__(self, patients: InMemoryPatients) -> None:
         self.items: dict[str, ClinicAccount] = {}
+        self.patients = patients
 
     def find(self, tenant_id: str) -> ClinicAccount | None:
         return self.items.get(tenant_id)
+
+    def bill_to(self, tenant_id: str, patient_id: str) -> tuple[ClinicAccount | None, Patient]:
+        return self.items.get(tenant_id), self.patients.get(tenant_id, patient_id)
 
     def save(self, clinic: ClinicAccount) -> None:
         self.items[clinic.tenant_id] = clinic

@@ -33,6 +33,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     e.DuplicateMrn: (409, "duplicate-mrn"),
     e.DuplicateSsn: (409, "duplicate-ssn"),
     e.DuplicateNpi: (409, "duplicate-npi"),
+    e.DuplicateSubject: (409, "duplicate-subject"),
     e.ClinicNotConfigured: (409, "clinic-not-configured"),
     e.InvoiceExists: (409, "invoice-exists"),
     e.PaymentServiceUnavailable: (503, "payment-service-unavailable"),

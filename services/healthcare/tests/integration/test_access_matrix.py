@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import pytest
+from services.healthcare.tests.conftest import valid_npi
 
 pytestmark = pytest.mark.integration
 
@@ -327,3 +328,31 @@ async def test_the_provider_directory_pages_for_the_tenant_only(clinic: Any) -> 
     assert len(listed) == len(set(listed))
     foreign = await clinic.as_("ada", "admin", tenant="globex").get("/api/v1/providers")
     assert not set(made) & {p["id"] for p in foreign.json()["items"]}
+
+
+async def test_one_login_is_one_provider_and_a_refused_registration_leaves_nothing(
+    clinic: Any,
+) -> None:
+    """The ``sub#`` claim written with the provider: a second provider for the same subject
+    is 409 (access decisions never have two to choose from), its NPI stays free, and the
+    first provider is the one the subject acts as."""
+    first = await clinic.provider("dr-once")
+    admin = clinic.as_("ada", "admin")
+    npi = valid_npi()
+    again = await admin.post(
+        "/api/v1/providers",
+        json={"npi": npi, "name": "Dr Twice", "kind": "clinician", "subject": "dr-once"},
+    )
+    assert again.status_code == 409
+    assert again.json()["type"] == "urn:lift:problem:duplicate-subject"
+    free = await admin.post(
+        "/api/v1/providers",
+        json={"npi": npi, "name": "Dr Other", "kind": "clinician", "subject": "dr-other"},
+    )
+    assert free.status_code == 201, free.text
+    patient = await clinic.patient()
+    await clinic.encounter(patient["id"], first)
+    seen = await clinic.as_("dr-once", "clinician").get(
+        f"/api/v1/patients/{patient['id']}", params={"purpose": "treatment"}
+    )
+    assert seen.status_code == 200, seen.text

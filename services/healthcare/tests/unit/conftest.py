@@ -90,18 +90,19 @@ def world() -> World:
         InMemoryAuditLog(),
         ManualClock(),
     )
+    providers = InMemoryProviders()
     clinic = bootstrap(
         HealthcareSettings(
             break_glass_minutes=BREAK_GLASS_MINUTES,
             billing_retry_min_age_seconds=RETRY_MIN_AGE_SECONDS,
         ),
         patients=patients,
-        providers=InMemoryProviders(),
+        providers=providers,
         care=care,
-        records=InMemoryRecords(),
+        records=InMemoryRecords(providers),
         disclosures=disclosures,
         invoices=invoices,
-        clinics=InMemoryClinics(),
+        clinics=InMemoryClinics(patients),
         payments=banking,
         audit=audit,
         cipher=InMemoryCipher(),

@@ -10,11 +10,12 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from lift_core.audit import Staged
-from lift_core.dynamo import cancelled_by_condition
+from lift_core.dynamo import cancelled_by_condition, get_items
 
-from healthcare.adapters.models import ClinicModel, InvoiceModel
-from healthcare.domain.exceptions import InvoiceExists, InvoiceNotFound
-from healthcare.domain.models import ClinicAccount, Invoice, InvoiceStatus
+from healthcare.adapters.models import ClinicModel, InvoiceModel, PatientModel
+from healthcare.adapters.people import patient_of
+from healthcare.domain.exceptions import InvoiceExists, InvoiceNotFound, PatientNotFound
+from healthcare.domain.models import ClinicAccount, Invoice, InvoiceStatus, Patient
 
 
 class DynamoInvoices:
@@ -89,15 +90,25 @@ class DynamoInvoices:
 
 
 class DynamoClinics:
-    def __init__(self, model: type[ClinicModel]) -> None:
+    def __init__(self, model: type[ClinicModel], patients: type[PatientModel]) -> None:
         self.model = model
+        self.patients = patients  # read with the clinic that bills them
 
     def find(self, tenant_id: str) -> ClinicAccount | None:
         try:
-            item = self.model.get(tenant_id)
+            return clinic_of(self.model.get(tenant_id))
         except DoesNotExist:
             return None
-        return ClinicAccount(tenant_id, item.merchant_account_id, item.currency)
+
+    def bill_to(self, tenant_id: str, patient_id: str) -> tuple[ClinicAccount | None, Patient]:
+        if not patient_id.startswith("pat_"):
+            raise PatientNotFound(patient_id)
+        clinic, patient = get_items(
+            [(self.model, tenant_id, None), (self.patients, tenant_id, patient_id)]
+        )
+        if patient is None:
+            raise PatientNotFound(patient_id)
+        return (clinic_of(clinic) if clinic is not None else None), patient_of(patient)
 
     def save(self, clinic: ClinicAccount) -> None:
         self.model(
@@ -105,6 +116,10 @@ class DynamoClinics:
             merchant_account_id=clinic.merchant_account_id,
             currency=clinic.currency,
         ).save()
+
+
+def clinic_of(item: ClinicModel) -> ClinicAccount:
+    return ClinicAccount(item.tenant_id, item.merchant_account_id, item.currency)
 
 
 def invoice_of(item: InvoiceModel) -> Invoice:

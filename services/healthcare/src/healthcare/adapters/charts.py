@@ -12,10 +12,16 @@ from pynamodb.transactions import TransactWrite
 from lift_core.audit import Staged
 from lift_core.dynamo import get_items
 
-from healthcare.adapters.models import CareModel, DisclosureModel, PatientModel, RecordModel
-from healthcare.adapters.people import patient_of
+from healthcare.adapters.models import (
+    CareModel,
+    DisclosureModel,
+    PatientModel,
+    ProviderModel,
+    RecordModel,
+)
+from healthcare.adapters.people import patient_of, provider_of, subject_claim
 from healthcare.domain.exceptions import RecordNotFound
-from healthcare.domain.models import BreakGlass, Disclosure, Encounter, Record
+from healthcare.domain.models import BreakGlass, Disclosure, Encounter, Provider, Record
 from healthcare.service.ports import Position, Standing
 
 
@@ -85,8 +91,9 @@ class DynamoCare:
 
 
 class DynamoRecords:
-    def __init__(self, model: type[RecordModel]) -> None:
+    def __init__(self, model: type[RecordModel], providers: type[ProviderModel]) -> None:
         self.model = model
+        self.providers = providers  # whose subject claims ``get_for`` reads beside the record
 
     def add(self, record: Record) -> None:
         r = record
@@ -109,6 +116,21 @@ class DynamoRecords:
         except DoesNotExist:
             raise RecordNotFound(record_id) from None
         return record_of(item)
+
+    def get_for(
+        self, tenant_id: str, record_id: str, subject: str
+    ) -> tuple[Record, Provider | None]:
+        if not record_id.startswith("rec_"):
+            raise RecordNotFound(record_id)
+        item, claim = get_items(
+            [
+                (self.model, tenant_id, record_id),
+                (self.providers, tenant_id, subject_claim(subject)),
+            ]
+        )
+        if item is None:
+            raise RecordNotFound(record_id)
+        return record_of(item), provider_of(claim) if claim is not None else None
 
     def of_patient(
         self, tenant_id: str, patient_id: str, *, limit: int, start: Position

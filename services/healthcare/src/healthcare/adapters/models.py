@@ -50,29 +50,22 @@ class PatientModel(Model):
     by_ssn = SsnIndex()
 
 
-class SubjectIndex(GlobalSecondaryIndex["ProviderModel"]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = "subject-index"
-        projection = AllProjection()
-
-    tenant_subject = UnicodeAttribute(hash_key=True)
-
-
 class ProviderModel(Model):
-    """Providers (``prv_…``) and one ``npi#<NPI>`` claim per NPI."""
+    """Providers (``prv_…``), one ``npi#<NPI>`` claim per NPI, and one ``sub#<subject>``
+    claim per login: a copy of the provider it names (``provider``), so an access decision
+    finds the caller's provider by key, in the same batch as what it decides on."""
 
     class Meta:
         table_name = "providers"
 
     tenant_id = UnicodeAttribute(hash_key=True)
     provider_id = UnicodeAttribute(range_key=True)
-    tenant_subject = UnicodeAttribute(null=True)
     npi = UnicodeAttribute(null=True)
     name = UnicodeAttribute(null=True)
     kind = UnicodeAttribute(null=True)
     subject = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
-    by_subject = SubjectIndex()
+    provider = UnicodeAttribute(null=True)  # on a ``sub#`` claim: the provider's id
 
 
 class CareModel(Model):

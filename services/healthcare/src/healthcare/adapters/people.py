@@ -1,7 +1,8 @@
 """Patients and providers on DynamoDB.
 
-A patient and its ``mrn#<MRN>`` claim (a provider and its ``npi#<NPI>`` claim) are written in
-one transaction, so two patients never share an MRN nor two providers an NPI.
+A patient and its ``mrn#<MRN>`` claim (a provider and its ``npi#<NPI>`` and ``sub#<subject>``
+claims) are written in one transaction, so two patients never share an MRN nor two
+providers an NPI or a login.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from healthcare.domain.exceptions import (
     DuplicateMrn,
     DuplicateNpi,
     DuplicateSsn,
+    DuplicateSubject,
     PatientNotFound,
     ProviderNotFound,
 )
@@ -108,23 +110,34 @@ class DynamoProviders:
 
     def add(self, provider: Provider) -> None:
         m, p = self.model, provider
+
+        def copy(range_key: str, of: str | None = None) -> ProviderModel:
+            return m(
+                p.tenant_id,
+                range_key,
+                npi=p.npi,
+                name=p.name,
+                kind=p.kind,
+                subject=p.subject,
+                created_at=p.created_at,
+                provider=of,
+            )
+
         try:
             with TransactWrite(connection=self._connection) as tx:
                 tx.save(m(p.tenant_id, f"npi#{p.npi}"), condition=m.provider_id.does_not_exist())
                 tx.save(
-                    m(
-                        p.tenant_id,
-                        p.id,
-                        tenant_subject=f"{p.tenant_id}#{p.subject}",
-                        npi=p.npi,
-                        name=p.name,
-                        kind=p.kind,
-                        subject=p.subject,
-                        created_at=p.created_at,
-                    ),
+                    copy(subject_claim(p.subject), of=p.id),
+                    condition=m.provider_id.does_not_exist(),
                 )
+                tx.save(copy(p.id))
         except TransactWriteError as exc:
-            raise DuplicateNpi(f"NPI {p.npi} is already registered") from exc
+            refused = cancelled_by_condition(exc)
+            if refused[:1] == [True]:
+                raise DuplicateNpi(f"NPI {p.npi} is already registered") from exc
+            if refused[1:2] == [True]:
+                raise DuplicateSubject("another provider signs in as this subject") from exc
+            raise
 
     def get(self, tenant_id: str, provider_id: str) -> Provider:
         if not provider_id.startswith("prv_"):
@@ -136,9 +149,11 @@ class DynamoProviders:
         return provider_of(item)
 
     def find_by_subject(self, tenant_id: str, subject: str) -> Provider | None:
-        for item in self.model.by_subject.query(f"{tenant_id}#{subject}", limit=1):
-            return provider_of(item)
-        return None
+        """One read of the subject's claim (the provider's copy), not a query of the index."""
+        try:
+            return provider_of(self.model.get(tenant_id, subject_claim(subject)))
+        except DoesNotExist:
+            return None
 
     def page(
         self, tenant_id: str, *, limit: int, start: Position
@@ -178,9 +193,14 @@ def consent_json(c: Consent) -> dict[str, object]:
     }
 
 
+def subject_claim(subject: str) -> str:
+    return f"sub#{subject}"
+
+
 def provider_of(item: ProviderModel) -> Provider:
+    """A provider, from its own item or from its subject claim's copy."""
     return Provider(
-        id=item.provider_id,
+        id=item.provider or item.provider_id,
         tenant_id=item.tenant_id,
         npi=item.npi or "",
         name=item.name or "",

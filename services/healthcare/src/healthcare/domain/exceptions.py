@@ -63,6 +63,11 @@ class DuplicateNpi(HealthcareError):
     """Another provider already has this NPI."""
 
 
+class DuplicateSubject(HealthcareError):
+    """Another provider already signs in as this subject: one login is one provider, so an
+    access decision never has two providers to choose from."""
+
+
 class ClinicNotConfigured(HealthcareError):
     """The tenant has no clinic settings (merchant account, currency) yet."""
 

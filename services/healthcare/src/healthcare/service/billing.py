@@ -86,10 +86,10 @@ class Billing:
         encounter = await blocking(self.storage.care.find_encounter, tenant, encounter_id)
         if encounter is None:
             raise EncounterNotFound(encounter_id)
-        clinic = await blocking(self.storage.clinics.find, tenant)
+        # The clinic's account and the patient's, in one round trip.
+        clinic, patient = await blocking(self.storage.clinics.bill_to, tenant, encounter.patient_id)
         if clinic is None:
             raise ClinicNotConfigured("an admin must set the clinic's merchant account")
-        patient = await blocking(self.storage.patients.get, tenant, encounter.patient_id)
         if not patient.bank_account_id:
             raise NotPermitted("the patient has no bank account on file")
         now = iso(self.clock())

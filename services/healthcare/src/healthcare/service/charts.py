@@ -103,7 +103,12 @@ class Charts:
     def view(self, principal: Principal, patient_id: str, purpose: Purpose) -> dict[str, Any]:
         """The patient's profile, cut to the fields the caller's role may see."""
         role, patient = self._decide_and_disclose(
-            principal, patient_id, purpose, decide_demographics, resource=f"patient/{patient_id}"
+            principal,
+            patient_id,
+            purpose,
+            decide_demographics,
+            resource=f"patient/{patient_id}",
+            provider=self._care_provider(principal),
         )
         fields = FIELDS[role]
         shown: dict[str, Any] = {"id": patient.id}
@@ -223,8 +228,14 @@ class Charts:
         self, principal: Principal, record_id: str, purpose: Purpose
     ) -> tuple[Record, str]:
         """The record and its content, if the rules allow; exactly one audit event."""
+        provider: Provider | None = None
         try:
-            record = self.storage.records.get(principal.tenant_id, record_id)
+            if role_of(principal.roles) in CARE_ROLES:  # the record and the caller's provider:
+                record, provider = self.storage.records.get_for(  # one round trip
+                    principal.tenant_id, record_id, principal.subject
+                )
+            else:
+                record = self.storage.records.get(principal.tenant_id, record_id)
         except RecordNotFound:
             self.audit.record(
                 "record.read",
@@ -235,7 +246,12 @@ class Charts:
             raise
         resource = f"patient/{record.patient_id}/record/{record_id}"
         _, patient = self._decide_and_disclose(
-            principal, record.patient_id, purpose, decide_record, resource=resource
+            principal,
+            record.patient_id,
+            purpose,
+            decide_record,
+            resource=resource,
+            provider=provider,
         )
         content = self.cipher.decrypt(
             principal.tenant_id, patient.id, record.id, record.content_sealed
@@ -253,7 +269,14 @@ class Charts:
     ) -> tuple[list[Record], Position]:
         """The chart's index (no content): the same rules as reading a record."""
         resource = f"patient/{patient_id}/records"
-        self._decide_and_disclose(principal, patient_id, purpose, decide_record, resource=resource)
+        self._decide_and_disclose(
+            principal,
+            patient_id,
+            purpose,
+            decide_record,
+            resource=resource,
+            provider=self._care_provider(principal),
+        )
         return self.storage.records.of_patient(
             principal.tenant_id, patient_id, limit=limit, start=start
         )
@@ -301,6 +324,10 @@ class Charts:
     def _provider(self, principal: Principal) -> Provider | None:
         return self.storage.providers.find_by_subject(principal.tenant_id, principal.subject)
 
+    def _care_provider(self, principal: Principal) -> Provider | None:
+        """The caller's provider when they act in a care role (what access decisions weigh)."""
+        return self._provider(principal) if role_of(principal.roles) in CARE_ROLES else None
+
     def _standing(
         self, principal: Principal, patient_id: str, provider: Provider | None
     ) -> Standing:
@@ -315,6 +342,7 @@ class Charts:
         rule: Callable[[Facts], Decision],
         *,
         resource: str,
+        provider: Provider | None,
     ) -> tuple[Role, Patient]:
         """Decide a PHI read and account for it, whoever asks: allowed or denied, a caller
         with no healthcare role or no provider record included, exactly one audit event and
@@ -322,7 +350,6 @@ class Charts:
         the patient, or raises AccessDenied. An attempt on no patient is still an attempt:
         it is audited (there is no chart to account it in)."""
         role = role_of(principal.roles)
-        provider = self._provider(principal) if role in CARE_ROLES else None
         standing = self._standing(principal, patient_id, provider)  # one round trip
         patient = standing.patient
         if patient is None:

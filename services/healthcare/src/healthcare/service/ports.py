@@ -52,7 +52,7 @@ class PatientRepository(Protocol):
 
 class ProviderRepository(Protocol):
     def add(self, provider: Provider) -> None:
-        """Raises ``DuplicateNpi``."""
+        """Raises ``DuplicateNpi`` or ``DuplicateSubject``."""
         ...
 
     def get(self, tenant_id: str, provider_id: str) -> Provider:
@@ -97,6 +97,13 @@ class RecordRepository(Protocol):
 
     def get(self, tenant_id: str, record_id: str) -> Record:
         """Raises ``RecordNotFound``."""
+        ...
+
+    def get_for(
+        self, tenant_id: str, record_id: str, subject: str
+    ) -> tuple[Record, Provider | None]:
+        """The record and the provider ``subject`` signs in as (None: no provider), in one
+        round trip; raises ``RecordNotFound``."""
         ...
 
     def of_patient(
@@ -144,6 +151,11 @@ class InvoiceRepository(Protocol):
 
 class ClinicRepository(Protocol):
     def find(self, tenant_id: str) -> ClinicAccount | None: ...
+
+    def bill_to(self, tenant_id: str, patient_id: str) -> tuple[ClinicAccount | None, Patient]:
+        """The clinic's account (None: not configured) and the patient it bills, in one
+        round trip; raises ``PatientNotFound``."""
+        ...
 
     def save(self, clinic: ClinicAccount) -> None: ...
 
