@@ -18,8 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pact import Pact, match
+from pact import Pact, Verifier, match
+from pact.types import Message
 from tests.contracts import record
+from tests.event_schemas import assert_in_catalogue
 
 from lift_core.events import DomainEvent
 
@@ -116,3 +118,19 @@ def record_payment_pact(
 def record_order_pact(consumer: str, read: Callable[[DomainEvent], object], scratch: Path) -> Path:
     messages = {f"order.{s.lower()}": order_message(s) for s in ("CONFIRMED", "CANCELLED")}
     return record_message_pact(consumer, "ecommerce-events", messages, read, scratch)
+
+
+def verify_provider(provider: str, pact: Path, events: dict[str, DomainEvent]) -> None:
+    """Check one consumer's ``pact`` against the events the provider's own use cases
+    published, by type (a consumer's message is named by its event type), each of them
+    also checked against its JSON Schema."""
+
+    def message(name: str, metadata: dict[str, Any] | None = None) -> Message:
+        event = events[name]
+        assert_in_catalogue(event)
+        body = {"detail-type": event.type, "detail": event.detail()}
+        return Message(
+            contents=json.dumps(body).encode(), metadata=None, content_type="application/json"
+        )
+
+    Verifier(provider, host="127.0.0.1").message_handler(message).add_source(pact).verify()

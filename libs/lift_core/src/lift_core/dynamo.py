@@ -19,13 +19,18 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pynamodb.attributes import TTLAttribute
 from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from lift_core.config import LiftSettings
+
+if TYPE_CHECKING:
+    from lift_core.audit.log import Staged
 
 M = TypeVar("M", bound=type[Model])
 # Every AWS service lift_core makes a client for. The Lambda zip keeps botocore's models of
@@ -213,6 +218,33 @@ def _client_from_shared_session(model: type[Model]) -> None:
             _dynamodb_clients[key] = connection.client
         else:
             connection._client = shared
+
+
+def update_within(
+    connection: Connection,
+    item: Model,
+    *,
+    actions: Sequence[Any],
+    condition: Any,
+    staged: Sequence[Staged],
+) -> bool:
+    """Update ``item`` where ``condition`` holds, in one transaction with the ``staged``
+    items (an audit event, an inbox claim, events). False, with nothing written, when the
+    update's own condition failed (the state moved on); raises on anything else, a staged
+    item's lost race included (the audit log then tries again at the new head)."""
+    try:
+        with TransactWrite(connection=connection) as tx:
+            tx.update(item, actions=list(actions), condition=condition)
+            for extra in staged:
+                extra.add_to(tx)
+    except TransactWriteError as exc:
+        if any(extra.lost_race() for extra in staged):
+            raise
+        # PynamoDB sends puts (the staged items) before updates (``item``).
+        if cancelled_by_condition(exc)[len(staged) : len(staged) + 1] == [True]:
+            return False
+        raise
+    return True
 
 
 def transaction_connection(model: type[Model]) -> Connection:

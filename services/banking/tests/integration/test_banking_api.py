@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
+from services.banking.tests.unit.test_reconciliation import order_message
 
 from lift_core.audit import verify_events
-from lift_core.events import DomainEvent
 
 from banking.bootstrap import bootstrap
 from banking.config import BankingSettings
@@ -431,27 +430,6 @@ async def test_a_transfer_whose_audit_place_another_instance_took_is_applied_onc
     )
 
 
-def _order_message(payment_id: str, status: str, total: int) -> str:
-    """E-commerce's ``order.*`` event as it reaches the banking-orders queue."""
-    event = DomainEvent(
-        f"order.{status.lower()}",
-        1,
-        "acme",
-        "order/ord_" + "7" * 32,
-        {
-            "order_id": "ord_" + "7" * 32,
-            "status": status,
-            "total": total,
-            "currency": "EUR",
-            "payment_id": payment_id,
-            "refund_id": None,
-            "lines": 1,
-        },
-        source="ecommerce",
-    )
-    return json.dumps({"detail-type": event.type, "detail": event.detail()})
-
-
 async def test_the_shops_order_events_reconcile_its_payments_on_dynamodb(
     caller: Any, helpers: Any, banking: Any
 ) -> None:
@@ -468,7 +446,7 @@ async def test_the_shops_order_events_reconcile_its_payments_on_dynamodb(
     payment_id = paid.json()["id"]
     assert (await shop.get(f"/api/v1/payments/{payment_id}")).json()["order"] is None
     [consumer] = banking.consumers
-    confirmed = _order_message(payment_id, "CONFIRMED", 3_000)
+    confirmed = order_message(payment_id, "CONFIRMED", total=3_000)
     assert await consumer.handle(confirmed) is True
     assert await consumer.handle(confirmed) is False  # the inbox holds its id
     order = (await shop.get(f"/api/v1/payments/{payment_id}")).json()["order"]
@@ -479,8 +457,8 @@ async def test_the_shops_order_events_reconcile_its_payments_on_dynamodb(
         headers={"Idempotency-Key": "r1"},
     )
     assert refund.status_code == 201, refund.text
-    assert await consumer.handle(_order_message(payment_id, "CANCELLED", 3_000)) is True
-    assert await consumer.handle(_order_message(payment_id, "CONFIRMED", 3_000)) is False
+    assert await consumer.handle(order_message(payment_id, "CANCELLED", total=3_000)) is True
+    assert await consumer.handle(order_message(payment_id, "CONFIRMED", total=3_000)) is False
     order = (await alice.get(f"/api/v1/payments/{payment_id}")).json()["order"]
     assert (order["status"], order["reconciled"]) == ("CANCELLED", False)
     assert order["discrepancies"] == ["the order was cancelled, 1000 of the payment not refunded"]

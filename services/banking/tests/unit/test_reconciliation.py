@@ -18,7 +18,7 @@ pytestmark = pytest.mark.unit
 ORDER = "ord_" + "1" * 32
 
 
-def _message(payment_id: str | None, status: str = "CONFIRMED", **payload: object) -> str:
+def order_message(payment_id: str | None, status: str = "CONFIRMED", **payload: object) -> str:
     """What e-commerce's ``order.*`` event reaches banking's queue as."""
     event = DomainEvent(
         f"order.{status.lower()}",
@@ -54,7 +54,7 @@ async def _deliver(bank: Bank, message: str) -> bool:
 
 async def test_a_confirmed_order_reconciles_its_payment_once(bank: Bank) -> None:
     payment = _paid(bank)
-    message = _message(payment.id)
+    message = order_message(payment.id)
     assert await _deliver(bank, message) is True
     order = _order_of(bank, payment)
     assert order is not None
@@ -78,7 +78,7 @@ async def test_an_order_that_disagrees_with_its_payment_is_flagged(
     bank: Bank, payload: dict[str, Any], amount: int, found: str
 ) -> None:
     payment = pay(bank, bank.account("alice", 10_000_000), shop(bank), amount).value
-    assert await _deliver(bank, _message(payment.id, **payload)) is True
+    assert await _deliver(bank, order_message(payment.id, **payload)) is True
     order = _order_of(bank, payment)
     assert order is not None
     assert not order.reconciled
@@ -89,9 +89,9 @@ async def test_an_order_that_disagrees_with_its_payment_is_flagged(
 
 async def test_a_cancelled_order_reconciles_once_its_payment_is_refunded(bank: Bank) -> None:
     payment = _paid(bank)
-    await _deliver(bank, _message(payment.id))
+    await _deliver(bank, order_message(payment.id))
     bank.banking.payments.refund(SHOP, payment.id, key="r1", amount=1_000, reason="cancel")
-    assert await _deliver(bank, _message(payment.id, "CANCELLED")) is True
+    assert await _deliver(bank, order_message(payment.id, "CANCELLED")) is True
     order = _order_of(bank, payment)
     assert order is not None
     assert order.status is OrderStatus.CANCELLED
@@ -101,9 +101,9 @@ async def test_a_cancelled_order_reconciles_once_its_payment_is_refunded(bank: B
 async def test_a_cancellation_is_final_whatever_arrives_after_it(bank: Bank) -> None:
     payment = _paid(bank)
     bank.banking.payments.refund(SHOP, payment.id, key="r1", amount=2_500, reason="cancel")
-    assert await _deliver(bank, _message(payment.id, "CANCELLED")) is True
+    assert await _deliver(bank, order_message(payment.id, "CANCELLED")) is True
     # order.confirmed came first but is delivered late, under its own event id
-    assert await _deliver(bank, _message(payment.id, "CONFIRMED")) is False
+    assert await _deliver(bank, order_message(payment.id, "CONFIRMED")) is False
     order = _order_of(bank, payment)
     assert order is not None
     assert (order.status, order.discrepancies) == (OrderStatus.CANCELLED, ())
@@ -116,14 +116,14 @@ async def test_an_order_without_a_payment_of_this_tenant_changes_nothing(
     bank: Bank, payment_id: str | None
 ) -> None:
     before = dict(bank.operations.items)
-    assert await _deliver(bank, _message(payment_id)) is False
+    assert await _deliver(bank, order_message(payment_id)) is False
     assert bank.operations.items == before
     assert not [e for e in bank.audit.events if e.action == "payment.reconcile"]
 
 
 async def test_another_tenants_order_never_touches_this_tenants_payment(bank: Bank) -> None:
     payment = _paid(bank)
-    message = json.loads(_message(payment.id))
+    message = json.loads(order_message(payment.id))
     message["detail"]["tenant"] = "globex"
     assert await _deliver(bank, json.dumps(message)) is False
     assert _order_of(bank, payment) is None
@@ -131,7 +131,7 @@ async def test_another_tenants_order_never_touches_this_tenants_payment(bank: Ba
 
 async def test_an_event_from_anyone_but_the_shop_is_refused(bank: Bank) -> None:
     payment = _paid(bank)
-    message = json.loads(_message(payment.id))
+    message = json.loads(order_message(payment.id))
     message["detail"]["source"] = "healthcare"
     with pytest.raises(ValueError, match="healthcare"):
         await _deliver(bank, json.dumps(message))

@@ -6,15 +6,10 @@ dropping the payment id fails here."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
-from pact import Verifier
-from pact.types import Message
 from services.ecommerce.tests.unit.conftest import customer, make_world
 from tests.contracts import PACT_DIR
-from tests.event_schemas import assert_in_catalogue
+from tests.message_pacts import verify_provider
 
 from lift_core.events import DomainEvent
 
@@ -46,17 +41,4 @@ def test_consumers_have_message_pacts() -> None:
 async def test_ecommerce_publishes_what_each_consumer_reads(consumer: str) -> None:
     events = await _published()
 
-    def message(name: str, metadata: dict[str, Any] | None = None) -> Message:
-        event = events[name]  # a consumer's message is named by its event type
-        assert_in_catalogue(event)
-        body = {"detail-type": event.type, "detail": event.detail()}
-        return Message(
-            contents=json.dumps(body).encode(), metadata=None, content_type="application/json"
-        )
-
-    (
-        Verifier("ecommerce-events", host="127.0.0.1")
-        .message_handler(message)
-        .add_source(PACT_DIR / f"{consumer}-ecommerce-events.json")
-        .verify()
-    )
+    verify_provider("ecommerce-events", PACT_DIR / f"{consumer}-ecommerce-events.json", events)

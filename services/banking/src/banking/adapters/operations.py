@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from lift_core.audit import Staged
-from lift_core.dynamo import cancelled_by_condition
+from lift_core.dynamo import cancelled_by_condition, update_within
 
 from banking.adapters.models import OperationModel
 from banking.domain.mandates import Mandate, mandate_id
@@ -56,22 +56,13 @@ class DynamoOperations:
             if previous is None
             else m.order_status == previous.status.value
         )
-        try:
-            with TransactWrite(connection=self._connection) as tx:
-                tx.update(
-                    m(tenant_id, payment_id),
-                    actions=[m.order_status.set(order.status.value), m.order.set(order.stored())],
-                    condition=(m.kind == "payment") & held,
-                )
-                for item in (audit, *also):
-                    item.add_to(tx)
-        except TransactWriteError as exc:
-            # PynamoDB sends puts (the audit event, ``also``) before updates (the payment).
-            puts = 1 + len(also)
-            if not audit.lost_race() and cancelled_by_condition(exc)[puts : puts + 1] == [True]:
-                return False
-            raise
-        return True
+        return update_within(
+            self._connection,
+            m(tenant_id, payment_id),
+            actions=[m.order_status.set(order.status.value), m.order.set(order.stored())],
+            condition=(m.kind == "payment") & held,
+            staged=(audit, *also),
+        )
 
     def count_payments_by_payer(self, tenant_id: str, payer_account_id: str, since: str) -> int:
         """Payments of the payer since ``since`` (the fraud velocity rule): one count query,

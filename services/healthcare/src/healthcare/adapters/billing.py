@@ -10,7 +10,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from lift_core.audit import Staged
-from lift_core.dynamo import cancelled_by_condition, get_items
+from lift_core.dynamo import cancelled_by_condition, get_items, update_within
 
 from healthcare.adapters.models import ClinicModel, InvoiceModel, PatientModel
 from healthcare.adapters.people import patient_of
@@ -68,22 +68,13 @@ class DynamoInvoices:
         ]
         if invoice.payment_id is not None:
             actions.append(m.payment_id.set(invoice.payment_id))
-        try:
-            with TransactWrite(connection=self._connection) as tx:
-                tx.update(
-                    m(invoice.tenant_id, invoice.id),
-                    actions=actions,
-                    condition=m.status == InvoiceStatus.PENDING.value,
-                )
-                for item in (audit, *also):
-                    item.add_to(tx)
-        except TransactWriteError as exc:
-            # PynamoDB sends puts (the audit event, ``also``) before updates (the invoice).
-            puts = 1 + len(also)
-            if not audit.lost_race() and cancelled_by_condition(exc)[puts : puts + 1] == [True]:
-                return False
-            raise
-        return True
+        return update_within(
+            self._connection,
+            m(invoice.tenant_id, invoice.id),
+            actions=actions,
+            condition=m.status == InvoiceStatus.PENDING.value,
+            staged=(audit, *also),
+        )
 
     def pending(self, *, limit: int) -> list[Invoice]:
         return [invoice_of(i) for i in self.model.open_index.query("open", limit=limit)]
