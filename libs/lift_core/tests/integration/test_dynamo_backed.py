@@ -12,7 +12,7 @@ import pytest
 from opentelemetry.trace import SpanKind
 from pydantic import SecretStr
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import TableDoesNotExist
+from pynamodb.exceptions import TableDoesNotExist, TransactWriteError
 from pynamodb.models import Model
 
 from lift_core import LiftSettings
@@ -26,6 +26,8 @@ from lift_core.dynamo import (
     ensure_tables,
     get_items,
     table_check,
+    transaction_connection,
+    update_within,
 )
 from lift_core.idempotency import (
     Begun,
@@ -288,3 +290,44 @@ def test_get_items_reads_several_tables_in_one_batch_in_the_order_asked(
     assert isinstance(got[1], singles)
     with pytest.raises(ValueError, match="100"):
         get_items([(singles, str(i), None) for i in range(101)])
+
+
+class _Put:
+    """A staged item: a ``Single`` put only where none exists (as an inbox claim is)."""
+
+    def __init__(self, item: Single) -> None:
+        self.item = item
+
+    def add_to(self, tx: Any) -> None:
+        tx.save(self.item, condition=type(self.item).name.does_not_exist())
+
+    def lost_race(self) -> bool:
+        return False
+
+
+def test_update_within_writes_the_update_and_its_staged_items_or_nothing(
+    db_settings: LiftSettings,
+) -> None:
+    pairs = bind_model(Pair, db_settings, "within-lab-pairs")
+    singles = bind_model(Single, db_settings, "within-lab-singles")
+    ensure_tables([pairs, singles], db_settings)
+    pairs("a", 1, label="open").save()
+    wire = transaction_connection(pairs)
+
+    def close(claim: str) -> bool:
+        return update_within(
+            wire,
+            pairs("a", 1),
+            actions=[Pair.label.set("closed")],
+            condition=Pair.label == "open",
+            staged=[_Put(singles(claim))],
+        )
+
+    assert close("first") is True
+    assert pairs.get("a", 1).label == "closed"
+    assert close("second") is False  # the state moved on: nothing written, not even the claim
+    assert [s.name for s in singles.scan()] == ["first"]
+    pairs("a", 1, label="open").save()
+    with pytest.raises(TransactWriteError):  # a staged item's own condition is not "moved on"
+        close("first")
+    assert pairs.get("a", 1).label == "open"

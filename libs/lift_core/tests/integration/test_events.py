@@ -17,7 +17,7 @@ from pynamodb.transactions import TransactWrite
 
 from lift_core import LiftSettings
 from lift_core.audit import Staged
-from lift_core.dynamo import aws_client, bind_model, ensure_tables
+from lift_core.dynamo import aws_client, bind_model, ensure_tables, transaction_connection
 from lift_core.events import (
     Consumer,
     DomainEvent,
@@ -67,8 +67,7 @@ class World:
     queue_url: str
 
     def connection(self) -> Connection:
-        meta = self.tally.Meta
-        return Connection(region=getattr(meta, "region", None), host=getattr(meta, "host", None))
+        return transaction_connection(self.tally)
 
     def publish(self, n: int, aggregate: str = "thing/1") -> list[DomainEvent]:
         """``n`` events, each in its own transaction with a state change of the producer."""
