@@ -9,20 +9,23 @@ use cases need from them::
 
     platform = ServiceTables.bind(lift, "banking", tables.all())
     audit = platform.recorder(audit_policy(settings))
-    app = create_app(..., audit=audit, readiness_checks=platform.readiness_checks(),
-                     idempotency_store=platform.idempotency_store())
+
+``create_service_app(lift, graph, ...)`` then builds every service's app the same way on its
+``bootstrap`` graph: readiness, idempotency keys, the audit routes, periodic jobs, and in a
+dev estate the event relay and consumers under the chaos switch.
 
 The infrastructure templates (``infra/sam``) declare the same tables; a test compares them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from pynamodb.models import Model
 
-from lift_core.audit import AuditPolicy, AuditRecord, AuditRecorder, DynamoAuditStore
+from lift_core.audit import AuditLog, AuditPolicy, AuditRecord, AuditRecorder, DynamoAuditStore
 from lift_core.clock import Clock, utc_now
 from lift_core.config import LiftSettings
 from lift_core.dynamo import bind_model, ensure_tables, table_check
@@ -30,6 +33,15 @@ from lift_core.events.consume import Inbox, InboxRecord
 from lift_core.events.outbox import Outbox, OutboxRecord
 from lift_core.idempotency.dynamo import DynamoIdempotencyStore, IdempotencyRecord
 from lift_core.protection import DataKeyRecord, EnvelopeCipher, cipher_from_settings
+from lift_core.tasks import PeriodicJob, background
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter, FastAPI
+
+    from lift_core.auth import JwtVerifier
+    from lift_core.events.consume import Consumer
+    from lift_core.events.topology import Subscription
+    from lift_core.idempotency.middleware import ResponseSealer
 
 
 @dataclass(frozen=True)
@@ -83,3 +95,63 @@ class ServiceTables:
         if self.keys is None:
             raise ValueError(f"{self.service} was bound without data_keys=True")
         return cipher_from_settings(self.lift, self.keys)
+
+
+class ServiceGraph(Protocol):
+    """What ``create_service_app`` needs of a service's ``bootstrap`` graph."""
+
+    @property
+    def platform(self) -> ServiceTables | None: ...  # None: storage and audit were injected
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def consumers(self) -> tuple[Consumer, ...]: ...
+
+
+def create_service_app(
+    lift: LiftSettings,
+    graph: ServiceGraph,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    error_map: Mapping[type[Exception], tuple[int, str]],
+    subscriptions: Iterable[Subscription] = (),
+    jobs: Iterable[PeriodicJob] = (),
+    on_shutdown: Callable[[], Awaitable[None]] | None = None,
+    idempotency_sealer: ResponseSealer | None = None,
+    verifier: JwtVerifier | None = None,
+) -> FastAPI:
+    """A service's app on its ``bootstrap`` graph, wired the same way for every service:
+    ``create_app`` with the graph's tables (readiness, idempotency keys) and audit recorder,
+    its periodic ``jobs``, and in a dev estate (``LIFT_EVENTS_LOCAL``) its event relay and
+    the consumers of its ``subscriptions``, all obeying the one chaos switch the app serves
+    (``/internal/faults``, when enabled)."""
+    from lift_core.app import create_app  # the app stack, off the import path of Lambdas' jobs
+    from lift_core.events.local import local_jobs
+    from lift_core.faults import FaultSwitch
+
+    platform = graph.platform
+    switch = FaultSwitch.when_enabled(lift)
+    events = (
+        local_jobs(lift, platform, graph.consumers, subscriptions, switch=switch)
+        if platform
+        else []
+    )
+    return create_app(
+        settings=lift,
+        title=title,
+        description=description,
+        routers=routers,
+        error_map=error_map,
+        readiness_checks=platform.readiness_checks() if platform else None,
+        idempotency_store=platform.idempotency_store() if platform else None,
+        idempotency_sealer=idempotency_sealer,
+        audit=graph.audit if isinstance(graph.audit, AuditRecorder) else None,
+        verifier=verifier,
+        graph=graph,
+        lifespan=background(*jobs, *events, on_shutdown=on_shutdown),
+        fault_switch=switch,
+    )

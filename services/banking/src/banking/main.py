@@ -6,12 +6,9 @@ from functools import lru_cache
 
 from fastapi import FastAPI
 
-from lift_core import LiftSettings, create_app
-from lift_core.audit import AuditRecorder
+from lift_core import LiftSettings
 from lift_core.auth import JwtVerifier
-from lift_core.events.local import local_jobs
-from lift_core.faults import FaultSwitch
-from lift_core.tasks import background
+from lift_core.wiring import create_service_app
 
 from banking.api.routes import accounts, movements
 from banking.bootstrap import SUBSCRIPTIONS, Banking, bootstrap
@@ -49,27 +46,16 @@ def create_banking_app(
     """``services``: a graph built by ``bootstrap`` (tests keep it to inspect storage)."""
     lift = lift or LiftSettings(service_name="banking")
     services = services or bootstrap(banking, lift=lift)
-    platform = services.platform
-    switch = FaultSwitch.when_enabled(lift)  # the chaos switch: the app's and its events'
-    events = (
-        local_jobs(lift, platform, services.consumers, SUBSCRIPTIONS, switch=switch)
-        if platform
-        else []
-    )
-    return create_app(
-        settings=lift,
+    return create_service_app(
+        lift,
+        services,
         title="Lift banking",
         description="Accounts, ledger, transfers, payments and refunds. Money is integer "
         "minor units plus an ISO 4217 currency.",
         routers=[accounts.router, movements.router],
         error_map=ERRORS,
-        readiness_checks=platform.readiness_checks() if platform else None,
-        idempotency_store=platform.idempotency_store() if platform else None,
-        audit=services.audit if isinstance(services.audit, AuditRecorder) else None,
+        subscriptions=SUBSCRIPTIONS,
         verifier=verifier,
-        graph=services,
-        lifespan=background(*events),
-        fault_switch=switch,
     )
 
 

@@ -7,13 +7,11 @@ from functools import lru_cache
 
 from fastapi import FastAPI
 
-from lift_core import LiftSettings, create_app
-from lift_core.audit import AuditRecorder
+from lift_core import LiftSettings
 from lift_core.auth import JwtVerifier
-from lift_core.events.local import local_jobs
-from lift_core.faults import FaultSwitch
 from lift_core.protection import SubjectErased
-from lift_core.tasks import PeriodicJob, background
+from lift_core.tasks import PeriodicJob
+from lift_core.wiring import create_service_app
 
 from ecommerce.api.routes import cart, customers, orders, products
 from ecommerce.bootstrap import SUBSCRIPTIONS, Shop, bootstrap
@@ -58,7 +56,7 @@ def create_ecommerce_app(
     to banking, and keep it to look at storage)."""
     lift = lift or LiftSettings(service_name="ecommerce")
     shop = services or bootstrap(settings, lift=lift)
-    s, platform = shop.settings, shop.platform
+    s = shop.settings
 
     async def recover_once() -> str | None:
         report = await shop.checkout.recover(limit=s.recovery_batch)
@@ -66,32 +64,20 @@ def create_ecommerce_app(
             return None
         return f"examined {report.examined}, finished {report.finished}, open {report.still_open}"
 
-    switch = FaultSwitch.when_enabled(lift)  # the chaos switch: the app's and its events'
-    events = (
-        local_jobs(lift, platform, shop.consumers, SUBSCRIPTIONS, switch=switch) if platform else []
-    )
-    lifespan = background(
-        PeriodicJob("order recovery", s.recovery_interval_seconds, recover_once),
-        *events,
-        on_shutdown=shop.payments.aclose,
-    )
-    app = create_app(
-        settings=lift,
+    return create_service_app(
+        lift,
+        shop,
         title="Lift e-commerce",
         description="Catalogue, stock, carts and orders; checkout is a saga that charges "
         "the customer through banking exactly once. Money is integer minor units.",
         routers=[products.router, customers.router, cart.router, orders.router],
         error_map=ERRORS,
-        readiness_checks=platform.readiness_checks() if platform else None,
-        idempotency_store=platform.idempotency_store() if platform else None,
+        subscriptions=SUBSCRIPTIONS,
+        jobs=[PeriodicJob("order recovery", s.recovery_interval_seconds, recover_once)],
+        on_shutdown=shop.payments.aclose,
         idempotency_sealer=shop.cipher,
-        audit=shop.audit if isinstance(shop.audit, AuditRecorder) else None,
         verifier=verifier,
-        graph=shop,
-        lifespan=lifespan,
-        fault_switch=switch,
     )
-    return app
 
 
 @lru_cache(maxsize=1)

@@ -7,12 +7,10 @@ from functools import lru_cache
 
 from fastapi import FastAPI
 
-from lift_core import LiftSettings, create_app
-from lift_core.audit import AuditRecorder
+from lift_core import LiftSettings
 from lift_core.auth import JwtVerifier
-from lift_core.events.local import local_jobs
-from lift_core.faults import FaultSwitch
-from lift_core.tasks import PeriodicJob, background
+from lift_core.tasks import PeriodicJob
+from lift_core.wiring import create_service_app
 
 from healthcare.api.routes import care, patients
 from healthcare.bootstrap import SUBSCRIPTIONS, Clinic, bootstrap
@@ -52,7 +50,7 @@ def create_healthcare_app(
     to banking, and keep it to look at storage)."""
     lift = lift or LiftSettings(service_name="healthcare")
     clinic = services or bootstrap(settings, lift=lift)
-    s, platform = clinic.settings, clinic.platform
+    s = clinic.settings
 
     async def retry_once() -> str | None:
         report = await clinic.billing.retry_pending(limit=s.billing_retry_batch)
@@ -62,34 +60,20 @@ def create_healthcare_app(
             f"examined {report.examined}, settled {report.settled}, pending {report.still_pending}"
         )
 
-    switch = FaultSwitch.when_enabled(lift)  # the chaos switch: the app's and its events'
-    events = (
-        local_jobs(lift, platform, clinic.consumers, SUBSCRIPTIONS, switch=switch)
-        if platform
-        else []
-    )
-    lifespan = background(
-        PeriodicJob("invoice retry", s.billing_retry_interval_seconds, retry_once),
-        *events,
-        on_shutdown=clinic.payments.aclose,
-    )
-    app = create_app(
-        settings=lift,
+    return create_service_app(
+        lift,
+        clinic,
         title="Lift healthcare",
         description="Patients, providers, consent-gated medical records and billing. Every "
         "PHI access states a purpose, is decided by the HIPAA rules and is audited.",
         routers=[patients.router, care.router],
         error_map=ERRORS,
-        readiness_checks=platform.readiness_checks() if platform else None,
-        idempotency_store=platform.idempotency_store() if platform else None,
+        subscriptions=SUBSCRIPTIONS,
+        jobs=[PeriodicJob("invoice retry", s.billing_retry_interval_seconds, retry_once)],
+        on_shutdown=clinic.payments.aclose,
         idempotency_sealer=clinic.cipher,
-        audit=clinic.audit if isinstance(clinic.audit, AuditRecorder) else None,
         verifier=verifier,
-        graph=clinic,
-        lifespan=lifespan,
-        fault_switch=switch,
     )
-    return app
 
 
 @lru_cache(maxsize=1)
