@@ -11,6 +11,7 @@ storage port, the audit log and the cipher overridden nothing touches DynamoDB, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TypedDict, Unpack
 
 from lift_core import LiftSettings
@@ -140,8 +141,8 @@ def bootstrap(
         payments,
         audit,
         outbox=overrides["outbox"],
-        reservation_seconds=s.reservation_seconds,
-        recovery_min_age_seconds=s.recovery_min_age_seconds,
+        reservation=timedelta(seconds=s.reservation_seconds),
+        min_age=timedelta(seconds=s.recovery_min_age_seconds),
         clock=clock,
     )
     handlers = dict.fromkeys(PAYMENTS.types, checkout.on_payment)

@@ -141,7 +141,7 @@ def bootstrap(
         storage,
         payments,
         audit,
-        retry_min_age_seconds=s.billing_retry_min_age_seconds,
+        min_age=timedelta(seconds=s.billing_retry_min_age_seconds),
         clock=clock,
     )
     handlers = dict.fromkeys(PAYMENTS.types, billing.on_payment)
@@ -153,7 +153,7 @@ def bootstrap(
             overrides["blind"],
             audit,
             payments,
-            break_glass=timedelta(minutes=s.break_glass_minutes),
+            break_glass_for=timedelta(minutes=s.break_glass_minutes),
             clock=clock,
         ),
         directory=Directory(storage, audit, clock=clock),

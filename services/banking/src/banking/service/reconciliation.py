@@ -10,6 +10,7 @@ audited as a failure and logged; the payment's reader sees it on ``GET /payments
 from __future__ import annotations
 
 import logging
+from dataclasses import KW_ONLY, dataclass
 
 from lift_core.audit import AuditLog, NothingWritten, Staged, written
 from lift_core.clock import Clock, iso, utc_now
@@ -44,13 +45,12 @@ def order_report(event: DomainEvent) -> OrderReport | None:
     )
 
 
+@dataclass
 class Reconciliation:
-    def __init__(
-        self, operations: OperationRepository, audit: AuditLog, *, clock: Clock = utc_now
-    ) -> None:
-        self.operations = operations
-        self.audit = audit
-        self.clock = clock
+    operations: OperationRepository
+    audit: AuditLog
+    _: KW_ONLY
+    clock: Clock = utc_now
 
     async def on_order(self, event: DomainEvent, claim: Staged) -> bool:
         report = order_report(event)

@@ -23,7 +23,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
@@ -53,7 +53,7 @@ from ecommerce.domain.pricing import totals
 from ecommerce.service.access import may_act_for
 from ecommerce.service.carts import Carts
 from ecommerce.service.customers import Customers
-from ecommerce.service.ports import PaymentGateway, Storage
+from ecommerce.service.ports import OrderRepository, PaymentGateway, Storage
 
 T = TypeVar("T")
 _NAMESPACE = uuid.UUID("2b3c9a8e-6d1f-4f0e-8b7a-65636f6d6d65")
@@ -118,30 +118,22 @@ class RecoveryReport:
         self.finished[status.value] = self.finished.get(status.value, 0) + 1
 
 
+@dataclass
 class Checkout:
-    def __init__(
-        self,
-        storage: Storage,
-        carts: Carts,
-        customers: Customers,
-        payments: PaymentGateway,
-        audit: AuditLog,
-        *,
-        outbox: OutboxPort,
-        reservation_seconds: int,
-        recovery_min_age_seconds: float,
-        clock: Clock = utc_now,
-    ) -> None:
-        self.storage = storage
-        self.orders = storage.orders
-        self.carts = carts
-        self.customers = customers
-        self.payments = payments
-        self.audit = audit
-        self.outbox = outbox
-        self.reservation = timedelta(seconds=reservation_seconds)
-        self.min_age = timedelta(seconds=recovery_min_age_seconds)
-        self.clock = clock
+    storage: Storage
+    carts: Carts
+    customers: Customers
+    payments: PaymentGateway
+    audit: AuditLog
+    _: KW_ONLY
+    outbox: OutboxPort
+    reservation: timedelta  # how long an order holds its stock for its payment
+    min_age: timedelta  # an order younger than this may still be checking out: recovery waits
+    clock: Clock = utc_now
+
+    @property
+    def orders(self) -> OrderRepository:
+        return self.storage.orders
 
     # -- the saga -----------------------------------------------------------------------
 

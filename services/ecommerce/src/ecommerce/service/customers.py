@@ -8,7 +8,7 @@ orders themselves (amounts, items) stay for the books.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 from lift_core.audit import AuditLog
 from lift_core.clock import Clock, iso, utc_now
@@ -41,21 +41,14 @@ class Export:
     exported_at: str
 
 
+@dataclass
 class Customers:
-    def __init__(
-        self,
-        storage: Storage,
-        cipher: FieldCipher,
-        audit: AuditLog,
-        payments: PaymentGateway,
-        *,
-        clock: Clock = utc_now,
-    ) -> None:
-        self.storage = storage
-        self.payments = payments
-        self.cipher = cipher
-        self.audit = audit
-        self.clock = clock
+    storage: Storage
+    cipher: FieldCipher
+    audit: AuditLog
+    payments: PaymentGateway
+    _: KW_ONLY
+    clock: Clock = utc_now
 
     async def register(
         self,

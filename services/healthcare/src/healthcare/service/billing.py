@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 
 from lift_core import context
@@ -63,21 +63,14 @@ class RetryReport:
     still_pending: int = 0
 
 
+@dataclass
 class Billing:
-    def __init__(
-        self,
-        storage: Storage,
-        payments: PaymentGateway,
-        audit: AuditLog,
-        *,
-        retry_min_age_seconds: float,
-        clock: Clock = utc_now,
-    ) -> None:
-        self.storage = storage
-        self.payments = payments
-        self.audit = audit
-        self.min_age = timedelta(seconds=retry_min_age_seconds)
-        self.clock = clock
+    storage: Storage
+    payments: PaymentGateway
+    audit: AuditLog
+    _: KW_ONLY
+    min_age: timedelta  # an invoice younger than this may still be charging: retry leaves it
+    clock: Clock = utc_now
 
     async def invoice(self, principal: Principal, encounter_id: str, amount: int) -> Invoice:
         if role_of(principal.roles) not in (Role.BILLING, Role.ADMIN):

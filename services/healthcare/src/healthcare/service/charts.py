@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,25 +55,16 @@ class NewPatient:
     subject: str | None
 
 
+@dataclass
 class Charts:
-    def __init__(
-        self,
-        storage: Storage,
-        cipher: FieldCipher,
-        blind: BlindIndex,
-        audit: AuditLog,
-        payments: PaymentGateway,
-        *,
-        break_glass: timedelta,
-        clock: Clock = utc_now,
-    ) -> None:
-        self.storage = storage
-        self.payments = payments
-        self.cipher = cipher
-        self.blind = blind
-        self.audit = audit
-        self.break_glass_for = break_glass
-        self.clock = clock
+    storage: Storage
+    cipher: FieldCipher
+    blind: BlindIndex
+    audit: AuditLog
+    payments: PaymentGateway
+    _: KW_ONLY
+    break_glass_for: timedelta  # how long an emergency grant lasts
+    clock: Clock = utc_now
 
     # -- patients -----------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import KW_ONLY, dataclass
 
 from lift_core.audit import AuditLog
 from lift_core.clock import Clock, iso, utc_now
@@ -15,11 +16,12 @@ from healthcare.domain.npi import check_npi
 from healthcare.service.ports import Position, Storage
 
 
+@dataclass
 class Directory:
-    def __init__(self, storage: Storage, audit: AuditLog, *, clock: Clock = utc_now) -> None:
-        self.storage = storage
-        self.audit = audit
-        self.clock = clock
+    storage: Storage
+    audit: AuditLog
+    _: KW_ONLY
+    clock: Clock = utc_now
 
     def configure(self, principal: Principal, merchant_account_id: str, currency: str) -> None:
         if role_of(principal.roles) is not Role.ADMIN:
