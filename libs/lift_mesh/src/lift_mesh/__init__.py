@@ -1,6 +1,6 @@
 """Resilient service-to-service calls: one ``ServiceClient`` every cross-service call uses."""
 
-from lift_mesh.client import ServiceClient, TargetStats
+from lift_mesh.client import ServiceClient, TargetStats, as_service
 from lift_mesh.config import MeshSettings
 from lift_mesh.credentials import (
     ClientCredentialsTokens,
@@ -59,6 +59,7 @@ __all__ = [
     "UnauthorizedError",
     "UnavailableError",
     "ValidationError",
+    "as_service",
     "registry_from_settings",
     "service_tokens",
 ]

@@ -23,11 +23,12 @@ from opentelemetry.propagate import inject
 from pydantic import BaseModel
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 
-from lift_core import context
+from lift_core import LiftSettings, context
 from lift_core.http import http_client
 from lift_core.middleware import DEADLINE_HEADER
 from lift_mesh.breaker import AsyncBreaker, BreakerOpen
 from lift_mesh.config import MeshSettings
+from lift_mesh.credentials import ServiceTokens, service_tokens
 from lift_mesh.errors import (
     MeshError,
     MeshTimeoutError,
@@ -456,3 +457,14 @@ class ServiceClient:
 
 
 __all__ = ["IDEMPOTENT_METHODS", "ServerError", "ServiceClient", "TargetStats"]
+
+
+def as_service(
+    target: str, lift: LiftSettings, *, subject: str, dev_issuer_url: str
+) -> tuple[ServiceClient, ServiceTokens]:
+    """A client of ``target`` and the tokens this service calls it with as itself (its own
+    identity, not a user's): what a consumer's gateway to a provider is built on. Settings
+    from ``LIFT_MESH_*`` (``service_tokens`` says which token source)."""
+    mesh = MeshSettings()
+    tokens = service_tokens(lift, mesh, subject=subject, dev_issuer_url=dev_issuer_url)
+    return ServiceClient(target, settings=mesh), tokens

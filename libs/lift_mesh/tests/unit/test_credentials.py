@@ -23,6 +23,7 @@ from lift_mesh import (
     ServiceTokensRequired,
     TokenRefused,
     TokenUnavailable,
+    as_service,
     service_tokens,
 )
 
@@ -179,3 +180,17 @@ async def test_the_http_clients_are_made_on_first_use_not_when_a_service_starts(
     assert tokens.http is first  # one client for every later token
     await tokens.aclose()
     assert first.is_closed
+
+
+def test_as_service_pairs_a_client_of_the_target_with_the_services_own_tokens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIFT_MESH_SERVICES", '{"banking": ["http://banking:8000"]}')
+    dev = LiftSettings(environment=Environment.TEST)
+    client, tokens = as_service("banking", dev, subject="ecommerce", dev_issuer_url="http://x")
+    assert client.service == "banking"
+    assert client.settings.services == {"banking": ["http://banking:8000"]}
+    assert isinstance(tokens, DevIssuerTokens)
+    prod = LiftSettings.model_construct(environment=Environment.PROD)
+    with pytest.raises(ServiceTokensRequired):  # refused at start-up, not at the first call
+        as_service("banking", prod, subject="ecommerce", dev_issuer_url="http://x")

@@ -21,7 +21,7 @@ from lift_core.clock import Clock, utc_now
 from lift_core.events import Consumer, InboxPort, Subscription
 from lift_core.protection import BlindIndex, FieldCipher
 from lift_core.wiring import ServiceTables
-from lift_mesh import MeshSettings, ServiceClient, service_tokens
+from lift_mesh import as_service
 
 from healthcare.adapters.banking import BankingPayments
 from healthcare.adapters.billing import DynamoClinics, DynamoInvoices
@@ -129,11 +129,9 @@ def bootstrap(
         }
     if "payments" not in overrides:
         lift = lift or LiftSettings(service_name="healthcare")
-        mesh = MeshSettings()
-        tokens = service_tokens(
-            lift, mesh, subject=s.service_subject, dev_issuer_url=s.identity_url
+        overrides["payments"] = BankingPayments(
+            *as_service("banking", lift, subject=s.service_subject, dev_issuer_url=s.identity_url)
         )
-        overrides["payments"] = BankingPayments(ServiceClient("banking", settings=mesh), tokens)
     storage = Storage(*(overrides[name] for name in _STORAGE))  # type: ignore[literal-required]
     payments, audit, cipher = overrides["payments"], overrides["audit"], overrides["cipher"]
     clock = overrides.get("clock", utc_now)
