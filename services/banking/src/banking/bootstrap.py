@@ -112,7 +112,7 @@ def bootstrap(
     audit, outbox = overrides["audit"], overrides["outbox"]
     rules = Rules(daily_debit_limit=settings.daily_debit_limit)
     owners = Accounts(storage, audit, rules, clock=clock)
-    reconciliation = Reconciliation(storage.operations, audit, clock=clock)
+    reconciliation = Reconciliation(storage.operations, storage.accounts, audit, clock=clock)
     orders = dict.fromkeys(ORDERS.types, reconciliation.on_order)
     return Banking(
         settings=settings,

@@ -436,7 +436,7 @@ async def test_the_shops_order_events_reconcile_its_payments_on_dynamodb(
     """The consumer's conditional write, inbox claim and audit event in one transaction: a
     confirmation, then a cancellation after the refund; a late confirmation changes nothing,
     and the payment's reader sees the order and every discrepancy."""
-    alice, shop = caller("alice"), caller("shop")
+    alice, shop = caller("alice"), caller("ecommerce")  # the shop's own merchant account
     payer = await helpers.open_funded(alice, 50_000)
     merchant = await helpers.open_funded(shop, 0, type_="merchant")
     body = {"payer_account_id": payer, "merchant_account_id": merchant, "amount": 3_000}

@@ -7,11 +7,12 @@ import json
 from typing import Any
 
 import pytest
-from services.banking.tests.unit.conftest import SHOP, Bank
+from services.banking.tests.unit.conftest import TELLER, Bank
 from services.banking.tests.unit.test_payments import pay, shop
 
 from lift_core.events import DomainEvent
 
+from banking.domain.accounts import AccountType
 from banking.domain.payments import MerchantOrder, OrderStatus, Payment
 
 pytestmark = pytest.mark.unit
@@ -40,12 +41,17 @@ def order_message(payment_id: str | None, status: str = "CONFIRMED", **payload: 
     return json.dumps({"detail-type": event.type, "detail": event.detail()})
 
 
+def _store(bank: Bank) -> str:
+    """The merchant account e-commerce's store is paid into: e-commerce owns it."""
+    return bank.account("ecommerce", type_=AccountType.MERCHANT)
+
+
 def _paid(bank: Bank, amount: int = 2_500) -> Payment:
-    return pay(bank, bank.account("alice", 10_000), shop(bank), amount).value
+    return pay(bank, bank.account("alice", 10_000), _store(bank), amount).value
 
 
 def _order_of(bank: Bank, payment: Payment) -> MerchantOrder | None:
-    return bank.banking.payments.get(SHOP, payment.id).order
+    return bank.banking.payments.get(TELLER, payment.id).order
 
 
 async def _deliver(bank: Bank, message: str) -> bool:
@@ -77,7 +83,7 @@ async def test_a_confirmed_order_reconciles_its_payment_once(bank: Bank) -> None
 async def test_an_order_that_disagrees_with_its_payment_is_flagged(
     bank: Bank, payload: dict[str, Any], amount: int, found: str
 ) -> None:
-    payment = pay(bank, bank.account("alice", 10_000_000), shop(bank), amount).value
+    payment = pay(bank, bank.account("alice", 10_000_000), _store(bank), amount).value
     assert await _deliver(bank, order_message(payment.id, **payload)) is True
     order = _order_of(bank, payment)
     assert order is not None
@@ -90,7 +96,7 @@ async def test_an_order_that_disagrees_with_its_payment_is_flagged(
 async def test_a_cancelled_order_reconciles_once_its_payment_is_refunded(bank: Bank) -> None:
     payment = _paid(bank)
     await _deliver(bank, order_message(payment.id))
-    bank.banking.payments.refund(SHOP, payment.id, key="r1", amount=1_000, reason="cancel")
+    bank.banking.payments.refund(TELLER, payment.id, key="r1", amount=1_000, reason="cancel")
     assert await _deliver(bank, order_message(payment.id, "CANCELLED")) is True
     order = _order_of(bank, payment)
     assert order is not None
@@ -100,7 +106,7 @@ async def test_a_cancelled_order_reconciles_once_its_payment_is_refunded(bank: B
 
 async def test_a_cancellation_is_final_whatever_arrives_after_it(bank: Bank) -> None:
     payment = _paid(bank)
-    bank.banking.payments.refund(SHOP, payment.id, key="r1", amount=2_500, reason="cancel")
+    bank.banking.payments.refund(TELLER, payment.id, key="r1", amount=2_500, reason="cancel")
     assert await _deliver(bank, order_message(payment.id, "CANCELLED")) is True
     # order.confirmed came first but is delivered late, under its own event id
     assert await _deliver(bank, order_message(payment.id, "CONFIRMED")) is False
@@ -136,3 +142,11 @@ async def test_an_event_from_anyone_but_the_shop_is_refused(bank: Bank) -> None:
     with pytest.raises(ValueError, match="healthcare"):
         await _deliver(bank, json.dumps(message))
     assert _order_of(bank, payment) is None
+
+
+async def test_a_shop_reports_only_on_payments_into_its_own_merchant_account(bank: Bank) -> None:
+    """Another merchant's payment, even of this tenant, is not the shop's to annotate."""
+    payment = pay(bank, bank.account("alice", 10_000), shop(bank), 2_500).value  # "shop" owns it
+    assert await _deliver(bank, order_message(payment.id)) is False
+    assert _order_of(bank, payment) is None
+    assert not [e for e in bank.audit.events if e.action == "payment.reconcile"]

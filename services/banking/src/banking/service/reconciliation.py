@@ -5,6 +5,8 @@ Banking consumes the shop's ``order.confirmed`` and ``order.cancelled`` (queue
 every way the two disagree (a total that is not the amount captured, a cancelled order whose
 payment was not refunded, an order confirmed on a declined payment). A discrepancy is
 audited as a failure and logged; the payment's reader sees it on ``GET /payments/{id}``.
+A shop reports on its own sales only: an event naming a payment to a merchant account its
+publisher (the event's source, e-commerce's service identity) does not own changes nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from banking.domain.payments import (
     Payment,
     reconcile,
 )
-from banking.service.ports import OperationRepository
+from banking.service.ports import AccountRepository, OperationRepository
 
 _log = logging.getLogger("banking.reconciliation")
 _ATTEMPTS = 3  # another report landing between the read and the write: read again
@@ -48,6 +50,7 @@ def order_report(event: DomainEvent) -> OrderReport | None:
 @dataclass
 class Reconciliation:
     operations: OperationRepository
+    accounts: AccountRepository
     audit: AuditLog
     _: KW_ONLY
     clock: Clock = utc_now
@@ -56,11 +59,13 @@ class Reconciliation:
         report = order_report(event)
         if report is None:
             return False  # an order no payment took part in
-        return await run_blocking(self.note, report, claim)
+        return await run_blocking(self.note, report, claim, reporter=event.source)
 
-    def note(self, report: OrderReport, claim: Staged) -> bool:
+    def note(self, report: OrderReport, claim: Staged, *, reporter: str) -> bool:
         """Record the order on its payment, with its audit event and ``claim``, unless the
-        payment knows a report as new (a repeated or stale event): then False."""
+        payment knows a report as new (a repeated or stale event) or was not paid to a
+        merchant account ``reporter`` owns (a shop reports on its own sales only): then
+        False."""
         for _ in range(_ATTEMPTS):
             op = self.operations.find(report.tenant_id, report.payment_id)
             if op is None or op.kind != "payment":
@@ -71,6 +76,16 @@ class Reconciliation:
                 )
                 return False
             payment = Payment.of(op)
+            merchant_id = payment.merchant_account_id
+            merchant = self.accounts.get_many(report.tenant_id, [merchant_id]).get(merchant_id)
+            if merchant is None or merchant.owner != reporter:
+                _log.warning(
+                    "order %s reports payment %s, which was not paid to %s",
+                    report.order_id,
+                    payment.id,
+                    reporter,
+                )
+                return False
             found = reconcile(payment, report, at=iso(self.clock()))
             if not found.supersedes(payment.order):
                 return False
