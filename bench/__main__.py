@@ -11,6 +11,7 @@ from bench import (
     banking_endpoints,
     cold_start,
     ecommerce_endpoints,
+    emulator_transactions,
     healthcare_records,
     input_scans,
     lambda_packages,
@@ -30,6 +31,7 @@ SUITES: dict[str, Callable[[], dict[str, Any]]] = {
     "lambda_packages": lambda_packages.run,
     "input_scans": input_scans.run,
     "round_trips": round_trips.run,
+    "emulator_transactions": emulator_transactions.run,
 }
 
 

@@ -13,6 +13,11 @@ use the estates' ports on 127.0.0.1 (both estates publish the same ones; start o
 ``make run`` or ``make up``); ``TARGET=url`` takes ``IDENTITY_URL``, ``BANKING_URL``,
 ``HEALTHCARE_URL`` and ``ECOMMERCE_URL``. Prints, per step, requests, failures, throughput and
 p50/p95/p99, and exits 1 if any request failed or a step never ran.
+
+Each journey runs as one tenant, and a tenant may make ``LIFT_RATE_LIMIT_REQUESTS`` requests
+a minute per instance (1,200): past that the estate answers 429, which counts as a failure.
+To measure past the limit, start the estate with it raised:
+``LIFT_RATE_LIMIT_REQUESTS=1000000 make run``.
 """
 
 from __future__ import annotations
@@ -152,6 +157,9 @@ def run(service: str, host: str, *, users: int, seconds: float) -> list[list[str
     runner.start(users, spawn_rate=users)
     gevent.spawn_later(seconds, runner.quit)
     runner.greenlet.join()
+    limited = sum(e.occurrences for e in env.stats.errors.values() if "429" in str(e.error))
+    if limited:
+        print(f"{service}: {limited} requests were rate-limited (429); see --help")
     rows = []
     for step in STEPS[service]:
         entry: Any = env.stats.get(step, step.partition(" ")[0])
