@@ -9,6 +9,7 @@ fails."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -19,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from devtools import compose_check, seed
 from devtools.estate import control as estate_control
@@ -166,6 +168,8 @@ def _compose() -> Iterator[Target]:
             out, err = compose.get_logs(service)
             return f"{out}{err}"
 
+        urls = {n: f"http://127.0.0.1:{ports[n]}" for n in names if n != "emulator"}
+
         def control(verb: str) -> Callable[[str], None]:
             def run(service: str) -> None:
                 subprocess.run(  # noqa: S603
@@ -174,10 +178,11 @@ def _compose() -> Iterator[Target]:
                     check=True,
                     capture_output=True,
                 )
+                if verb == "start":  # compose returns once the container runs, not listens
+                    _wait_live(urls[service])
 
             return run
 
-        urls = {n: f"http://127.0.0.1:{ports[n]}" for n in names if n != "emulator"}
         # The same demo data and banner as `make up` prints, so its examples are run too.
         identity, services = urls["identity"], {n: u for n, u in urls.items() if n != "identity"}
         demo = seed.seed(identity, services)
@@ -199,6 +204,17 @@ def _compose() -> Iterator[Target]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def _wait_live(url: str, *, seconds: float = 60) -> None:
+    """Until ``url``'s liveness answers 200: a started container may not listen yet."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/health/live", timeout=2).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come back within {seconds:.0f} s")
 
 
 def _port_vars(names: tuple[str, ...]) -> list[str]:
