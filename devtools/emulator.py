@@ -55,6 +55,7 @@ def _transact_with_item_backups(
     """moto's ``transact_write_items`` with item-level backups (see above). It runs under
     ``_Serialized``'s lock, so no other request sees the tables while it is patched."""
     items, streams = _backups(backend, transact_items)
+    moto_copy = Table.__dict__.get("__deepcopy__")  # none in moto 5.2; kept if one comes
     Table.__deepcopy__ = lambda table, memo: table  # type: ignore[attr-defined]
     try:
         _MOTO_TRANSACT(backend, transact_items)
@@ -65,7 +66,10 @@ def _transact_with_item_backups(
             del shard.items[length:]
         raise
     finally:
-        del Table.__deepcopy__  # type: ignore[attr-defined]
+        if moto_copy is None:
+            del Table.__deepcopy__  # type: ignore[attr-defined]
+        else:
+            Table.__deepcopy__ = moto_copy  # type: ignore[attr-defined]
 
 
 def _backups(

@@ -192,8 +192,3 @@ def faults(target: Target, admin: Lift, service: str, **faults: float | bool) ->
         yield
     finally:
         admin.banking.delete(url).raise_for_status()
-
-
-def banking_faults(target: Target, admin: Lift, **injected: float) -> Any:
-    """Latency and errors injected into banking's API for the block."""
-    return faults(target, admin, "banking", **injected)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from e2e_client import Lift, Target, banking_faults, shop_with_buyer
+from e2e_client import Lift, Target, faults, shop_with_buyer
 from e2e_fixtures import CHAOS_REPORT
 
 pytestmark = pytest.mark.e2e
@@ -128,7 +128,7 @@ def test_banking_latency_trips_the_breaker_and_recovery_confirms_each_order_once
     admin = Lift(target, "platform", "oscar", ["operator"])
     orders, durations = [], []
     opened_before = breaker_openings(target) if target.logs is not None else 0
-    with banking_faults(target, admin, latency_ms=3000):
+    with faults(target, admin, "banking", latency_ms=3000):
         for _ in range(4):
             order, elapsed = checkout_once(s, r)
             orders.append(order)
@@ -157,7 +157,7 @@ def test_thirty_percent_banking_errors_stay_within_the_retry_budget_and_charge_o
     admin = Lift(target, "platform", "oscar", ["operator"])
     orders = []
     started = time.monotonic()
-    with banking_faults(target, admin, error_rate=0.3):
+    with faults(target, admin, "banking", error_rate=0.3):
         for _ in range(n):
             orders.append(checkout_once(s, r)[0])
     window = time.monotonic() - started

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e_client import Lift, Target, banking_faults, faults, shop_with_buyer
+from e2e_client import Lift, Target, faults, shop_with_buyer
 from e2e_fixtures import CHAOS_REPORT
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +42,7 @@ def test_a_checkout_whose_payment_answer_is_lost_is_confirmed_by_the_payment_eve
     buyer, admin = s["buyer"], Lift(target, "platform", "oscar", ["operator"])
     buyer.add_to_cart(s["product"], 1)
     started = time.monotonic()
-    with banking_faults(target, admin, latency_ms=int(BANKING_LATENCY_S * 1000)):
+    with faults(target, admin, "banking", latency_ms=int(BANKING_LATENCY_S * 1000)):
         answer = buyer.checkout(uuid.uuid4().hex)
         lost = time.monotonic() - started
     assert answer.status_code == 202, answer.text  # banking took the payment; no answer

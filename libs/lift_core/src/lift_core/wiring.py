@@ -129,7 +129,8 @@ def create_service_app(
     its periodic ``jobs``, and in a dev estate (``LIFT_EVENTS_LOCAL``) its event relay and
     the consumers of its ``subscriptions``, all obeying the one chaos switch the app serves
     (``/internal/faults``, when enabled)."""
-    from lift_core.app import create_app  # the app stack, off the import path of Lambdas' jobs
+    # Imported here: the event Lambdas import this module (bootstrap) but never build an app.
+    from lift_core.app import create_app
     from lift_core.events.local import local_jobs
     from lift_core.faults import FaultSwitch
 
