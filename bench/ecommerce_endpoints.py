@@ -49,6 +49,7 @@ def run(*, seconds: int = 5, connections: int = 16, carts: int = 300) -> dict[st
             "ECOMMERCE_IDENTITY_URL": identity,
             # One payer account serves every bench customer: lift its fraud and daily caps.
             "BANKING_FRAUD_VELOCITY_LIMIT": "100000000",
+            "BANKING_FRAUD_VELOCITY_WINDOW_SECONDS": "1",  # what the payer's item remembers
             "BANKING_DAILY_DEBIT_LIMIT": str(10**12),
         }
         with (

@@ -16,7 +16,13 @@ from lift_core.audit import Staged
 from banking.domain.accounts import Account, AccountStatus
 from banking.domain.exceptions import AccountNotFound, RefundExceedsCapture
 from banking.domain.mandates import Mandate
-from banking.domain.operations import DuplicateOperation, Movement, Operation, RefundClaim
+from banking.domain.operations import (
+    DuplicateOperation,
+    Movement,
+    Operation,
+    PaymentMark,
+    RefundClaim,
+)
 from banking.domain.payments import LedgerEntry, MerchantOrder
 from banking.service.ports import PaymentReads
 
@@ -64,32 +70,20 @@ class InMemoryOperations:
     def find(self, tenant_id: str, op_id: str) -> Operation | None:
         return self.items.get((tenant_id, op_id))
 
-    def record(self, operation: Operation, *, audit: Staged, events: Sequence[Staged] = ()) -> None:
-        if (operation.tenant_id, operation.op_id) in self.items:
-            raise DuplicateOperation(operation.op_id)
-        self.put(operation)
-        for item in (audit, *events):
-            item.add_to(None)
-
     def put(self, operation: Operation) -> None:
         body = {**operation.body, "refunded": operation.body.get("refunded", 0)}
         self.items[(operation.tenant_id, operation.op_id)] = dataclasses.replace(
             operation, body=body
         )
 
-    def payments_of(self, tenant_id: str, payer_account_id: str) -> list[Operation]:
-        key = f"{tenant_id}#{payer_account_id}"
-        return [op for op in self.items.values() if op.payer_key == key]
-
-    def count_payments_by_payer(self, tenant_id: str, payer_account_id: str, since: str) -> int:
-        return sum(
-            1 for op in self.payments_of(tenant_id, payer_account_id) if op.created_at >= since
-        )
-
     def has_paid(self, tenant_id: str, payer_account_id: str, merchant_account_id: str) -> bool:
         return any(
-            op.body.get("merchant_account_id") == merchant_account_id and op.status != "declined"
-            for op in self.payments_of(tenant_id, payer_account_id)
+            t == tenant_id
+            and op.kind == "payment"
+            and op.body["payer_account_id"] == payer_account_id
+            and op.body["merchant_account_id"] == merchant_account_id
+            and op.status != "declined"
+            for (t, _), op in self.items.items()
         )
 
     def note_order(
@@ -151,6 +145,7 @@ class InMemoryLedger:
         refund: RefundClaim | None = None,
         audit: Staged | None = None,
         events: Sequence[Staged] = (),
+        mark: PaymentMark | None = None,
     ) -> None:
         if self.operations.find(operation.tenant_id, operation.op_id) is not None:
             raise DuplicateOperation(operation.op_id)
@@ -160,6 +155,14 @@ class InMemoryLedger:
             )
             for m in movements
         ]
+        if mark is not None:
+            payer = self.accounts.get(mark.payer.tenant_id, mark.payer.id)
+            mover = next((i for i, a in enumerate(moved) if a.id == payer.id), None)
+            recent = mark.recent()  # from the payer as read, as the adapter's write
+            if mover is None:
+                moved.append(dataclasses.replace(payer, recent_payments=recent))
+            else:
+                moved[mover] = dataclasses.replace(moved[mover], recent_payments=recent)
         payment = None
         if refund is not None:
             payment = self.operations.find(refund.tenant_id, refund.payment_id)
@@ -167,8 +170,9 @@ class InMemoryLedger:
             if payment.body["refunded"] + refund.amount > refund.captured:
                 raise RefundExceedsCapture("the refund would exceed what was captured")
         # Every rule held: apply all of it.
-        for account, m in zip(moved, movements, strict=True):
+        for account in moved:
             self.accounts.items[(account.tenant_id, account.id)] = account
+        for account, m in zip(moved, movements, strict=False):  # the mark moves no money
             self.lines.setdefault((account.tenant_id, account.id), []).append(
                 LedgerEntry(
                     account.id,

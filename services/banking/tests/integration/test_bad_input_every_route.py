@@ -170,6 +170,20 @@ async def test_every_route_refuses_bad_input_with_a_problem(caller: Any, helpers
             "account-not-found",
         ),
         (
+            shop,
+            "POST",
+            "/api/v1/payments",
+            {
+                "payer_account_id": merchant,
+                "merchant_account_id": merchant,
+                "amount": 5,
+                "currency": "EUR",
+            },
+            {"Idempotency-Key": "k-self"},
+            422,
+            "same-account",
+        ),
+        (
             alice,
             "POST",
             "/api/v1/payments",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -390,6 +391,40 @@ async def test_a_payee_is_known_after_one_captured_payment_and_not_after_a_decli
     assert not operations.has_paid(tenant, payer, other)
     again = await pay(merchant, 2_500_000, "card")  # no longer a first payment to this payee
     assert "first_payment_to_payee" not in again["decline_reasons"]
+
+
+async def test_concurrent_payments_of_one_payer_all_count_towards_its_velocity(
+    caller: Any, helpers: Any, banking: Any
+) -> None:
+    """The velocity rule reads the payer's recent payments with its account; concurrent
+    payments each join that memory (the write is conditional on what was read), none is lost."""
+    alice, shop = caller("alice"), caller("shop")
+    payer = await helpers.open_funded(alice, 10**8)
+    merchant = await helpers.open_funded(shop, 0, type_="merchant")
+
+    async def pay(amount: int) -> dict[str, Any]:
+        answer = await caller("alice").post(
+            "/api/v1/payments",
+            json={
+                "payer_account_id": payer,
+                "merchant_account_id": merchant,
+                "amount": amount,
+                "currency": "EUR",
+            },
+            headers={"Idempotency-Key": helpers.key()},
+        )
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+    assert (await pay(100))["status"] == "captured"  # the payee is known from now on
+    burst = await asyncio.gather(*(pay(600_000) for _ in range(4)))  # high amount: 0.3
+    assert [p["status"] for p in burst] == ["captured"] * 4
+    sixth = await pay(600_000)  # five payments in the window: + velocity 0.4
+    assert (sixth["status"], sixth["decline_reasons"]) == ("declined", ["high_amount", "velocity"])
+    remembered = banking.storage.accounts.get("acme", payer).recent_payments
+    assert len(remembered) == 5
+    balance = (await alice.get(f"/api/v1/accounts/{payer}/balance")).json()["balance"]
+    assert balance == 10**8 - 100 - 4 * 600_000
 
 
 async def test_a_transfer_whose_audit_place_another_instance_took_is_applied_once_at_the_new_head(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from lift_core.context import Principal
@@ -95,3 +97,24 @@ def test_operation_ids_are_deterministic_per_caller_scope_and_key() -> None:
         "rfd", alice, "refund:p2", "k"
     )
     assert fingerprint({"a": 1, "b": 2}) == fingerprint({"b": 2, "a": 1})
+
+
+@pytest.mark.parametrize(
+    ("remembered", "at", "expected"),
+    [
+        ((), "t5", ("t5",)),
+        (("t1", "t3"), "t2", ("t2", "t3")),  # t1 is before the window; kept in time order
+        (("t2", "t3", "t4"), "t5", ("t3", "t4", "t5")),  # only the newest three
+        (("t0", "t1"), "t9", ("t9",)),
+    ],
+    ids=["first", "window", "limit", "all-expired"],
+)
+def test_an_account_remembers_only_the_payments_the_velocity_rule_counts(
+    remembered: tuple[str, ...], at: str, expected: tuple[str, ...]
+) -> None:
+    payer = Account(
+        "acc_1", "acme", "alice", AccountType.CHECKING, "EUR", AccountStatus.ACTIVE, 0, ""
+    )
+    paid = dataclasses.replace(payer, recent_payments=remembered).paid_at(at, since="t2", keep=3)
+    assert paid.recent_payments == expected
+    assert paid.payments_since("t2") == len(expected)

@@ -17,6 +17,7 @@ from banking.domain.exceptions import (
     PaymentNotFound,
     PaymentNotRefundable,
     RefundExceedsCapture,
+    SameAccount,
 )
 from banking.domain.fraud import PaymentMethod
 from banking.domain.money import Money
@@ -96,6 +97,27 @@ def test_velocity_counts_the_payers_recent_payments_only(bank: Bank) -> None:
     assert risky.value.decline_reasons == ("high_amount", "velocity")
     bank.clock.advance(seconds=601)
     assert pay(bank, payer, merchant, 600_000, key="later").value.status is PaymentStatus.CAPTURED
+
+
+def test_declined_payments_count_and_only_the_newest_times_are_kept(bank: Bank) -> None:
+    payer, merchant = bank.account("alice", 10**8), shop(bank)
+    card = PaymentMethod.CARD  # 0.1, with a very high amount (0.6): each one declined
+    for i in range(7):
+        bank.clock.advance(seconds=1)
+        declined = pay(bank, payer, merchant, 2_000_000, key=f"d{i}", method=card)
+        assert declined.value.status is PaymentStatus.DECLINED
+    remembered = bank.accounts.get("acme", payer).recent_payments
+    assert len(remembered) == bank.banking.payments.fraud.velocity_limit == 5
+    assert remembered == tuple(sorted(remembered))
+    assert "velocity" in declined.value.decline_reasons  # the declined ones counted
+    assert bank.balance(payer) == 10**8
+
+
+def test_a_merchant_account_cannot_pay_itself(bank: Bank) -> None:
+    merchant = bank.account("shop", 10_000, type_=AccountType.MERCHANT)
+    with pytest.raises(SameAccount):
+        pay(bank, merchant, merchant, 100, caller=SHOP)
+    assert bank.balance(merchant) == 10_000
 
 
 def test_a_payer_without_funds_is_refused(bank: Bank) -> None:

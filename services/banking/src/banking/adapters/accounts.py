@@ -87,4 +87,5 @@ def account_of(item: AccountModel) -> Account:
         created_at=item.created_at,
         debit_day=item.debit_day,
         debited_today=int(item.debited_today),
+        recent_payments=tuple(item.recent_payments or ()),
     )

@@ -33,6 +33,7 @@ from banking.domain.operations import (
     DuplicateOperation,
     Movement,
     Operation,
+    PaymentMark,
     RefundClaim,
     StaleRead,
 )
@@ -107,24 +108,27 @@ class DynamoLedger:
         refund: RefundClaim | None = None,
         audit: Staged | None = None,
         events: Sequence[Staged] = (),
+        mark: PaymentMark | None = None,
     ) -> None:
         """A transaction that failed only because what it read went stale (another debit
-        set the day's total first) is rebuilt from fresh reads and tried again."""
+        set the day's total first, another payment joined the payer's recent ones) is
+        rebuilt from fresh reads and tried again."""
         for attempt in range(self.attempts):
             try:
                 self._commit_once(
-                    movements, operation, day=day, refund=refund, also=(*events, audit)
+                    movements, operation, day=day, refund=refund, mark=mark, also=(*events, audit)
                 )
                 return
             except StaleRead:
                 if attempt == self.attempts - 1:
                     raise
-                movements = [
-                    dataclasses.replace(
-                        m, account=self.accounts.get(m.account.tenant_id, m.account.id)
-                    )
-                    for m in movements
-                ]
+                fresh = self.accounts.get_many(
+                    operation.tenant_id,
+                    [m.account.id for m in movements] + ([mark.payer.id] if mark else []),
+                )
+                movements = [dataclasses.replace(m, account=fresh[m.account.id]) for m in movements]
+                if mark is not None:
+                    mark = dataclasses.replace(mark, payer=fresh[mark.payer.id])
 
     def _commit_once(
         self,
@@ -133,19 +137,33 @@ class DynamoLedger:
         *,
         day: str,
         refund: RefundClaim | None,
+        mark: PaymentMark | None,
         also: Sequence[Staged | None],
     ) -> None:
         """``also``: the audit event and the events to publish, items of the same write."""
         accounts, ops = self.tables.accounts, self.tables.operations
+        updates = {m.account.id: _conditions(m, day, accounts) for m in movements}
+        if mark is not None:  # the payer's update, when it moves money, carries the mark too
+            actions, condition = updates.get(mark.payer.id, ([], accounts.account_id.exists()))
+            seen = accounts.recent_payments
+            updates[mark.payer.id] = (
+                [*actions, seen.set(list(mark.recent()))],
+                condition
+                & (
+                    seen == list(mark.payer.recent_payments)
+                    if mark.payer.recent_payments
+                    else seen.does_not_exist()
+                ),
+            )
         try:
             with TransactWrite(connection=self._connection) as tx:
-                for m in movements:
-                    actions, condition = _conditions(m, day, accounts)
+                for account_id, (actions, condition) in updates.items():
                     tx.update(
-                        accounts(m.account.tenant_id, m.account.id),
+                        accounts(operation.tenant_id, account_id),
                         actions=actions,
                         condition=condition,
                     )
+                for m in movements:
                     tx.save(
                         self.tables.ledger(
                             f"{m.account.tenant_id}#{m.account.id}",

@@ -7,6 +7,7 @@ from typing import Any
 
 from pynamodb.attributes import (
     JSONAttribute,
+    ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
 )
@@ -40,6 +41,9 @@ class AccountModel(Model):
     balance = NumberAttribute(default=0)
     debit_day = UnicodeAttribute(default="")
     debited_today = NumberAttribute(default=0)
+    # ``Account.recent_payments``. PynamoDB types a list by its element attribute's class;
+    # what it holds are the strings.
+    recent_payments = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
     created_at = UnicodeAttribute()
     owner_index = OwnerIndex()
 
@@ -59,15 +63,6 @@ class LedgerModel(Model):
     created_at = UnicodeAttribute()
 
 
-class PayerIndex(GlobalSecondaryIndex["OperationModel"]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = "payer-index"
-        projection = AllProjection()
-
-    payer_key = UnicodeAttribute(hash_key=True)  # "<tenant>#<payer account>"
-    created_at = UnicodeAttribute(range_key=True)
-
-
 class OperationModel(Model):
     """Transfers, payments and refunds. The id derives from the tenant and the
     Idempotency-Key, so a second submission collides with the first in the same write."""
@@ -79,7 +74,6 @@ class OperationModel(Model):
     op_id = UnicodeAttribute(range_key=True)
     kind = UnicodeAttribute()  # transfer, payment, refund
     fingerprint = UnicodeAttribute()
-    payer_key = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     amount = NumberAttribute()
     refunded = NumberAttribute(default=0)
@@ -87,7 +81,6 @@ class OperationModel(Model):
     body = JSONAttribute()
     order_status = UnicodeAttribute(null=True)  # a payment: its order's, as the shop reports
     order = JSONAttribute(null=True)  # that report, reconciled (``MerchantOrder.stored``)
-    payer_index = PayerIndex()
 
 
 @dataclass(frozen=True, slots=True)

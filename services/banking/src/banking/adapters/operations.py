@@ -1,19 +1,18 @@
-"""Operations and mandates on DynamoDB (``banking-operations``, with the payer index)."""
+"""Operations and mandates on DynamoDB (``banking-operations``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from lift_core.audit import Staged
-from lift_core.dynamo import cancelled_by_condition, update_within
+from lift_core.dynamo import update_within
 
 from banking.adapters.models import OperationModel
 from banking.domain.mandates import Mandate, mandate_id
-from banking.domain.operations import DuplicateOperation, Operation
+from banking.domain.operations import Operation
 from banking.domain.payments import MerchantOrder
 
 
@@ -27,18 +26,6 @@ class DynamoOperations:
             return operation_of(self.model.get(tenant_id, op_id, consistent_read=True))
         except DoesNotExist:
             return None
-
-    def record(self, operation: Operation, *, audit: Staged, events: Sequence[Staged] = ()) -> None:
-        try:
-            with TransactWrite(connection=self._connection) as tx:
-                tx.save(self.item(operation), condition=self.model.op_id.does_not_exist())
-                for item in (audit, *events):
-                    item.add_to(tx)
-        except TransactWriteError as exc:
-            # PynamoDB sends puts in order: the operation is the first.
-            if not audit.lost_race() and cancelled_by_condition(exc)[:1] == [True]:
-                raise DuplicateOperation(operation.op_id) from exc
-            raise
 
     def note_order(
         self,
@@ -62,16 +49,6 @@ class DynamoOperations:
             actions=[m.order_status.set(order.status.value), m.order.set(order.stored())],
             condition=(m.kind == "payment") & held,
             staged=(audit, *also),
-        )
-
-    def count_payments_by_payer(self, tenant_id: str, payer_account_id: str, since: str) -> int:
-        """Payments of the payer since ``since`` (the fraud velocity rule): one count query,
-        not a read per payment."""
-        return int(
-            self.model.payer_index.count(
-                f"{tenant_id}#{payer_account_id}",
-                range_key_condition=self.model.created_at >= since,
-            )
         )
 
     def has_paid(self, tenant_id: str, payer_account_id: str, merchant_account_id: str) -> bool:
@@ -129,7 +106,6 @@ class DynamoOperations:
             op.op_id,
             kind=op.kind,
             fingerprint=op.fingerprint,
-            payer_key=op.payer_key,
             created_at=op.created_at,
             amount=op.amount,
             refunded=0,
@@ -152,7 +128,6 @@ def operation_of(item: OperationModel) -> Operation:
             "refunded": int(item.refunded),
             **({"order": item.order} if item.order else {}),
         },
-        payer_key=item.payer_key,
     )
 
 

@@ -36,6 +36,18 @@ class Account:
     created_at: str
     debit_day: str = ""  # the day ``debited_today`` counts (UTC, YYYY-MM-DD)
     debited_today: int = 0
+    # The times of the account's latest payments as payer (captured or declined), oldest
+    # first, only those the fraud velocity rule still needs: that rule's memory.
+    recent_payments: tuple[str, ...] = ()
+
+    def payments_since(self, since: str) -> int:
+        return sum(1 for at in self.recent_payments if at >= since)
+
+    def paid_at(self, at: str, *, since: str, keep: int) -> Account:
+        """The account after a payment at ``at``: of its payments since ``since``, the
+        newest ``keep`` times remembered (the velocity rule asks no more)."""
+        recent = sorted(t for t in (*self.recent_payments, at) if t >= since)[-keep:]
+        return dataclasses.replace(self, recent_payments=tuple(recent))
 
     def visible_to(self, subject: str, roles: frozenset[str]) -> bool:
         return self.owner == subject or not roles.isdisjoint(STAFF_ROLES)

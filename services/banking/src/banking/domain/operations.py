@@ -22,6 +22,21 @@ class Movement:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentMark:
+    """A payment (captured or declined) joins its payer's ``recent_payments``, in the
+    payment's own write: the velocity rule then reads it with the accounts, in one round
+    trip, instead of counting the payer's history."""
+
+    payer: Account  # as read just before; the write is refused if its memory moved on
+    at: str
+    since: str  # the start of the velocity window
+    keep: int  # the velocity limit
+
+    def recent(self) -> tuple[str, ...]:
+        return self.payer.paid_at(self.at, since=self.since, keep=self.keep).recent_payments
+
+
+@dataclass(frozen=True, slots=True)
 class Operation:
     tenant_id: str
     op_id: str
@@ -31,7 +46,6 @@ class Operation:
     status: str
     created_at: str
     body: dict[str, Any]
-    payer_key: str | None = None
     first_to_payee: bool = False  # a payment: the payer never paid this payee before
 
 

@@ -28,7 +28,13 @@ from banking.domain.exceptions import (
     PaymentNotFound,
     TransferNotFound,
 )
-from banking.domain.operations import DuplicateOperation, Movement, Operation, RefundClaim
+from banking.domain.operations import (
+    DuplicateOperation,
+    Movement,
+    Operation,
+    PaymentMark,
+    RefundClaim,
+)
 from banking.service.accounts import Accounts
 from banking.service.ports import Storage
 
@@ -79,6 +85,7 @@ class KeyedOperations:
         action: str,
         refund: RefundClaim | None = None,
         events: Sequence[DomainEvent] = (),
+        mark: PaymentMark | None = None,
     ) -> tuple[Operation, bool]:
         """The operation committed now (True) or the one its key made before (False), with
         the ``events`` it publishes in the same transaction."""
@@ -96,6 +103,7 @@ class KeyedOperations:
                     refund=refund,
                     audit=audit,
                     events=staged,
+                    mark=mark,
                 ),
             )
         except DuplicateOperation:

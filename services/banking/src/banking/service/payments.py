@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from lift_core.audit import AuditLog
-from lift_core.clock import Clock, utc_now
+from lift_core.clock import Clock, iso, utc_now
 from lift_core.context import Principal
 from lift_core.events import OutboxPort
 
@@ -19,10 +19,17 @@ from banking.domain.exceptions import (
     PaymentNotFound,
     PaymentNotRefundable,
     RefundExceedsCapture,
+    SameAccount,
 )
 from banking.domain.fraud import FraudRules, PaymentMethod, assess
 from banking.domain.money import Money
-from banking.domain.operations import DuplicateOperation, Movement, Operation, RefundClaim
+from banking.domain.operations import (
+    DuplicateOperation,
+    Movement,
+    Operation,
+    PaymentMark,
+    RefundClaim,
+)
 from banking.domain.payments import Outcome, Payment, PaymentStatus, Refund
 from banking.service.accounts import Accounts
 from banking.service.keyed import KeyedOperations, fingerprint, operation_id, payment_event
@@ -71,22 +78,24 @@ class Payments(KeyedOperations):
             merchant = reads.merchant
             if merchant is None or merchant.type is not AccountType.MERCHANT:
                 raise AccountNotFound(f"{merchant_id} is not a merchant account")
+            if payer_id == merchant_id:
+                raise SameAccount("a payment needs two different accounts")
             payer = self._payer(principal, payer_id, reads, merchant, money)
             for account in (payer, merchant):
                 if account.currency != money.currency:
                     raise CurrencyMismatch(f"account {account.id} holds {account.currency}")
-            since = (
-                self.clock() - timedelta(seconds=self.fraud.velocity_window_seconds)
-            ).isoformat()
+            now = self.clock()
+            since = iso(now - timedelta(seconds=self.fraud.velocity_window_seconds))
             tenant = principal.tenant_id
             paid_before = reads.paid_before
             assessment = assess(
                 amount=money.amount,
                 method=method,
-                recent_payments=self.operations.count_payments_by_payer(tenant, payer_id, since),
+                recent_payments=payer.payments_since(since),
                 paid_payee_before=paid_before,
                 rules=self.fraud,
             )
+            mark = PaymentMark(payer, iso(now), since, keep=self.fraud.velocity_limit)
             status = PaymentStatus.DECLINED if assessment.declined else PaymentStatus.CAPTURED
             op = Operation(
                 tenant_id=tenant,
@@ -95,7 +104,7 @@ class Payments(KeyedOperations):
                 fingerprint=fingerprint(request),
                 amount=money.amount,
                 status=status.value,
-                created_at=self.now(),
+                created_at=iso(now),
                 body={
                     "id": op_id,
                     "idempotency_key": key,
@@ -110,7 +119,6 @@ class Payments(KeyedOperations):
                     "fraud_score": assessment.score,
                     "decline_reasons": list(assessment.reasons) if assessment.declined else [],
                 },
-                payer_key=f"{tenant}#{payer_id}",
                 first_to_payee=not paid_before,
             )
             if assessment.declined:
@@ -126,8 +134,13 @@ class Payments(KeyedOperations):
                             "score": assessment.score,
                             "reasons": list(assessment.reasons),
                         },
-                        within=lambda audit: self.operations.record(
-                            op, audit=audit, events=[declined]
+                        within=lambda audit: self.ledger.commit(
+                            [],
+                            op,
+                            day=self.owners.today(),
+                            audit=audit,
+                            events=[declined],
+                            mark=mark,
                         ),
                     )
                 except DuplicateOperation:
@@ -147,6 +160,7 @@ class Payments(KeyedOperations):
                 request=request,
                 action="payment",
                 events=[payment_event("captured", op)],
+                mark=mark,
             )
             return Outcome(Payment.of(done), created)
         except BankingError:  # refused now; the key may have made it before: replay that

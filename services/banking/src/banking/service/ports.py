@@ -14,7 +14,7 @@ from lift_core.audit import Staged
 
 from banking.domain.accounts import Account, AccountStatus
 from banking.domain.mandates import Mandate
-from banking.domain.operations import Movement, Operation, RefundClaim
+from banking.domain.operations import Movement, Operation, PaymentMark, RefundClaim
 from banking.domain.payments import LedgerEntry, MerchantOrder
 
 
@@ -42,14 +42,6 @@ class AccountRepository(Protocol):
 
 class OperationRepository(Protocol):
     def find(self, tenant_id: str, op_id: str) -> Operation | None: ...
-
-    def record(self, operation: Operation, *, audit: Staged, events: Sequence[Staged] = ()) -> None:
-        """Record an operation that moves no money (a declined payment), with its audit
-        event and the events it publishes, atomically; raises ``DuplicateOperation`` when
-        its id exists."""
-        ...
-
-    def count_payments_by_payer(self, tenant_id: str, payer_account_id: str, since: str) -> int: ...
 
     def has_paid(self, tenant_id: str, payer_account_id: str, merchant_account_id: str) -> bool:
         """Whether a payment of the payer to this payee was ever captured: one read, not a
@@ -91,7 +83,8 @@ class Ledger(Protocol):
     def payment_reads(
         self, tenant_id: str, payer_account_id: str, merchant_account_id: str
     ) -> PaymentReads:
-        """Both accounts, the mandate and the has-paid marker in one round trip."""
+        """Both accounts (the payer's with its ``recent_payments``), the mandate and the
+        has-paid marker in one round trip."""
         ...
 
     def commit(
@@ -103,11 +96,13 @@ class Ledger(Protocol):
         refund: RefundClaim | None = None,
         audit: Staged | None = None,
         events: Sequence[Staged] = (),
+        mark: PaymentMark | None = None,
     ) -> None:
-        """Apply every movement (``Account.moved``), its ledger entries, the operation and
-        the refund claim atomically, or none of it, with the ``audit`` event that records
-        it when one is staged and the ``events`` it publishes. Raises the rule that refused it,
-        ``DuplicateOperation`` when the operation id exists, or ``StaleRead``."""
+        """Apply every movement (``Account.moved``), its ledger entries, the operation, the
+        refund claim and the payer's ``mark`` atomically, or none of it, with the ``audit``
+        event that records it when one is staged and the ``events`` it publishes. No
+        movement: the operation moves no money (a declined payment). Raises the rule that
+        refused it, ``DuplicateOperation`` when the operation id exists, or ``StaleRead``."""
         ...
 
     def entries(
