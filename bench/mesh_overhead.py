@@ -46,13 +46,14 @@ async def _raw(url: str) -> list[float]:
 
 
 async def _mesh(url: str) -> list[float]:
-    import httpx
-
+    """The client a service gets (``lift_core.http.http_client``: no cookie jar), over the
+    network or, for ``mock:``, on the in-memory transport."""
+    from lift_core.http import http_client
     from lift_mesh import MeshSettings, ServiceClient
 
     target = url.removeprefix("mock:")
     settings = MeshSettings(services={"bench": [target]})
-    http = httpx.AsyncClient(transport=_transport(url))
+    http = http_client(transport=_transport(url)) if url.startswith("mock:") else None
     async with ServiceClient("bench", settings=settings, http=http) as client:
         return await _timed(lambda: client.get("/api/v1/ping"))
 
