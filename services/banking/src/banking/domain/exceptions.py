@@ -44,7 +44,7 @@ class DailyLimitExceeded(BankingError):
 
 
 class SameAccount(BankingError):
-    """The source and destination accounts are the same."""
+    """One account on both sides (a transfer or a payment to itself)."""
 
 
 class RefundExceedsCapture(BankingError):
