@@ -8,6 +8,9 @@ from the objects seeded below (a parameter nobody seeded fails the test, naming 
 whose objects are the tenant's on purpose declare it in OpenAPI: ``x-lift-access: tenant``
 (the catalogue, the provider directory: readable by any customer of the tenant, still
 invisible to other tenants) or ``caller`` (the path names no stored object).
+
+The same world also serves a second generated attack: one object named in every ``*_id``
+field of a body (a transfer or a payment to itself).
 """
 
 from __future__ import annotations
@@ -416,4 +419,77 @@ def test_no_caller_reaches_another_customers_objects(
     print(line)
     record_property("authorization_matrix", line)
     assert attacked >= 5
+    assert not failures, "\n".join(failures)
+
+
+STAFF = {
+    "banking": ["admin", "teller", "customer"],
+    "healthcare": ["admin", "clinician", "billing"],
+    "ecommerce": ["admin", "customer"],
+}
+
+
+def _id_fields(operation: Any) -> list[str]:
+    """The body's string properties that name an object (``*_id``)."""
+    content = operation.definition.raw.get("requestBody", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema", {})
+    if "$ref" in schema:
+        schema = operation.schema.raw_schema["components"]["schemas"][schema["$ref"].split("/")[-1]]
+    return [
+        name
+        for name, prop in schema.get("properties", {}).items()
+        if name.endswith("_id")
+        and "string" in (prop.get("type"), *(t.get("type") for t in prop.get("anyOf", [])))
+    ]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_one_object_named_in_every_id_field_of_a_body_is_a_4xx_problem(
+    service: str, world: World, record_property: Any
+) -> None:
+    """Generated from OpenAPI: each operation whose body names two or more objects is sent
+    one and the same seeded object in all of them (a transfer to itself, a merchant paying
+    itself, a patient as their own provider), by a caller holding every role of the tenant.
+    Never a 5xx, and a refusal is problem+json. (Not every such pair is two roles of one
+    object: e-commerce's customer id is a login, so registering it may succeed.)"""
+    app = world.estate.apps[service]
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    failures: list[str] = []
+    attacked = 0
+    objects = sorted({v for k, v in world.ids[service].items() if k.endswith("_id")})
+    for result in schema.get_all_operations():
+        if isinstance(result, Err):  # the other test names it
+            continue
+        operation = result.ok()
+        fields = _id_fields(operation)
+        params = re.findall(r"{(\w+)}", operation.path)
+        if len(fields) < 2 or any(p not in world.ids[service] for p in params):
+            continue
+        path = operation.path
+        for p in params:
+            path = path.replace(f"{{{p}}}", world.ids[service][p])
+        for named in objects:
+            body = _body(operation) or {}
+            body |= dict.fromkeys(fields, named)
+            response = world.call(
+                service,
+                "ada",
+                STAFF[service],
+                operation.method.upper(),
+                path,
+                json=body,
+                headers={"Idempotency-Key": uuid.uuid4().hex},
+            )
+            attacked += 1
+            what = f"{operation.method.upper()} {operation.path} with {fields} = {named}"
+            if response.status_code >= 500:
+                failures.append(f"{what}: {response.status_code} {response.text[:200]}")
+            elif response.status_code >= 400 and not response.headers["content-type"].startswith(
+                "application/problem+json"
+            ):
+                failures.append(f"{what}: {response.status_code} is not a problem")
+    line = f"same-object[{service}]: {attacked} calls"
+    print(line)
+    record_property("same_object", line)
+    assert attacked, "no operation found whose body names two objects: is _id_fields blind?"
     assert not failures, "\n".join(failures)

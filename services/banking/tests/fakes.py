@@ -149,6 +149,8 @@ class InMemoryLedger:
     ) -> None:
         if self.operations.find(operation.tenant_id, operation.op_id) is not None:
             raise DuplicateOperation(operation.op_id)
+        if len({m.account.id for m in movements}) < len(movements):
+            raise ValueError("one account in two movements would lose one of them")
         moved = [
             self.accounts.get(m.account.tenant_id, m.account.id).moved(
                 m.delta, day=day, daily_limit=m.daily_limit

@@ -143,6 +143,8 @@ class DynamoLedger:
         """``also``: the audit event and the events to publish, items of the same write."""
         accounts, ops = self.tables.accounts, self.tables.operations
         updates = {m.account.id: _conditions(m, day, accounts) for m in movements}
+        if len(updates) < len(movements):  # the use cases refuse it (SameAccount) first
+            raise ValueError("one account in two movements would lose one of them")
         if mark is not None:  # the payer's update, when it moves money, carries the mark too
             actions, condition = updates.get(mark.payer.id, ([], accounts.account_id.exists()))
             seen = accounts.recent_payments
