@@ -147,16 +147,8 @@ class DynamoLedger:
             raise ValueError("one account in two movements would lose one of them")
         if mark is not None:  # the payer's update, when it moves money, carries the mark too
             actions, condition = updates.get(mark.payer.id, ([], accounts.account_id.exists()))
-            seen = accounts.recent_payments
-            updates[mark.payer.id] = (
-                [*actions, seen.set(list(mark.recent()))],
-                condition
-                & (
-                    seen == list(mark.payer.recent_payments)
-                    if mark.payer.recent_payments
-                    else seen.does_not_exist()
-                ),
-            )
+            remember, unchanged = _remembered(mark, accounts)
+            updates[mark.payer.id] = ([*actions, remember], condition & unchanged)
         try:
             with TransactWrite(connection=self._connection) as tx:
                 for account_id, (actions, condition) in updates.items():
@@ -222,6 +214,15 @@ class DynamoLedger:
         # Otherwise a concurrent change made our read stale (a balance or the debit day
         # moved): the caller may retry with fresh reads.
         raise StaleRead("the accounts changed while the operation was prepared") from exc
+
+
+def _remembered(mark: PaymentMark, accounts: type[AccountModel]) -> tuple[Action, Any]:
+    """The update that adds the payment to the payer's ``recent_payments``, and the
+    condition that they are still what the payment read (a concurrent payment's write fails
+    it, and the commit is retried from fresh reads)."""
+    seen = accounts.recent_payments
+    read = list(mark.payer.recent_payments)
+    return seen.set(list(mark.recent())), (seen == read if read else seen.does_not_exist())
 
 
 def _conditions(m: Movement, day: str, accounts: type[AccountModel]) -> tuple[list[Action], Any]:
