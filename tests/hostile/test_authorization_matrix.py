@@ -34,6 +34,11 @@ pytestmark = [pytest.mark.integration]
 TENANT, OTHER_TENANT = "acme", "globex"
 OWNER = f"owner-{uuid.uuid4().hex[:6]}"
 SAME_TENANT_ROLE = {"banking": "customer", "healthcare": "patient", "ecommerce": "customer"}
+EVERY_ROLE = {
+    "banking": ["admin", "teller", "customer", "auditor"],
+    "healthcare": ["admin", "clinician", "billing", "auditor"],
+    "ecommerce": ["admin", "customer", "auditor"],
+}
 # Tables whose writes a refused request is expected to make: the audit trail records the
 # refusal, the accounting of disclosures records a denied PHI read, limits and keys move.
 RECORDING_TABLES = ("-audit", "-idempotency", "-ratelimit", "-keys", "-disclosures")
@@ -356,12 +361,7 @@ def test_no_caller_reaches_another_customers_objects(
     app = world.estate.apps[service]
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     if attacker.startswith("other tenant"):
-        tenant, subject = OTHER_TENANT, "intruder"
-        roles = {
-            "banking": ["admin", "teller", "customer", "auditor"],
-            "healthcare": ["admin", "clinician", "billing", "auditor"],
-            "ecommerce": ["admin", "customer", "auditor"],
-        }[service]
+        tenant, subject, roles = OTHER_TENANT, "intruder", EVERY_ROLE[service]
     else:
         tenant, subject, roles = TENANT, "intruder", [SAME_TENANT_ROLE[service]]
     failures: list[str] = []
@@ -422,13 +422,6 @@ def test_no_caller_reaches_another_customers_objects(
     assert not failures, "\n".join(failures)
 
 
-STAFF = {
-    "banking": ["admin", "teller", "customer"],
-    "healthcare": ["admin", "clinician", "billing"],
-    "ecommerce": ["admin", "customer"],
-}
-
-
 def _id_fields(operation: Any) -> list[str]:
     """The body's string properties that name an object (``*_id``)."""
     content = operation.definition.raw.get("requestBody", {}).get("content", {})
@@ -449,7 +442,7 @@ def test_one_object_named_in_every_id_field_of_a_body_is_a_4xx_problem(
 ) -> None:
     """Generated from OpenAPI: each operation whose body names two or more objects is sent
     one and the same seeded object in all of them (a transfer to itself, a merchant paying
-    itself, a patient as their own provider), by a caller holding every role of the tenant.
+    itself, a patient as their own provider), by a caller of the tenant holding every role.
     Never a 5xx, and a refusal is problem+json. (Not every such pair is two roles of one
     object: e-commerce's customer id is a login, so registering it may succeed.)"""
     app = world.estate.apps[service]
@@ -474,7 +467,7 @@ def test_one_object_named_in_every_id_field_of_a_body_is_a_4xx_problem(
             response = world.call(
                 service,
                 "ada",
-                STAFF[service],
+                EVERY_ROLE[service],
                 operation.method.upper(),
                 path,
                 json=body,
