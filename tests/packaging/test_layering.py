@@ -97,3 +97,34 @@ def test_pynamodb_stays_in_the_adapters(service: str) -> None:
         if _top(name) == "pynamodb"
     ]
     assert broken == []
+
+
+def _optional(returns: ast.expr | None) -> bool:
+    """Whether a return annotation admits None itself (``X | None``, ``Optional[X]``), not
+    only inside a container (``tuple[X, Y | None]`` does not)."""
+    match returns:
+        case ast.Constant(value=None):
+            return True
+        case ast.BinOp(op=ast.BitOr(), left=left, right=right):
+            return _optional(left) or _optional(right)
+        case ast.Subscript(value=ast.Name(id="Optional")):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_get_raises_and_find_returns_none(service: str) -> None:
+    """The one not-found rule (docs/architecture.md): a ``get*`` function raises when there
+    is nothing, so it never returns None; a ``find*`` one returns None instead of raising."""
+    tree = ROOT / "services" / service
+    broken = []
+    for path in [*_modules(tree / "src"), tree / "tests" / "fakes.py"]:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            where = f"{path.relative_to(ROOT)}:{node.lineno} {node.name}"
+            if node.name.startswith("find") and not _optional(node.returns):
+                broken.append(f"{where} never returns None")
+            elif node.name.startswith("get") and _optional(node.returns):
+                broken.append(f"{where} may return None")
+    assert broken == []

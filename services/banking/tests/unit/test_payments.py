@@ -200,9 +200,9 @@ def test_a_payment_is_found_by_its_key_by_its_maker_only(bank: Bank) -> None:
     payer, merchant = bank.account("alice", 10_000), shop(bank)
     payment = pay(bank, payer, merchant, 100, key="order-7").value
     payments = bank.banking.payments
-    assert payments.find_by_key(ALICE, "order-7").id == payment.id
+    assert payments.get_by_key(ALICE, "order-7").id == payment.id
     with pytest.raises(PaymentNotFound):
-        payments.find_by_key(BOB, "order-7")
+        payments.get_by_key(BOB, "order-7")
     with pytest.raises(PaymentNotFound):
         payments.get(Principal("mallory", "acme"), payment.id)
     assert ("payment.read", "success") in bank.audit.actions()

@@ -200,7 +200,7 @@ class Payments(KeyedOperations):
         self.audit.record("payment.read", f"payment/{payment_id}", "success")
         return Payment.of(op)
 
-    def find_by_key(self, principal: Principal, key: str) -> Payment:
+    def get_by_key(self, principal: Principal, key: str) -> Payment:
         """The payment the caller made with ``key``; raises ``PaymentNotFound``."""
         return self.get(principal, operation_id("pay", principal, "payment", key))
 

@@ -95,12 +95,12 @@ def create_payment(
     response_model=PaymentOut,
     summary="Find a payment by the Idempotency-Key it was made with",
 )
-def find_payment(
+def payment_by_key(
     principal: CurrentPrincipal,
     payments: PaymentsService,
     idempotency_key: Annotated[str, Query(min_length=1, max_length=255)],
 ) -> Any:
-    return payments.find_by_key(principal, idempotency_key)
+    return payments.get_by_key(principal, idempotency_key)
 
 
 @router.get("/payments/{payment_id}", response_model=PaymentOut, summary="One payment")
