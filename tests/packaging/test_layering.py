@@ -128,3 +128,33 @@ def test_get_raises_and_find_returns_none(service: str) -> None:
             elif node.name.startswith("get") and _optional(node.returns):
                 broken.append(f"{where} may return None")
     assert broken == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_routes_reach_storage_only_through_use_cases(service: str) -> None:
+    api = ROOT / "services" / service / "src" / service / "api"
+    broken = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in _modules(api)
+        for name in _imports(path)
+        if name.startswith(f"{service}.adapters") or _top(name) in {"pynamodb", "botocore"}
+    ]
+    assert broken == []
+
+
+CLOCK_READS = {("datetime", "now"), ("datetime", "utcnow"), ("time", "time"), ("date", "today")}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_reads_the_time_through_lift_core_clock_only(service: str) -> None:
+    """One clock (``lift_core.clock``), injected, so a test can set the time."""
+    broken = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node.func)}"
+        for path in _modules(ROOT / "services" / service / "src")
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and (node.func.value.id, node.func.attr) in CLOCK_READS
+    ]
+    assert broken == []

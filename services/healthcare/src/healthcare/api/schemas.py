@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
+from lift_core.clock import utc_now
 from lift_core.protection.text import NoSensitiveData
 
 Subject = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{0,63}$")]
@@ -61,7 +62,8 @@ class CreatePatient(
     @field_validator("date_of_birth")
     @classmethod
     def _not_future(cls, value: date) -> date:
-        if value > date.today():
+        # Today somewhere on Earth (UTC+14) is not the future.
+        if value > (utc_now() + timedelta(hours=14)).date():
             raise ValueError("date of birth is in the future")
         return value
 
