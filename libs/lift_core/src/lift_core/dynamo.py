@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pynamodb.attributes import TTLAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from lift_core.audit.log import Staged
 
 M = TypeVar("M", bound=type[Model])
+Item = TypeVar("Item", bound=Model)
 # Every AWS service lift_core makes a client for. The Lambda zip keeps botocore's models of
 # these alone (devtools.package), so a client of any other would fail only once deployed:
 # aws_client refuses it here first.
@@ -58,6 +59,17 @@ def transaction_conflicted(exc: Exception) -> bool:
     so the same transaction may simply be tried again."""
     reasons = getattr(exc, "cancellation_reasons", None) or []
     return any(r is not None and r.code == "TransactionConflict" for r in reasons)
+
+
+def find_item(
+    model: type[Item], hash_key: Any, range_key: Any = None, *, consistent: bool = True
+) -> Item | None:
+    """The item at the key, or None: the one read behind every repository's ``get`` (which
+    raises its domain's not-found error on None) and ``find`` (which returns the None)."""
+    try:
+        return model.get(hash_key, range_key, consistent_read=consistent)
+    except DoesNotExist:
+        return None
 
 
 def get_items(keys: Sequence[tuple[type[Model], Any, Any]]) -> list[Any]:

@@ -24,6 +24,7 @@ from lift_core.dynamo import (
     aws_client,
     bind_model,
     ensure_tables,
+    find_item,
     get_items,
     table_check,
     transaction_connection,
@@ -290,6 +291,35 @@ def test_get_items_reads_several_tables_in_one_batch_in_the_order_asked(
     assert isinstance(got[1], singles)
     with pytest.raises(ValueError, match="100"):
         get_items([(singles, str(i), None) for i in range(101)])
+
+
+@pytest.mark.parametrize("consistent", [True, False])
+def test_find_item_is_one_get_with_the_consistency_asked_and_none_for_no_item(
+    db_settings: LiftSettings, monkeypatch: pytest.MonkeyPatch, consistent: bool
+) -> None:
+    pairs = bind_model(Pair, db_settings, "find-lab-pairs")
+    singles = bind_model(Single, db_settings, "find-lab-singles")
+    ensure_tables([pairs, singles], db_settings)
+    pairs("a", 1, label="one").save()
+    singles("s").save()
+    asked: list[tuple[str, bool]] = []
+    for model in (pairs, singles):
+        connection = model._get_connection().connection
+        dispatch = connection.dispatch
+
+        def counted(op: str, kwargs: dict[str, Any], dispatch: Any = dispatch) -> Any:
+            asked.append((op, kwargs.get("ConsistentRead", False)))
+            return dispatch(op, kwargs)
+
+        monkeypatch.setattr(connection, "dispatch", counted)
+    found = find_item(pairs, "a", 1, consistent=consistent)
+    assert found is not None
+    assert found.label == "one"
+    assert find_item(pairs, "a", 2, consistent=consistent) is None
+    single = find_item(singles, "s", consistent=consistent)
+    assert isinstance(single, singles)
+    assert single.name == "s"
+    assert asked == [("GetItem", consistent)] * 3
 
 
 class _Put:

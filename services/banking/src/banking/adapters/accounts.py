@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import UpdateError
+
+from lift_core.dynamo import find_item
 
 from banking.adapters.models import AccountModel
 from banking.domain.accounts import Account, AccountStatus, AccountType
@@ -29,10 +31,9 @@ class DynamoAccounts:
         ).save(condition=self.model.account_id.does_not_exist())
 
     def get(self, tenant_id: str, account_id: str) -> Account:
-        try:
-            item = self.model.get(tenant_id, account_id, consistent_read=True)
-        except DoesNotExist:
-            raise AccountNotFound(account_id) from None
+        item = find_item(self.model, tenant_id, account_id)
+        if item is None:
+            raise AccountNotFound(account_id)
         return account_of(item)
 
     def get_many(self, tenant_id: str, account_ids: Sequence[str]) -> dict[str, Account]:

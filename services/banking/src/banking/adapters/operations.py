@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist
 
 from lift_core.audit import Staged
-from lift_core.dynamo import update_within
+from lift_core.dynamo import find_item, update_within
 
 from banking.adapters.models import OperationModel
 from banking.domain.mandates import Mandate, mandate_id
@@ -22,10 +21,8 @@ class DynamoOperations:
         self._connection = connection  # for transactions: made once, its client reused
 
     def find(self, tenant_id: str, op_id: str) -> Operation | None:
-        try:
-            return operation_of(self.model.get(tenant_id, op_id, consistent_read=True))
-        except DoesNotExist:
-            return None
+        item = find_item(self.model, tenant_id, op_id)
+        return None if item is None else operation_of(item)
 
     def note_order(
         self,
@@ -54,11 +51,8 @@ class DynamoOperations:
     def has_paid(self, tenant_id: str, payer_account_id: str, merchant_account_id: str) -> bool:
         """One read of the marker the first captured payment to this payee left (``paid``),
         whatever the payer's history holds."""
-        try:
-            self.model.get(tenant_id, paid_id(payer_account_id, merchant_account_id))
-        except DoesNotExist:
-            return False
-        return True
+        marker = paid_id(payer_account_id, merchant_account_id)
+        return find_item(self.model, tenant_id, marker, consistent=False) is not None
 
     def paid(self, op: Operation) -> OperationModel | None:
         """For the payer's first captured payment to this payee, the marker ``has_paid``

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from lift_core.dynamo import cancelled_by_condition, condition_failed
+from lift_core.dynamo import cancelled_by_condition, condition_failed, find_item
 
 from ecommerce.adapters.models import ProductModel, StoreModel
 from ecommerce.domain.catalog import Product, ProductStatus
@@ -31,10 +31,8 @@ class DynamoStores:
         self.model = model
 
     def find(self, tenant_id: str) -> StorePolicy | None:
-        try:
-            return store_of(self.model.get(tenant_id))
-        except DoesNotExist:
-            return None
+        item = find_item(self.model, tenant_id, consistent=False)
+        return None if item is None else store_of(item)
 
     def save(self, policy: StorePolicy) -> None:
         self.model(
@@ -67,12 +65,10 @@ class DynamoProducts:
             raise
 
     def get(self, tenant_id: str, product_id: str) -> Product:
-        if not product_id.startswith("prd_"):
+        ours = product_id.startswith("prd_")  # an id this service never issued is not read
+        item = find_item(self.model, tenant_id, product_id) if ours else None
+        if item is None:
             raise ProductNotFound(product_id)
-        try:
-            item = self.model.get(tenant_id, product_id, consistent_read=True)
-        except DoesNotExist:
-            raise ProductNotFound(product_id) from None
         return product_of(item)
 
     def get_many(self, tenant_id: str, product_ids: Sequence[str]) -> dict[str, Product]:

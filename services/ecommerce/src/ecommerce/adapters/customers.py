@@ -3,9 +3,9 @@ one read a checkout starts from (store, customer and cart in one batch)."""
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.exceptions import DeleteError, PutError
 
-from lift_core.dynamo import condition_failed, get_items
+from lift_core.dynamo import condition_failed, find_item, get_items
 
 from ecommerce.adapters.catalog import product_of, store_of
 from ecommerce.adapters.models import CartModel, CustomerModel, ProductModel, StoreModel
@@ -35,10 +35,10 @@ class DynamoCustomers:
             raise
 
     def get(self, tenant_id: str, customer_id: str) -> CustomerRecord:
-        try:
-            return customer_of(self.model.get(tenant_id, customer_id, consistent_read=True))
-        except DoesNotExist:
-            raise CustomerNotFound(customer_id) from None
+        item = find_item(self.model, tenant_id, customer_id)
+        if item is None:
+            raise CustomerNotFound(customer_id)
+        return customer_of(item)
 
     def mark_erased(self, tenant_id: str, customer_id: str, at: str) -> None:
         m = self.model
@@ -52,10 +52,8 @@ class DynamoCarts:
         self.model = model
 
     def get(self, tenant_id: str, customer_id: str) -> Cart:
-        try:
-            return cart_of(self.model.get(tenant_id, customer_id, consistent_read=True))
-        except DoesNotExist:
-            return Cart()
+        item = find_item(self.model, tenant_id, customer_id)
+        return Cart() if item is None else cart_of(item)
 
     def save(self, tenant_id: str, customer_id: str, cart: Cart) -> Cart:
         item = self.model(tenant_id, customer_id, items=cart.items)

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from lift_core.audit import Staged
-from lift_core.dynamo import cancelled_by_condition, transaction_conflicted
+from lift_core.dynamo import cancelled_by_condition, find_item, transaction_conflicted
 
 from ecommerce.adapters.models import OrderModel, ProductModel
 from ecommerce.domain.catalog import ProductStatus
@@ -50,10 +50,8 @@ class DynamoOrders:
         return self._create(transition.after, list(transition.after.lines), transition.stock, audit)
 
     def find(self, tenant_id: str, order_id: str) -> Order | None:
-        try:
-            return order_of(self.model.get(tenant_id, order_id, consistent_read=True))
-        except DoesNotExist:
-            return None
+        item = find_item(self.model, tenant_id, order_id)
+        return None if item is None else order_of(item)
 
     def page(
         self, tenant_id: str, customer_id: str | None, *, limit: int, start: Position

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from lift_core.audit import Staged
-from lift_core.dynamo import cancelled_by_condition, get_items, update_within
+from lift_core.dynamo import cancelled_by_condition, find_item, get_items, update_within
 
 from healthcare.adapters.models import ClinicModel, InvoiceModel, PatientModel
 from healthcare.adapters.people import patient_of
@@ -52,10 +52,9 @@ class DynamoInvoices:
             raise
 
     def get(self, tenant_id: str, invoice_id: str) -> Invoice:
-        try:
-            item = self.model.get(tenant_id, invoice_id, consistent_read=True)
-        except DoesNotExist:
-            raise InvoiceNotFound(invoice_id) from None
+        item = find_item(self.model, tenant_id, invoice_id)
+        if item is None:
+            raise InvoiceNotFound(invoice_id)
         return invoice_of(item)
 
     def settle(self, invoice: Invoice, *, audit: Staged, also: Sequence[Staged] = ()) -> bool:
@@ -86,10 +85,8 @@ class DynamoClinics:
         self.patients = patients  # read with the clinic that bills them
 
     def find(self, tenant_id: str) -> ClinicAccount | None:
-        try:
-            return clinic_of(self.model.get(tenant_id))
-        except DoesNotExist:
-            return None
+        item = find_item(self.model, tenant_id, consistent=False)
+        return None if item is None else clinic_of(item)
 
     def bill_to(self, tenant_id: str, patient_id: str) -> tuple[ClinicAccount | None, Patient]:
         if not patient_id.startswith("pat_"):

@@ -6,11 +6,10 @@ import uuid
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from lift_core.audit import Staged
-from lift_core.dynamo import get_items
+from lift_core.dynamo import find_item, get_items
 
 from healthcare.adapters.models import (
     CareModel,
@@ -51,11 +50,9 @@ class DynamoCare:
                 )
 
     def find_encounter(self, tenant_id: str, encounter_id: str) -> Encounter | None:
-        if not encounter_id.startswith("enc_"):
-            return None
-        try:
-            item = self.model.get(tenant_id, encounter_id)
-        except DoesNotExist:
+        ours = encounter_id.startswith("enc_")
+        item = find_item(self.model, tenant_id, encounter_id, consistent=False) if ours else None
+        if item is None:
             return None
         return Encounter(
             item.item_id, tenant_id, item.patient_id, item.provider_id, item.created_at
@@ -109,12 +106,10 @@ class DynamoRecords:
         ).save()
 
     def get(self, tenant_id: str, record_id: str) -> Record:
-        if not record_id.startswith("rec_"):
+        ours = record_id.startswith("rec_")
+        item = find_item(self.model, tenant_id, record_id, consistent=False) if ours else None
+        if item is None:
             raise RecordNotFound(record_id)
-        try:
-            item = self.model.get(tenant_id, record_id)
-        except DoesNotExist:
-            raise RecordNotFound(record_id) from None
         return record_of(item)
 
     def get_for(

@@ -8,10 +8,10 @@ providers an NPI or a login.
 from __future__ import annotations
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from lift_core.dynamo import cancelled_by_condition, condition_failed
+from lift_core.dynamo import cancelled_by_condition, condition_failed, find_item
 
 from healthcare.adapters.models import PatientModel, ProviderModel
 from healthcare.domain.exceptions import (
@@ -65,12 +65,10 @@ class DynamoPatients:
             raise
 
     def get(self, tenant_id: str, patient_id: str) -> Patient:
-        if not patient_id.startswith("pat_"):
+        ours = patient_id.startswith("pat_")  # an id this service never issued is not read
+        item = find_item(self.model, tenant_id, patient_id) if ours else None
+        if item is None:
             raise PatientNotFound(patient_id)
-        try:
-            item = self.model.get(tenant_id, patient_id, consistent_read=True)
-        except DoesNotExist:
-            raise PatientNotFound(patient_id) from None
         return patient_of(item)
 
     def find_by_mrn(self, tenant_id: str, mrn: str) -> str | None:
@@ -140,20 +138,16 @@ class DynamoProviders:
             raise
 
     def get(self, tenant_id: str, provider_id: str) -> Provider:
-        if not provider_id.startswith("prv_"):
+        ours = provider_id.startswith("prv_")
+        item = find_item(self.model, tenant_id, provider_id, consistent=False) if ours else None
+        if item is None:
             raise ProviderNotFound(provider_id)
-        try:
-            item = self.model.get(tenant_id, provider_id)
-        except DoesNotExist:
-            raise ProviderNotFound(provider_id) from None
         return provider_of(item)
 
     def find_by_subject(self, tenant_id: str, subject: str) -> Provider | None:
         """One read of the subject's claim (the provider's copy), not a query of the index."""
-        try:
-            return provider_of(self.model.get(tenant_id, subject_claim(subject)))
-        except DoesNotExist:
-            return None
+        item = find_item(self.model, tenant_id, subject_claim(subject), consistent=False)
+        return None if item is None else provider_of(item)
 
     def page(
         self, tenant_id: str, *, limit: int, start: Position
