@@ -10,7 +10,8 @@ filters. What is
 inside is therefore always something this service wrote, never client input.
 
 Routes take ``cursor: PageCursor`` and hand ``cursor.start`` to the use case, then answer
-``next_cursor=cursor.next(last)``.
+``CursorPage[ItemOut](items=..., next_cursor=cursor.next(last))``: every listing's body has
+that one shape.
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ import binascii
 import hashlib
 import hmac
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
+from pydantic import BaseModel, Field
 
 from lift_core import context
 from lift_core.errors import BadRequest
 
 MAX_CURSOR_CHARS = 2048
+T = TypeVar("T")
 _MAC_BYTES = 16
 
 
@@ -82,6 +85,19 @@ def _unb64(text: str) -> bytes:
     if not text.isascii():
         raise ValueError("not base64")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class CursorPage(BaseModel, Generic[T]):
+    """One page of a listing (``CursorPage[ProductOut]`` is named ``ProductPage`` in OpenAPI)."""
+
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last one."
+    )
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        return f"{getattr(params[0], '__name__', 'Item').removesuffix('Out')}Page"
 
 
 class Page:

@@ -15,7 +15,7 @@ from lift_core.audit.store import TrailFilter
 from lift_core.audit.verify import Digest, Verification, prove, verify_events
 from lift_core.auth import CurrentPrincipal, require_roles
 from lift_core.errors import NotFound
-from lift_core.pagination import PageCursor
+from lift_core.pagination import CursorPage, PageCursor
 from lift_core.types import UtcDateTime
 
 AUDIT_ROLES = ("auditor", "compliance")
@@ -47,11 +47,6 @@ class AuditFilter(BaseModel):
     resource: str | None = Field(default=None, max_length=256)
     action: str | None = Field(default=None, max_length=128)
     limit: int = Field(default=50, ge=1, le=200)
-
-
-class AuditPage(BaseModel):
-    items: list[AuditEventOut]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
 
 
 class VerificationOut(BaseModel):
@@ -122,13 +117,15 @@ def compliance_router(recorder: AuditRecorder) -> APIRouter:
     @router.get("/audit-trail", summary="The tenant's audit events, newest first")
     def audit_trail(
         principal: CurrentPrincipal, f: Annotated[AuditFilter, Query()], cursor: PageCursor
-    ) -> AuditPage:
+    ) -> CursorPage[AuditEventOut]:
         where = TrailFilter(f.start, f.end, f.actor, f.resource, f.action)
         items, last = recorder.trail(
             principal.tenant_id, where, limit=f.limit, position=cursor.start
         )
         recorder.record("audit.read", "audit-trail", "success", {"returned": len(items)})
-        return AuditPage(items=[_out(e) for e in items], next_cursor=cursor.next(last))
+        return CursorPage[AuditEventOut](
+            items=[_out(e) for e in items], next_cursor=cursor.next(last)
+        )
 
     @router.get("/audit-trail/verify", summary="Recompute every chain of the tenant")
     def verify(principal: CurrentPrincipal) -> VerificationOut:

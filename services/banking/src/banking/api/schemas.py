@@ -45,11 +45,6 @@ class BalanceOut(BaseModel):
     currency: str
 
 
-class AccountPage(BaseModel):
-    items: list[AccountOut]
-    next_cursor: str | None
-
-
 class PostTransaction(
     Strict,
     json_schema_extra={
@@ -76,11 +71,6 @@ class LedgerEntryOut(BaseModel):
 class TransactionOut(BaseModel):
     account: AccountOut
     entry: LedgerEntryOut
-
-
-class LedgerPage(BaseModel):
-    items: list[LedgerEntryOut]
-    next_cursor: str | None
 
 
 class GrantMandate(

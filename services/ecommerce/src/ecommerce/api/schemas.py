@@ -100,11 +100,6 @@ class ProductOut(BaseModel):
     updated_at: str
 
 
-class ProductPage(BaseModel):
-    items: list[ProductOut]
-    next_cursor: str | None
-
-
 class RegisterCustomer(
     Strict,
     json_schema_extra={
@@ -185,11 +180,6 @@ class OrderOut(BaseModel):
     ship_to: str | None = Field(description="null once the customer's data was erased")
     created_at: str
     updated_at: str
-
-
-class OrderPage(BaseModel):
-    items: list[OrderOut]
-    next_cursor: str | None
 
 
 class SetOrderStatus(Strict, json_schema_extra={"examples": [{"status": "SHIPPED"}]}):

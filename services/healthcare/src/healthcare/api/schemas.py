@@ -132,11 +132,6 @@ class DisclosureOut(BaseModel):
     emergency: bool
 
 
-class DisclosurePage(BaseModel):
-    items: list[DisclosureOut]
-    next_cursor: str | None
-
-
 class CreateProvider(
     Strict,
     json_schema_extra={
@@ -163,11 +158,6 @@ class ProviderOut(BaseModel):
     kind: str
     subject: str
     created_at: str
-
-
-class ProviderPage(BaseModel):
-    items: list[ProviderOut]
-    next_cursor: str | None
 
 
 class SearchPage(BaseModel):
@@ -221,11 +211,6 @@ class RecordMeta(BaseModel):
     author_provider_id: str
     kind: str
     created_at: str
-
-
-class RecordPage(BaseModel):
-    items: list[RecordMeta]
-    next_cursor: str | None
 
 
 class RecordOut(RecordMeta):

@@ -5,16 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from lift_core.auth import CurrentPrincipal
-from lift_core.pagination import Limit, PageCursor
+from lift_core.pagination import CursorPage, Limit, PageCursor
 
 from banking.api.deps import AccountsService
 from banking.api.schemas import (
     AccountOut,
-    AccountPage,
     BalanceOut,
     GrantMandate,
     LedgerEntryOut,
-    LedgerPage,
     MandateOut,
     OpenAccount,
     PostTransaction,
@@ -43,9 +41,9 @@ def list_accounts(
     cursor: PageCursor,
     accounts: AccountsService,
     limit: Limit = 20,
-) -> AccountPage:
+) -> CursorPage[AccountOut]:
     items, last = accounts.list_own(principal, limit=limit, after=cursor.start)
-    return AccountPage(items=[_out(a) for a in items], next_cursor=cursor.next(last))
+    return CursorPage[AccountOut](items=[_out(a) for a in items], next_cursor=cursor.next(last))
 
 
 @router.get("/{account_id}", summary="One account")
@@ -93,9 +91,9 @@ def ledger(
     cursor: PageCursor,
     accounts: AccountsService,
     limit: Limit = 20,
-) -> LedgerPage:
+) -> CursorPage[LedgerEntryOut]:
     entries, last = accounts.ledger(principal, account_id, limit=limit, before=cursor.start)
-    return LedgerPage(
+    return CursorPage[LedgerEntryOut](
         items=[LedgerEntryOut.model_validate(e, from_attributes=True) for e in entries],
         next_cursor=cursor.next(last),
     )

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from lift_core.auth import CurrentPrincipal
-from lift_core.pagination import Limit, PageCursor
+from lift_core.pagination import CursorPage, Limit, PageCursor
 
 from ecommerce.api.deps import CustomersService, OrdersService
-from ecommerce.api.schemas import CustomerOut, OrderPage, RegisterCustomer
+from ecommerce.api.schemas import CustomerOut, OrderOut, RegisterCustomer
 from ecommerce.api.views import order_out
 from ecommerce.domain.customers import Customer
 
@@ -49,10 +49,12 @@ def customer_orders(
     customers: CustomersService,
     orders: OrdersService,
     limit: Limit = 20,
-) -> OrderPage:
+) -> CursorPage[OrderOut]:
     customers.record(principal, customer_id)
     items, last = orders.page(principal, customer_id=customer_id, limit=limit, start=cursor.start)
-    return OrderPage(items=[order_out(o, customers) for o in items], next_cursor=cursor.next(last))
+    return CursorPage[OrderOut](
+        items=[order_out(o, customers) for o in items], next_cursor=cursor.next(last)
+    )
 
 
 @router.get("/{customer_id}/export", summary="Everything held about a customer (GDPR Art. 20)")

@@ -6,10 +6,10 @@ from fastapi import APIRouter
 
 from lift_core.auth import CurrentPrincipal
 from lift_core.context import run_blocking as blocking
-from lift_core.pagination import Limit, PageCursor
+from lift_core.pagination import CursorPage, Limit, PageCursor
 
 from ecommerce.api.deps import CheckoutService, CustomersService, OrdersService
-from ecommerce.api.schemas import OrderOut, OrderPage, SetOrderStatus
+from ecommerce.api.schemas import OrderOut, SetOrderStatus
 from ecommerce.api.views import order_out
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
@@ -22,9 +22,11 @@ def list_orders(
     orders: OrdersService,
     customers: CustomersService,
     limit: Limit = 20,
-) -> OrderPage:
+) -> CursorPage[OrderOut]:
     items, last = orders.page(principal, customer_id=None, limit=limit, start=cursor.start)
-    return OrderPage(items=[order_out(o, customers) for o in items], next_cursor=cursor.next(last))
+    return CursorPage[OrderOut](
+        items=[order_out(o, customers) for o in items], next_cursor=cursor.next(last)
+    )
 
 
 @router.get("/{order_id}", summary="One order")

@@ -7,14 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from lift_core.auth import CurrentPrincipal
-from lift_core.pagination import Limit, PageCursor
+from lift_core.pagination import CursorPage, Limit, PageCursor
 
 from ecommerce.api.deps import CatalogService
 from ecommerce.api.schemas import (
     Category,
     CreateProduct,
     ProductOut,
-    ProductPage,
     SetInventory,
     StoreIn,
     StoreOut,
@@ -50,9 +49,11 @@ def list_products(
     catalog: CatalogService,
     category: Category | None = None,
     limit: Limit = 20,
-) -> ProductPage:
+) -> CursorPage[ProductOut]:
     items, last = catalog.page(principal, category=category, limit=limit, start=cursor.start)
-    return ProductPage(items=[product_out(p) for p in items], next_cursor=cursor.next(last))
+    return CursorPage[ProductOut](
+        items=[product_out(p) for p in items], next_cursor=cursor.next(last)
+    )
 
 
 @router.get("/products/search", summary="Active products whose name, SKU or text match")
@@ -62,9 +63,11 @@ def search_products(
     cursor: PageCursor,
     q: Annotated[str, Query(min_length=2, max_length=100)],
     limit: Limit = 20,
-) -> ProductPage:
+) -> CursorPage[ProductOut]:
     items, last = catalog.search(principal, q, limit=limit, start=cursor.start)
-    return ProductPage(items=[product_out(p) for p in items], next_cursor=cursor.next(last))
+    return CursorPage[ProductOut](
+        items=[product_out(p) for p in items], next_cursor=cursor.next(last)
+    )
 
 
 @router.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from lift_core.auth import CurrentPrincipal
-from lift_core.pagination import Limit, PageCursor
+from lift_core.pagination import CursorPage, Limit, PageCursor
 
 from healthcare.api.deps import BillingService, ChartsService, DirectoryService, StatedPurpose
 from healthcare.api.schemas import (
@@ -17,7 +17,6 @@ from healthcare.api.schemas import (
     EncounterOut,
     InvoiceOut,
     ProviderOut,
-    ProviderPage,
     RecordMeta,
     RecordOut,
 )
@@ -58,9 +57,9 @@ def list_providers(
     directory: DirectoryService,
     cursor: PageCursor,
     limit: Limit = 50,
-) -> ProviderPage:
+) -> CursorPage[ProviderOut]:
     providers, last = directory.providers(principal, limit=limit, start=cursor.start)
-    return ProviderPage(
+    return CursorPage[ProviderOut](
         items=[ProviderOut.model_validate(p, from_attributes=True) for p in providers],
         next_cursor=cursor.next(last),
     )

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from lift_core.auth import CurrentPrincipal
-from lift_core.pagination import Limit, PageCursor
+from lift_core.pagination import CursorPage, Limit, PageCursor
 
 from healthcare.api.deps import ChartsService, StatedPurpose
 from healthcare.api.schemas import (
@@ -19,11 +19,9 @@ from healthcare.api.schemas import (
     ConsentOut,
     CreatePatient,
     DisclosureOut,
-    DisclosurePage,
     PatientCreated,
     PatientOut,
     RecordMeta,
-    RecordPage,
     SearchHit,
     SearchPage,
 )
@@ -105,11 +103,11 @@ def list_records(
     charts: ChartsService,
     cursor: PageCursor,
     limit: Limit = 50,
-) -> RecordPage:
+) -> CursorPage[RecordMeta]:
     records, last = charts.list_records(
         principal, patient_id, purpose, limit=limit, start=cursor.start
     )
-    return RecordPage(
+    return CursorPage[RecordMeta](
         items=[RecordMeta.model_validate(r, from_attributes=True) for r in records],
         next_cursor=cursor.next(last),
     )
@@ -122,9 +120,9 @@ def disclosures(
     charts: ChartsService,
     cursor: PageCursor,
     limit: Limit = 100,
-) -> DisclosurePage:
+) -> CursorPage[DisclosureOut]:
     items, last = charts.disclosures(principal, patient_id, limit=limit, start=cursor.start)
-    return DisclosurePage(
+    return CursorPage[DisclosureOut](
         items=[DisclosureOut.model_validate(d, from_attributes=True) for d in items],
         next_cursor=cursor.next(last),
     )
