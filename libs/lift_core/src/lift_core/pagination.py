@@ -9,8 +9,8 @@ edited, when another caller replays it, or when it is sent to another listing or
 filters. What is
 inside is therefore always something this service wrote, never client input.
 
-Routes take ``cursor: PageCursor`` and hand ``cursor.start`` to the use case, then answer
-``CursorPage[ItemOut](items=..., next_cursor=cursor.next(last))``: every listing's body has
+Routes take ``cursor: PageCursor``, hand ``cursor.start`` to the use case and return
+``cursor.answer(items, last)``, declared as ``CursorPage[ItemOut]``: every listing's body has
 that one shape.
 """
 
@@ -21,6 +21,7 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
@@ -111,6 +112,10 @@ class Page:
     def next(self, position: Any) -> str | None:
         """The ``next_cursor`` to answer: None when the listing is exhausted."""
         return None if position is None else self._sealer.seal(position, self._scope)
+
+    def answer(self, items: Sequence[T], position: Any) -> CursorPage[T]:
+        """The page to answer: ``items``, and the cursor that resumes after ``position``."""
+        return CursorPage[Any](items=list(items), next_cursor=self.next(position))
 
 
 def _scope_of(request: Request) -> str:

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
-from lift_core.pagination import CursorSealer, InvalidCursor
+from lift_core.pagination import CursorPage, CursorSealer, InvalidCursor, Page
 
 pytestmark = pytest.mark.unit
 
@@ -80,3 +81,17 @@ def test_no_string_is_anything_but_a_position_or_invalid_cursor(cursor: str) -> 
 )
 def test_every_json_position_round_trips(position: Any) -> None:
     assert SEALER.open(SEALER.seal(position, SCOPE), SCOPE) == json.loads(json.dumps(position))
+
+
+class ThingOut(BaseModel):
+    name: str
+
+
+def test_a_page_answers_its_items_and_a_cursor_that_resumes_where_it_ended() -> None:
+    page = Page(SEALER, SCOPE, start=None)
+    middle = page.answer([ThingOut(name="a")], {"sk": "a"})
+    assert middle.items == [ThingOut(name="a")]
+    assert middle.next_cursor is not None
+    assert SEALER.open(middle.next_cursor, SCOPE) == {"sk": "a"}
+    assert page.answer([], None).next_cursor is None  # the last page
+    assert CursorPage[ThingOut].__name__ == "ThingPage"  # its name in OpenAPI

@@ -123,9 +123,7 @@ def compliance_router(recorder: AuditRecorder) -> APIRouter:
             principal.tenant_id, where, limit=f.limit, position=cursor.start
         )
         recorder.record("audit.read", "audit-trail", "success", {"returned": len(items)})
-        return CursorPage[AuditEventOut](
-            items=[_out(e) for e in items], next_cursor=cursor.next(last)
-        )
+        return cursor.answer([_out(e) for e in items], last)
 
     @router.get("/audit-trail/verify", summary="Recompute every chain of the tenant")
     def verify(principal: CurrentPrincipal) -> VerificationOut:

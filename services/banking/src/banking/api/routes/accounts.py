@@ -43,7 +43,7 @@ def list_accounts(
     limit: Limit = 20,
 ) -> CursorPage[AccountOut]:
     items, last = accounts.list_own(principal, limit=limit, after=cursor.start)
-    return CursorPage[AccountOut](items=[_out(a) for a in items], next_cursor=cursor.next(last))
+    return cursor.answer([_out(a) for a in items], last)
 
 
 @router.get("/{account_id}", summary="One account")
@@ -93,9 +93,8 @@ def ledger(
     limit: Limit = 20,
 ) -> CursorPage[LedgerEntryOut]:
     entries, last = accounts.ledger(principal, account_id, limit=limit, before=cursor.start)
-    return CursorPage[LedgerEntryOut](
-        items=[LedgerEntryOut.model_validate(e, from_attributes=True) for e in entries],
-        next_cursor=cursor.next(last),
+    return cursor.answer(
+        [LedgerEntryOut.model_validate(e, from_attributes=True) for e in entries], last
     )
 
 

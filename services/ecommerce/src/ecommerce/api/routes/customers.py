@@ -52,9 +52,7 @@ def customer_orders(
 ) -> CursorPage[OrderOut]:
     customers.record(principal, customer_id)
     items, last = orders.page(principal, customer_id=customer_id, limit=limit, start=cursor.start)
-    return CursorPage[OrderOut](
-        items=[order_out(o, customers) for o in items], next_cursor=cursor.next(last)
-    )
+    return cursor.answer([order_out(o, customers) for o in items], last)
 
 
 @router.get("/{customer_id}/export", summary="Everything held about a customer (GDPR Art. 20)")

@@ -24,9 +24,7 @@ def list_orders(
     limit: Limit = 20,
 ) -> CursorPage[OrderOut]:
     items, last = orders.page(principal, customer_id=None, limit=limit, start=cursor.start)
-    return CursorPage[OrderOut](
-        items=[order_out(o, customers) for o in items], next_cursor=cursor.next(last)
-    )
+    return cursor.answer([order_out(o, customers) for o in items], last)
 
 
 @router.get("/{order_id}", summary="One order")

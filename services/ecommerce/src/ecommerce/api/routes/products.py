@@ -51,9 +51,7 @@ def list_products(
     limit: Limit = 20,
 ) -> CursorPage[ProductOut]:
     items, last = catalog.page(principal, category=category, limit=limit, start=cursor.start)
-    return CursorPage[ProductOut](
-        items=[product_out(p) for p in items], next_cursor=cursor.next(last)
-    )
+    return cursor.answer([product_out(p) for p in items], last)
 
 
 @router.get("/products/search", summary="Active products whose name, SKU or text match")
@@ -65,9 +63,7 @@ def search_products(
     limit: Limit = 20,
 ) -> CursorPage[ProductOut]:
     items, last = catalog.search(principal, q, limit=limit, start=cursor.start)
-    return CursorPage[ProductOut](
-        items=[product_out(p) for p in items], next_cursor=cursor.next(last)
-    )
+    return cursor.answer([product_out(p) for p in items], last)
 
 
 @router.get(

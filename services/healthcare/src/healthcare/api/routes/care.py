@@ -59,9 +59,8 @@ def list_providers(
     limit: Limit = 50,
 ) -> CursorPage[ProviderOut]:
     providers, last = directory.providers(principal, limit=limit, start=cursor.start)
-    return CursorPage[ProviderOut](
-        items=[ProviderOut.model_validate(p, from_attributes=True) for p in providers],
-        next_cursor=cursor.next(last),
+    return cursor.answer(
+        [ProviderOut.model_validate(p, from_attributes=True) for p in providers], last
     )
 
 

@@ -107,9 +107,8 @@ def list_records(
     records, last = charts.list_records(
         principal, patient_id, purpose, limit=limit, start=cursor.start
     )
-    return CursorPage[RecordMeta](
-        items=[RecordMeta.model_validate(r, from_attributes=True) for r in records],
-        next_cursor=cursor.next(last),
+    return cursor.answer(
+        [RecordMeta.model_validate(r, from_attributes=True) for r in records], last
     )
 
 
@@ -122,9 +121,8 @@ def disclosures(
     limit: Limit = 100,
 ) -> CursorPage[DisclosureOut]:
     items, last = charts.disclosures(principal, patient_id, limit=limit, start=cursor.start)
-    return CursorPage[DisclosureOut](
-        items=[DisclosureOut.model_validate(d, from_attributes=True) for d in items],
-        next_cursor=cursor.next(last),
+    return cursor.answer(
+        [DisclosureOut.model_validate(d, from_attributes=True) for d in items], last
     )
 
 
