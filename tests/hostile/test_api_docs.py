@@ -110,3 +110,28 @@ def test_the_docs_pages_load_only_their_own_assets(estate: Estate, service: str,
         assert all(url.startswith("/") and not url.startswith("//") for url in named), named
         for url in named:
             assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_listing_pages_with_the_one_cursor_and_the_one_page_shape(
+    estate: Estate, service: str
+) -> None:
+    """An operation that takes ``cursor`` takes ``limit`` too and answers ``CursorPage``:
+    ``items`` and a nullable ``next_cursor``, nothing else."""
+    doc = estate.apps[service].openapi()
+    listings = [
+        (method, path, operation)
+        for path, operations in doc["paths"].items()
+        for method, operation in operations.items()
+        if any(p["name"] == "cursor" for p in operation.get("parameters", []))
+    ]
+    assert listings, f"{service} documents no listing"
+    for method, path, operation in listings:
+        where = f"{service} {method.upper()} {path}"
+        names = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
+        assert "limit" in names, where
+        ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        page = _resolved(doc, ok)
+        assert page["title"].startswith("CursorPage["), where
+        assert set(page["properties"]) == {"items", "next_cursor"}, where
+        assert page["properties"]["items"]["type"] == "array", where

@@ -89,16 +89,12 @@ def _unb64(text: str) -> bytes:
 
 
 class CursorPage(BaseModel, Generic[T]):
-    """One page of a listing (``CursorPage[ProductOut]`` is named ``ProductPage`` in OpenAPI)."""
+    """One page of a listing (``CursorPage_ProductOut_`` in the OpenAPI document)."""
 
     items: list[T]
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null on the last one."
     )
-
-    @classmethod
-    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
-        return f"{getattr(params[0], '__name__', 'Item').removesuffix('Out')}Page"
 
 
 class Page:
