@@ -51,6 +51,11 @@ def build_router(probe: Probe) -> APIRouter:
         probe.executions += 1
         return {"n": probe.executions, "amount": payment.amount, "tenant": principal.tenant_id}
 
+    @router.get("/payments")
+    async def payments() -> list[dict[str, Any]]:
+        """A second method on the path: a 405 there names both in ``Allow``."""
+        return []
+
     @router.post("/owned")
     async def owned(
         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,

@@ -7,6 +7,7 @@ a table mapping those exception types to statuses. Everything else a client can 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -18,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
 from starlette.types import Send
 
 from lift_core import context
@@ -202,6 +204,26 @@ def public_detail(exc: Exception) -> str | None:
     return doc.strip().splitlines()[0] if doc and doc.strip() else None
 
 
+_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+@functools.cache
+def _template_regex(template: str) -> re.Pattern[str]:
+    return compile_path(template)[0]
+
+
+def _methods_at(request: Request, named: str) -> str:
+    """Every method the service documents at the request's path, with those Starlette named
+    (``named``: the first matching route's alone, so GET beside POST went unnamed, where
+    RFC 9110 asks for all). Read from the OpenAPI document, the one public list of every
+    included route."""
+    methods = {m.strip() for m in named.split(",") if m.strip()}
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if _template_regex(template).match(request.scope["path"]):
+            methods |= {m.upper() for m in operations if m in _METHODS}
+    return ", ".join(sorted(methods))
+
+
 def install_exception_handlers(
     app: FastAPI, error_map: Mapping[type[Exception], tuple[int, str]] | None = None
 ) -> None:
@@ -231,13 +253,14 @@ def install_exception_handlers(
             422, slug="validation-error", detail="The request is not valid.", errors=errors
         )
 
-    async def on_http(_: Request, exc: Exception) -> Response:
+    async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         slug = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-")
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return problem_response(
-            exc.status_code, slug=slug, detail=detail, headers=dict(exc.headers or {})
-        )
+        headers = dict(exc.headers or {})
+        if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+            headers["Allow"] = _methods_at(request, headers.get("Allow", ""))
+        return problem_response(exc.status_code, slug=slug, detail=detail, headers=headers)
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -58,8 +58,16 @@ async def test_unknown_route_is_a_404_problem(client: httpx.AsyncClient, mint: M
     _assert_problem(await client.get("/api/v1/nope", headers=_auth(mint)), 404)
 
 
-async def test_wrong_method_is_a_405_problem(client: httpx.AsyncClient, mint: Mint) -> None:
-    _assert_problem(await client.delete("/api/v1/whoami", headers=_auth(mint)), 405)
+@pytest.mark.parametrize(
+    ("path", "allowed"), [("/api/v1/whoami", "GET"), ("/api/v1/payments", "GET, POST")]
+)
+async def test_wrong_method_is_a_405_problem_that_names_every_method_of_the_path(
+    client: httpx.AsyncClient, mint: Mint, path: str, allowed: str
+) -> None:
+    """Starlette names only the first route that matched the path (RFC 9110 15.5.6: all)."""
+    response = await client.delete(path, headers=_auth(mint))
+    _assert_problem(response, 405)
+    assert response.headers["allow"] == allowed
 
 
 async def test_domain_error_maps_through_the_service_table(
