@@ -11,6 +11,7 @@ repeats nothing of the input (every hostile value carries the marker ``ZQX``).
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 from collections import Counter
 from collections.abc import Iterator
@@ -234,3 +235,35 @@ def test_no_hostile_input_gets_a_5xx_or_an_echo(
     record_property("hostile_input", line)
     assert tally.requests > (100 if service == "identity" else 1000)
     assert not tally.failures, "\n".join(tally.failures[:40])
+
+
+@pytest.mark.parametrize("service", [*SERVICES, "identity"])
+def test_a_method_a_path_does_not_serve_is_a_405_naming_every_one_it_does(
+    service: str, estate: Estate
+) -> None:
+    """For every documented path, each method no documented template matching it serves:
+    405 problem+json whose ``Allow`` lists exactly the served ones (``/products/search``
+    is also ``/products/{id}``, so PUT is served there), never a 5xx, never a route run."""
+    app = estate.apps[service]
+    auth = {"Authorization": f"Bearer {estate.token(service)}"}
+    client = TestClient(app, raise_server_exceptions=False)
+    documented = {
+        re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$"): operations
+        for path, operations in app.openapi()["paths"].items()
+    }
+    wrong = []
+    for path in app.openapi()["paths"]:
+        url = _fill(path, "x1")
+        served = sorted(
+            {m.upper() for regex, ops in documented.items() if regex.match(url) for m in ops}
+        )
+        for method in sorted({"GET", "PUT", "POST", "DELETE", "PATCH"} - set(served)):
+            response = client.request(method, url, headers=auth)
+            got = (
+                response.status_code,
+                response.headers.get("content-type"),
+                response.headers.get("allow"),
+            )
+            if got != (405, "application/problem+json", ", ".join(served)):
+                wrong.append(f"{method} {url}: {got}")
+    assert not wrong, "\n".join(wrong)
