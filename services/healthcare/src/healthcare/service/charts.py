@@ -1,16 +1,11 @@
-"""Patients, consent, records and break-glass, behind the HIPAA access rules.
-
-Every attempt to read PHI, allowed or denied, is decided by ``domain.access``, written
-once to the audit trail (with purpose, outcome and reason; break-glass reads are flagged
-as emergencies) and once to the patient's accounting of disclosures.
-"""
+"""Patients, consent, records and break-glass, behind the HIPAA access rules: every PHI
+read goes through ``PhiAccess``, which decides it and accounts for it."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from lift_core.audit import AuditLog
@@ -22,8 +17,6 @@ from lift_core.protection import BlindIndex, FieldCipher
 from healthcare.domain.access import (
     CARE_ROLES,
     FIELDS,
-    Decision,
-    Facts,
     Purpose,
     Role,
     decide_demographics,
@@ -38,7 +31,8 @@ from healthcare.domain.exceptions import (
     RecordNotFound,
 )
 from healthcare.domain.models import BreakGlass, Consent, Disclosure, Patient, Provider, Record
-from healthcare.service.ports import PaymentGateway, Position, Standing, Storage
+from healthcare.service.phi_access import PhiAccess
+from healthcare.service.ports import PaymentGateway, Position, Storage
 
 PHI_FIELDS = ("name", "date_of_birth", "address", "phone", "insurance")
 
@@ -65,6 +59,11 @@ class Charts:
     _: KW_ONLY
     break_glass_for: timedelta  # how long an emergency grant lasts
     clock: Clock = utc_now
+
+    @property
+    def access(self) -> PhiAccess:
+        """The gate, on this chart's storage, audit log and clock (as they are now)."""
+        return PhiAccess(self.storage, self.audit, self.clock)
 
     # -- patients -----------------------------------------------------------------------
 
@@ -93,13 +92,13 @@ class Charts:
 
     def view(self, principal: Principal, patient_id: str, purpose: Purpose) -> dict[str, Any]:
         """The patient's profile, cut to the fields the caller's role may see."""
-        role, patient = self._decide_and_disclose(
+        role, patient = self.access.decide_and_disclose(
             principal,
             patient_id,
             purpose,
             decide_demographics,
             resource=f"patient/{patient_id}",
-            provider=self._care_provider(principal),
+            provider=self.access.care_provider(principal),
         )
         fields = FIELDS[role]
         shown: dict[str, Any] = {"id": patient.id}
@@ -188,17 +187,17 @@ class Charts:
         if role is None or role not in CARE_ROLES:
             raise NotPermitted("records are written by clinicians and nurses")
         provider = self._provider(principal)
-        standing = self._standing(principal, patient_id, provider)
+        standing = self.access.standing(principal, patient_id, provider)
         if standing.patient is None:
             raise PatientNotFound(patient_id)
-        facts = self._facts(principal, standing, Purpose.TREATMENT, role, provider)
+        facts = self.access.facts(principal, standing, Purpose.TREATMENT, role, provider)
         decision = decide_record(facts)
         if not decision.allowed:
             self.audit.record(
                 "record.create", f"patient/{patient_id}", "denied", {"reason": decision.reason}
             )
             raise AccessDenied(decision.reason)
-        assert provider is not None  # _facts refuses a care role without a provider record
+        assert provider is not None  # facts() refuses a care role without a provider record
         rid = f"rec_{uuid.uuid4().hex}"
         record = Record(
             id=rid,
@@ -236,7 +235,7 @@ class Charts:
             )
             raise
         resource = f"patient/{record.patient_id}/record/{record_id}"
-        _, patient = self._decide_and_disclose(
+        _, patient = self.access.decide_and_disclose(
             principal,
             record.patient_id,
             purpose,
@@ -260,13 +259,13 @@ class Charts:
     ) -> tuple[list[Record], Position]:
         """The chart's index (no content): the same rules as reading a record."""
         resource = f"patient/{patient_id}/records"
-        self._decide_and_disclose(
+        self.access.decide_and_disclose(
             principal,
             patient_id,
             purpose,
             decide_record,
             resource=resource,
-            provider=self._care_provider(principal),
+            provider=self.access.care_provider(principal),
         )
         return self.storage.records.of_patient(
             principal.tenant_id, patient_id, limit=limit, start=start
@@ -314,118 +313,3 @@ class Charts:
 
     def _provider(self, principal: Principal) -> Provider | None:
         return self.storage.providers.find_by_subject(principal.tenant_id, principal.subject)
-
-    def _care_provider(self, principal: Principal) -> Provider | None:
-        """The caller's provider when they act in a care role (what access decisions weigh)."""
-        return self._provider(principal) if role_of(principal.roles) in CARE_ROLES else None
-
-    def _standing(
-        self, principal: Principal, patient_id: str, provider: Provider | None
-    ) -> Standing:
-        provider_id = provider.id if provider is not None else None
-        return self.storage.care.standing(principal.tenant_id, patient_id, provider_id)
-
-    def _decide_and_disclose(
-        self,
-        principal: Principal,
-        patient_id: str,
-        purpose: Purpose,
-        rule: Callable[[Facts], Decision],
-        *,
-        resource: str,
-        provider: Provider | None,
-    ) -> tuple[Role, Patient]:
-        """Decide a PHI read and account for it, whoever asks: allowed or denied, a caller
-        with no healthcare role or no provider record included, exactly one audit event and
-        one disclosure, written together. Returns the role the read is allowed under and
-        the patient, or raises AccessDenied. An attempt on no patient is still an attempt:
-        it is audited (there is no chart to account it in)."""
-        role = role_of(principal.roles)
-        standing = self._standing(principal, patient_id, provider)  # one round trip
-        patient = standing.patient
-        if patient is None:
-            self.audit.record(
-                "phi.read",
-                resource,
-                "denied",
-                {"purpose": purpose.value, "reason": "no such patient"},
-            )
-            raise PatientNotFound(patient_id)
-        if role is None:
-            decision = Decision(False, "the caller has no healthcare role")
-        elif role in CARE_ROLES and provider is None:
-            decision = Decision(False, "the caller is not a registered provider")
-        else:
-            decision = rule(self._facts(principal, standing, purpose, role, provider))
-        self._disclose(
-            principal,
-            patient=patient,
-            role=role.value if role is not None else "none",
-            purpose=purpose,
-            resource=resource,
-            decision=decision,
-        )
-        if role is None or not decision.allowed:
-            raise AccessDenied(decision.reason)
-        return role, patient
-
-    def _facts(
-        self,
-        principal: Principal,
-        standing: Standing,
-        purpose: Purpose,
-        role: Role,
-        provider: Provider | None,
-    ) -> Facts:
-        """The facts the rules decide on, from what was read (``provider``: the caller's)."""
-        patient = standing.patient
-        assert patient is not None  # the callers refuse a read of no patient first
-        relationship = restricted = break_glass = False
-        if role in CARE_ROLES:
-            if provider is None:
-                raise NotPermitted("the caller is not a registered provider")
-            relationship = standing.related
-            restricted = provider.id in patient.consent.restricted_providers
-            until = standing.break_glass_until
-            break_glass = until is not None and datetime.fromisoformat(until) > self.clock()
-        return Facts(
-            role=role,
-            purpose=purpose,
-            own_chart=patient.subject is not None and patient.subject == principal.subject,
-            relationship=relationship,
-            consent=patient.consent.granted,
-            restricted=restricted,
-            break_glass=break_glass,
-        )
-
-    def _disclose(
-        self,
-        principal: Principal,
-        *,
-        patient: Patient,
-        role: str,
-        purpose: Purpose,
-        resource: str,
-        decision: Decision,
-    ) -> None:
-        outcome = "success" if decision.allowed else "denied"
-        action = "phi.emergency-read" if decision.emergency else "phi.read"
-        disclosure = Disclosure(
-            at=iso(self.clock()),
-            accessor=principal.subject,
-            role=role,
-            purpose=purpose.value,
-            resource=resource,
-            outcome=outcome,
-            reason=decision.reason,
-            emergency=decision.emergency,
-        )
-        self.audit.record(
-            action,
-            resource,
-            outcome,
-            {"purpose": purpose.value, "role": role, "reason": decision.reason},
-            within=lambda staged: self.storage.disclosures.add(
-                principal.tenant_id, patient.id, disclosure, audit=staged
-            ),
-        )
