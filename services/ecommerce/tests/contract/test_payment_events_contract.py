@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from tests.message_pacts import record_payment_pact
 
-from ecommerce.service.checkout import charge_of
+from ecommerce.service.order_events import charge_of
 
 pytestmark = pytest.mark.integration
 
