@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from lift_core.middleware import json_too_deep
+from lift_core.bodyguard import json_too_deep
 from lift_core.redaction import find_sensitive, redact_text
 
 from bench.harness import print_table, save

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, FastAPI
 
 from lift_core.auth import Authenticator, HttpJwksSource, JwtVerifier
+from lift_core.bodyguard import BodyGuard
 from lift_core.config import LiftSettings
 from lift_core.docs import BEARER_HELP, mount_docs
 from lift_core.errors import PROBLEM_CONTENT_TYPE, install_exception_handlers
@@ -23,7 +24,7 @@ from lift_core.idempotency import IdempotencyMiddleware, IdempotencyStore
 from lift_core.idempotency.middleware import IDEMPOTENCY_HEADER, OwnedRoutes, ResponseSealer
 from lift_core.idempotency.required import REQUIRED_MARK
 from lift_core.logging import configure_logging
-from lift_core.middleware import BodyGuard, LiftMiddleware
+from lift_core.middleware import LiftMiddleware
 from lift_core.pagination import CursorSealer
 from lift_core.ratelimit import InMemoryRateLimiter, RateLimiter
 from lift_core.telemetry import (

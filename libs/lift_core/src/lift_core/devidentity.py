@@ -22,10 +22,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
+from lift_core.bodyguard import BodyGuardMiddleware
 from lift_core.config import DevIdentitySettings, UnsafeSettingsError
 from lift_core.docs import mount_docs
 from lift_core.errors import install_exception_handlers
-from lift_core.middleware import BodyGuardMiddleware
 
 _NAME = r"^[a-z0-9][a-z0-9._@-]{0,63}$"
 

@@ -220,7 +220,7 @@ async def test_json_within_the_depth_limit_reaches_the_route(
 
 
 def test_the_depth_check_ignores_brackets_inside_strings() -> None:
-    from lift_core.middleware import json_too_deep
+    from lift_core.bodyguard import json_too_deep
 
     assert not json_too_deep(json.dumps({"note": '[[[[\\"{{{{' * 50}).encode())
     assert not json_too_deep(json.dumps([[[]], {"a": [{}]}]).encode(), max_depth=4)
