@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,16 @@ def _top(name: str) -> str:
     return name.split(".", maxsplit=1)[0]
 
 
+def _refused_imports(service: str, layer: str, refused: Callable[[str], bool]) -> list[str]:
+    """Every import of ``services/<service>/src/<service>/<layer>`` that ``refused`` names."""
+    return [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in _modules(ROOT / "services" / service / "src" / service / layer)
+        for name in _imports(path)
+        if refused(name)
+    ]
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_a_service_imports_no_other_service(service: str) -> None:
     others = set(SERVICES) - {service}
@@ -62,28 +73,26 @@ def test_the_libraries_import_no_service() -> None:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_the_domain_uses_the_standard_library_and_itself_only(service: str) -> None:
-    domain = ROOT / "services" / service / "src" / service / "domain"
     allowed = set(sys.stdlib_module_names) | {"__future__"}
-    broken = [
-        f"{path.relative_to(ROOT)}: {name}"
-        for path in _modules(domain)
-        for name in _imports(path)
-        if _top(name) not in allowed and not name.startswith(f"{service}.domain")
-    ]
-    assert broken == []
+    assert (
+        _refused_imports(
+            service,
+            "domain",
+            lambda name: _top(name) not in allowed and not name.startswith(f"{service}.domain"),
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_use_cases_reach_storage_and_other_services_only_through_ports(service: str) -> None:
-    use_cases = ROOT / "services" / service / "src" / service / "service"
-    broken = [
-        f"{path.relative_to(ROOT)}: {name}"
-        for path in _modules(use_cases)
-        for name in _imports(path)
-        if _top(name) in FRAMEWORKS
-        or name.startswith((f"{service}.adapters", f"{service}.api", f"{service}.main"))
-    ]
-    assert broken == []
+    inner = (f"{service}.adapters", f"{service}.api", f"{service}.main")
+    assert (
+        _refused_imports(
+            service, "service", lambda name: _top(name) in FRAMEWORKS or name.startswith(inner)
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -132,14 +141,15 @@ def test_get_raises_and_find_returns_none(service: str) -> None:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_routes_reach_storage_only_through_use_cases(service: str) -> None:
-    api = ROOT / "services" / service / "src" / service / "api"
-    broken = [
-        f"{path.relative_to(ROOT)}: {name}"
-        for path in _modules(api)
-        for name in _imports(path)
-        if name.startswith(f"{service}.adapters") or _top(name) in {"pynamodb", "botocore"}
-    ]
-    assert broken == []
+    storage = {"pynamodb", "botocore"}
+    assert (
+        _refused_imports(
+            service,
+            "api",
+            lambda name: name.startswith(f"{service}.adapters") or _top(name) in storage,
+        )
+        == []
+    )
 
 
 CLOCK_READS = {("datetime", "now"), ("datetime", "utcnow"), ("time", "time"), ("date", "today")}
