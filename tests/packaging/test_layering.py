@@ -168,3 +168,18 @@ def test_a_service_reads_the_time_through_lift_core_clock_only(service: str) -> 
         and (node.func.value.id, node.func.attr) in CLOCK_READS
     ]
     assert broken == []
+
+
+MAX_MODULE_LINES = 400
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_no_service_module_grows_past_400_lines(service: str) -> None:
+    """The reference services are what people copy: a module is split by use case or
+    aggregate before it passes 400 lines (docs/where-code-goes.md)."""
+    long = [
+        f"{path.relative_to(ROOT)}: {lines} lines"
+        for path in _modules(ROOT / "services" / service / "src")
+        if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    ]
+    assert long == []
