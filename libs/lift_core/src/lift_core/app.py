@@ -27,6 +27,7 @@ from lift_core.logging import configure_logging
 from lift_core.middleware import LiftMiddleware
 from lift_core.pagination import CursorSealer
 from lift_core.ratelimit import InMemoryRateLimiter, RateLimiter
+from lift_core.routes import documented_paths, template_regex
 from lift_core.telemetry import (
     FASTAPI_TELEMETRY_OFF,
     configure_telemetry,
@@ -132,8 +133,7 @@ def create_app(
         client_floor_seconds=settings.client_deadline_floor_seconds,
         access_log=settings.access_log,
         metrics=http_server_metrics(),
-        # The documented path templates (FastAPI no longer lists included routes flat).
-        route_templates=lambda: app.openapi().get("paths", {}).keys(),
+        route_templates=lambda: documented_paths(app).keys(),
     )
     return app
 
@@ -226,11 +226,9 @@ def _rate_limiter_from(settings: LiftSettings) -> RateLimiter:
 
 def _routes_reading_header(app: FastAPI, header: str) -> OwnedRoutes:
     """The operations that declare ``header`` as a parameter of their own: they own what it
-    means. Read from the OpenAPI document, the one public list of every included route."""
-    from starlette.routing import compile_path
-
+    means."""
     owned = []
-    for path, operations in app.openapi().get("paths", {}).items():
+    for path, operations in documented_paths(app).items():
         methods = frozenset(
             method.upper()
             for method, operation in operations.items()
@@ -240,5 +238,5 @@ def _routes_reading_header(app: FastAPI, header: str) -> OwnedRoutes:
             )
         )
         if methods:
-            owned.append((methods, compile_path(path)[0]))
+            owned.append((methods, template_regex(path)))
     return owned

@@ -7,7 +7,6 @@ a table mapping those exception types to statuses. Everything else a client can 
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
@@ -19,10 +18,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import compile_path
 from starlette.types import Send
 
 from lift_core import context
+from lift_core.routes import documented_paths, template_regex
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 _log = logging.getLogger("lift.errors")
@@ -207,19 +206,13 @@ def public_detail(exc: Exception) -> str | None:
 _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 
-@functools.cache
-def _template_regex(template: str) -> re.Pattern[str]:
-    return compile_path(template)[0]
-
-
 def _methods_at(request: Request, named: str) -> str:
     """Every method the service documents at the request's path, with those Starlette named
     (``named``: the first matching route's alone, so GET beside POST went unnamed, where
-    RFC 9110 asks for all). Read from the OpenAPI document, the one public list of every
-    included route."""
+    RFC 9110 asks for all)."""
     methods = {m.strip() for m in named.split(",") if m.strip()}
-    for template, operations in request.app.openapi().get("paths", {}).items():
-        if _template_regex(template).match(request.scope["path"]):
+    for template, operations in documented_paths(request.app).items():
+        if template_regex(template).match(request.scope["path"]):
             methods |= {m.upper() for m in operations if m in _METHODS}
     return ", ".join(sorted(methods))
 

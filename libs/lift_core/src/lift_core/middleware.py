@@ -24,12 +24,12 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.propagate import extract
 from opentelemetry.trace import SpanKind, StatusCode
-from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lift_core import context
 from lift_core.bodyguard import BodyGuard
 from lift_core.errors import send_problem
+from lift_core.routes import template_regex
 
 if TYPE_CHECKING:
     from lift_core.auth.authenticator import Authenticator
@@ -154,7 +154,6 @@ class LiftMiddleware:
         self.access_log = access_log
         self.metrics = metrics
         self.route_templates = route_templates
-        self._templates: list[tuple[re.Pattern[str], str]] | None = None
         self.tracer = trace.get_tracer("lift_core")
 
     def _route_of(self, scope: Scope) -> str:
@@ -163,10 +162,9 @@ class LiftMiddleware:
         route = getattr(scope.get("route"), "path", "")
         if route:
             return str(route)
-        if self._templates is None:  # built once, on the first answer given before routing
-            self._templates = [(compile_path(t)[0], t) for t in self.route_templates()]
         path = scope["path"]
-        return next((t for regex, t in self._templates if regex.match(path)), "unmatched")
+        matched = (t for t in self.route_templates() if template_regex(t).match(path))
+        return next(matched, "unmatched")
 
     def _begin(
         self, scope: Scope, headers: dict[bytes, str]
